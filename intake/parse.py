@@ -1,0 +1,213 @@
+"""Raw message bytes -> a ParsedMessage with readable text, Japanese included.
+
+mail-parser does the MIME walk and the headers; it hands text parts over undecoded or wrongly
+decoded in the Japanese cases (ISO-2022-JP 7bit, CP932 under a Shift_JIS label, no charset), so
+every text part and header is decoded here from its bytes with intake.decode.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any
+
+import mailparser
+
+from intake.decode import decode_bytes, decode_header_value
+from intake.htmltext import html_to_text
+
+MAX_FORWARD_DEPTH = 3
+
+
+@dataclass
+class ParsedMessage:
+    message_id: str | None = None
+    from_addr: str = ""
+    from_name: str = ""
+    to: list[str] = field(default_factory=list)
+    subject: str = ""
+    date: str | None = None
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
+    text: str = ""
+    html: bool = False
+    attachments: list[dict] = field(default_factory=list)
+    forwarded: list[dict] = field(default_factory=list)
+    unparsed: bool = False
+    error: str | None = None
+    # A delivery status notification (bounce): the Message-ID of the message that bounced.
+    report_type: str | None = None
+    original_message_id: str | None = None
+
+    def content_key(self, raw: bytes) -> str:
+        """Identity of a message: its Message-ID, else a hash of what a resend keeps the same."""
+        if self.message_id:
+            return self.message_id
+        body = raw.split(b"\r\n\r\n", 1)[-1] if b"\r\n\r\n" in raw else raw.split(b"\n\n", 1)[-1]
+        digest = hashlib.sha256()
+        for part in (self.from_addr, self.subject, self.date or "", ",".join(self.to)):
+            digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+        digest.update(body.replace(b"\r\n", b"\n"))
+        return "sha256:" + digest.hexdigest()
+
+
+_MSGID = re.compile(r"<[^<>\s]+>")
+
+
+def message_ids(value: Any) -> list[str]:
+    return _MSGID.findall(str(value or ""))
+
+
+def parse(raw: bytes) -> ParsedMessage:
+    """Parse a message; never raises: what cannot be parsed comes back flagged `unparsed`."""
+    try:
+        mail = mailparser.parse_from_bytes(raw)
+        message = mail.message
+        if not message.keys():
+            return _unparsed(raw, "no header fields: not a mail message")
+        parsed = _headers(message)
+        _walk(message, parsed, depth=0)
+        _delivery_report(message, parsed)
+        return parsed
+    except Exception as exc:  # evidence is kept whatever the parser thinks of it
+        return _unparsed(raw, f"{type(exc).__name__}: {exc}")
+
+
+def _headers(message: Message) -> ParsedMessage:
+    name, addr = email.utils.parseaddr(str(message.get("From", "")))
+    ids = message_ids(message.get("Message-ID"))
+    reply_to = message_ids(message.get("In-Reply-To"))
+    return ParsedMessage(
+        message_id=ids[0] if ids else None,
+        from_addr=addr.strip().lower(),
+        from_name=decode_header_value(name),
+        to=[a.lower() for _, a in email.utils.getaddresses(
+            [str(v) for v in message.get_all("To", []) + message.get_all("Cc", [])]) if a],
+        subject=decode_header_value(message.get("Subject")),
+        date=decode_header_value(message.get("Date")) or None,
+        in_reply_to=reply_to[0] if reply_to else None,
+        references=message_ids(message.get("References")),
+    )
+
+
+def _walk(message: Message, parsed: ParsedMessage, depth: int) -> None:
+    plain: list[str] = []
+    html: list[str] = []
+    for part in _leaves(message):
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822" or (ctype.startswith("message/") and part.is_multipart()):
+            inner = part.get_payload()
+            inner = inner[0] if isinstance(inner, list) and inner else inner
+            if isinstance(inner, Message) and depth < MAX_FORWARD_DEPTH:
+                parsed.forwarded.append(_forwarded(inner, depth + 1))
+            continue
+        filename = part.get_filename()
+        is_attachment = filename or (part.get_content_disposition() == "attachment")
+        if ctype == "text/plain" and not is_attachment:
+            plain.append(_text_of(part))
+        elif ctype == "text/html" and not is_attachment:
+            html.append(_text_of(part))
+        elif not part.is_multipart():
+            parsed.attachments.append(_attachment(part, filename))
+    parsed.html = bool(html)
+    if plain:
+        parsed.text = "\n".join(t for t in plain if t)
+    elif html:
+        parsed.text = "\n".join(html_to_text(h) for h in html)
+    parsed.text = _normalise_newlines(parsed.text)
+
+
+def _delivery_report(message: Message, parsed: ParsedMessage) -> None:
+    if message.get_content_type() != "multipart/report":
+        return
+    parsed.report_type = (message.get_param("report-type") or "").lower() or None
+    for part in message.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            inner = part.get_payload()
+            inner = inner[0] if isinstance(inner, list) and inner else inner
+            ids = message_ids(inner.get("Message-ID")) if isinstance(inner, Message) else []
+        elif ctype == "text/rfc822-headers":
+            headers = email.message_from_bytes(part.get_payload(decode=True) or b"")
+            ids = message_ids(headers.get("Message-ID"))
+        else:
+            continue
+        if ids:
+            parsed.original_message_id = ids[0]
+            return
+
+
+def _leaves(message: Message):
+    """Every part under `message`, not descending into forwarded messages."""
+    if message.get_content_type().startswith("message/"):
+        yield message
+        return
+    if not message.is_multipart():
+        yield message
+        return
+    for sub in message.get_payload():
+        yield from _leaves(sub)
+
+
+def _text_of(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        return ""
+    return decode_bytes(payload, part.get_content_charset() or part.get_param("charset"))
+
+
+def _attachment(part: Message, filename: str | None) -> dict:
+    payload = part.get_payload(decode=True) or b""
+    # The name is a label only: it never becomes a path (the raw .eml holds the bytes).
+    return {
+        "filename": decode_header_value(filename) if filename else None,
+        "content_type": part.get_content_type(),
+        "size": len(payload),
+        "sha256": hashlib.sha256(payload).hexdigest(),
+    }
+
+
+def _forwarded(inner: Message, depth: int) -> dict:
+    fwd = _headers(inner)
+    _walk(inner, fwd, depth)
+    return {
+        "from": f"{fwd.from_name} <{fwd.from_addr}>".strip() if fwd.from_addr else "",
+        "to": fwd.to,
+        "subject": fwd.subject,
+        "date": fwd.date,
+        "message_id": fwd.message_id,
+        "text": fwd.text,
+        "attachments": fwd.attachments,
+        "forwarded": fwd.forwarded,
+    }
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
+
+
+_HEADER_LINE = re.compile(rb"^([A-Za-z-]+):[ \t]*(.*)$")
+
+
+def _unparsed(raw: bytes, reason: str) -> ParsedMessage:
+    """Best effort for a message the parser refused: crude headers, the rest as text."""
+    parsed = ParsedMessage(unparsed=True, error=reason[:300])
+    head, _, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+    for line in head.split(b"\n"):
+        match = _HEADER_LINE.match(line)
+        if not match:
+            continue
+        name, value = match.group(1).lower(), match.group(2).decode("ascii", "surrogateescape")
+        if name == b"subject":
+            parsed.subject = decode_header_value(value)
+        elif name == b"from":
+            parsed.from_name, parsed.from_addr = email.utils.parseaddr(value)
+            parsed.from_addr = parsed.from_addr.lower()
+        elif name == b"message-id":
+            ids = message_ids(value)
+            parsed.message_id = ids[0] if ids else None
+    parsed.text = _normalise_newlines(decode_bytes(body[:1_000_000], None))
+    return parsed

@@ -1,0 +1,120 @@
+"""The `leakline` command line: serve, ingest, init, cases. Heavy modules are imported lazily."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from leakline.config import Config, ConfigError, load, sample_text
+
+EX_TEMPFAIL = 75
+
+
+@click.group()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="TOML file (default: $LEAKLINE_CONFIG, else ./leakline.toml, else built-ins).")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None) -> None:
+    """leakline: email intake and response tracking for personal-data leak incidents.
+
+    Example: leakline --config /etc/leakline.toml serve
+    """
+    if ctx.invoked_subcommand == "init":
+        ctx.obj = Config()
+        return
+    try:
+        ctx.obj = load(config_path)
+    except ConfigError as exc:
+        if ctx.invoked_subcommand == "ingest":
+            # An MTA bounces mail on exit 1; a broken config must make it retry instead.
+            click.echo(f"leakline ingest: {exc}", err=True)
+            sys.exit(EX_TEMPFAIL)
+        raise click.ClickException(str(exc)) from None
+
+
+def app_for(ctx: click.Context, prepare: bool = True):
+    from leakline.app import App, DataDirError
+
+    app = App(ctx.find_object(Config))
+    if prepare:
+        try:
+            app.prepare()
+        except (DataDirError, OSError) as exc:
+            raise click.ClickException(str(exc)) from None
+    return app
+
+
+@main.command()
+@click.argument("path", required=False, default="leakline.toml", type=click.Path(dir_okay=False))
+def init(path: str) -> None:
+    """Write a commented sample configuration (refuses to overwrite).
+
+    Example: leakline init /etc/leakline.toml
+    """
+    target = Path(path)
+    if target.exists():
+        raise click.ClickException(f"{target} exists; not overwriting it")
+    target.write_text(sample_text(), encoding="utf-8")
+    target.chmod(0o600)
+    click.echo(f"wrote {target}; edit it, then run: leakline --config {target} serve")
+
+
+@main.command()
+@click.pass_context
+def serve(ctx: click.Context) -> None:
+    """Run the SMTP listener, intake and the outbox sender until Ctrl-C or SIGTERM.
+
+    Example: leakline serve
+    """
+    import asyncio
+    import logging
+
+    import server
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # aiosmtpd logs every SMTP command at INFO; keep case data out of the log.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    app = app_for(ctx)
+    try:
+        asyncio.run(server.serve(app, announce=lambda line: click.echo(line, err=False)))
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {app.config.service.host}:"
+                                   f"{app.config.service.port}: {exc.strerror or exc}") from None
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.argument("source", default="-", type=click.Path(allow_dash=True, dir_okay=False))
+@click.option("--sender", "-f", default="", help="Envelope sender (Postfix: ${sender}).")
+@click.option("--recipient", "-r", multiple=True, help="Envelope recipient (Postfix: ${recipient}).")
+@click.pass_context
+def ingest(ctx: click.Context, source: str, sender: str, recipient: tuple[str, ...]) -> None:
+    """Store one message from FILE or standard input (for an MTA pipe).
+
+    Exits 0 once the message is stored, 75 (EX_TEMPFAIL) when it could not be stored, so the
+    MTA retries. Example, a Postfix alias: incident: "|leakline ingest -"
+    """
+    from datetime import datetime, timezone
+
+    try:
+        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        app = app_for(ctx)
+        envelope = {
+            "mail_from": sender, "peer": "pipe", "helo": None,
+            "rcpt_tos": list(recipient) or [app.config.organization.incident_address],
+            "received_at": datetime.now(timezone.utc).isoformat(),
+        }
+        (spool_id,) = app.spool.write([(raw, envelope)])
+    except (OSError, click.ClickException) as exc:
+        message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
+        click.echo(f"leakline ingest: could not store the message: {message}", err=True)
+        sys.exit(EX_TEMPFAIL)
+    click.echo(f"stored as {spool_id}")
+
+
+from leakline.cli_cases import cases  # noqa: E402  (registered on the group)
+
+main.add_command(cases)

@@ -1,0 +1,98 @@
+"""`leakline cases ...`: list and read cases."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+def echo_json(value) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def public_case(case: dict) -> dict:
+    """The stable JSON form of a case: internal bookkeeping keys are left out."""
+    out = {k: v for k, v in case.items() if k not in ("messages", "sent")}
+    out["messages"] = [
+        {k: v for k, v in m.items() if k not in ("key",)} for m in case.get("messages", [])
+    ]
+    return out
+
+
+def load_case(app, case_id: str) -> dict:
+    from store.cases import CaseNotFound
+
+    try:
+        return app.store.get(case_id)
+    except CaseNotFound as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _cell(value, width: int) -> str:
+    text = str(value or "-").replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@click.group()
+def cases() -> None:
+    """List, read and act on cases.
+
+    Example: leakline cases list --status open
+    """
+
+
+@cases.command("list")
+@click.option("--status", type=click.Choice(["open", "closed", "all"]), default="open",
+              show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def list_cases(ctx: click.Context, status: str, as_json: bool) -> None:
+    """List cases, newest first.
+
+    Example: leakline cases list --status all --json
+    """
+    from leakline.cli import app_for
+
+    rows = app_for(ctx).store.summaries(status)
+    rows.reverse()
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo(f"no {status} cases" if status != "all" else "no cases")
+        return
+    click.echo(f"{'CASE':<16} {'STATUS':<7} {'RECEIVED':<25} {'REPORTER':<28} SUBJECT")
+    for row in rows:
+        click.echo(f"{row['id']:<16} {row['status']:<7} {row['received_at']:<25} "
+                   f"{_cell(row['reporter'], 28):<28} {_cell(row['subject'], 50)}")
+
+
+@cases.command("show")
+@click.argument("case_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def show_case(ctx: click.Context, case_id: str, as_json: bool) -> None:
+    """Show one case with its messages.
+
+    Example: leakline cases show INC-2026-0001
+    """
+    from leakline.cli import app_for
+
+    case = public_case(load_case(app_for(ctx), case_id))
+    if as_json:
+        echo_json(case)
+        return
+    click.echo(f"{case['id']}  [{case['status']}]  {case['subject']}")
+    click.echo(f"reporter: {case.get('reporter_name') or ''} <{case['reporter']}>")
+    click.echo(f"received: {case['received_at']}")
+    if case.get("flags"):
+        click.echo(f"flags:    {', '.join(case['flags'])}")
+    for message in case["messages"]:
+        arrow = "<-" if message["direction"] == "in" else "->"
+        click.echo(f"\n{arrow} {message['received_at']}  {message.get('kind', '')}  "
+                   f"{message['from']}\n   {message['subject']}")
+        for line in (message.get("text") or "").splitlines()[:40]:
+            click.echo(f"   | {line}")
+        for fwd in message.get("forwarded", []):
+            click.echo(f"   forwarded: {fwd.get('from')} / {fwd.get('subject')}")

@@ -1,0 +1,318 @@
+"""The service configuration: one TOML file, checked key by key, with defaults that run as they are."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_FILE = "leakline.toml"
+ROLES = ("privacy_officer", "supervisor", "executive")
+LANGUAGES = ("ja", "en")
+TRANSPORTS = ("maildir", "smtp")
+
+
+class ConfigError(Exception):
+    """A wrong or missing configuration value; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Manager:
+    name: str
+    email: str
+    role: str
+    covers: tuple[str, ...] = ()
+
+    def covers_address(self, address: str) -> bool:
+        address = address.lower()
+        return any(fnmatch.fnmatchcase(address, pattern.lower()) for pattern in self.covers)
+
+
+@dataclass(frozen=True)
+class Service:
+    data_dir: Path = Path("leakline-data")
+    host: str = "127.0.0.1"
+    port: int = 8025
+    timezone: str = "Asia/Tokyo"
+    max_message_bytes: int = 26214400
+    case_prefix: str = "INC"
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    retention_days: int = 1825
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Organization:
+    name: str = "Example Co., Ltd."
+    incident_address: str = "incident@example.com"
+    domains: tuple[str, ...] = ("example.com",)
+    language: str = "ja"
+    privacy_mark: bool = True
+    report_to: str = "個人情報保護委員会 (Personal Information Protection Commission)"
+    gdpr: bool = False
+
+    def is_internal(self, address: str) -> bool:
+        domain = address.rpartition("@")[2].lower()
+        return any(domain == d or domain.endswith("." + d) for d in self.domains)
+
+
+@dataclass(frozen=True)
+class Mail:
+    transport: str = "maildir"
+    sender: str = ""  # the From address; empty means the incident address
+    relay_host: str = "localhost"
+    relay_port: int = 25
+    starttls: bool = False
+    tls: bool = False
+    username: str = ""
+    password_env: str = ""
+
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env) if self.password_env else None
+
+
+@dataclass(frozen=True)
+class Escalation:
+    ack_within_minutes: int = 60
+    reply_window_minutes: int = 60
+    external_receipt: bool = True
+
+
+# With no [[managers]] the defaults still escalate somewhere a new user can see (mail-out/).
+DEFAULT_MANAGERS = (Manager("Privacy Officer", "privacy@example.com", "privacy_officer"),)
+
+
+@dataclass(frozen=True)
+class Config:
+    service: Service = field(default_factory=Service)
+    organization: Organization = field(default_factory=Organization)
+    managers: tuple[Manager, ...] = DEFAULT_MANAGERS
+    mail: Mail = field(default_factory=Mail)
+    escalation: Escalation = field(default_factory=Escalation)
+    source: Path | None = None
+
+    @property
+    def from_address(self) -> str:
+        return self.mail.sender or self.organization.incident_address
+
+    def managers_with(self, role: str) -> list[Manager]:
+        return [m for m in self.managers if m.role == role]
+
+    def supervisors_of(self, address: str) -> list[Manager]:
+        return [m for m in self.managers_with("supervisor") if m.covers_address(address)]
+
+    def manager(self, address: str) -> Manager | None:
+        address = address.lower()
+        return next((m for m in self.managers if m.email.lower() == address), None)
+
+
+def sample_text() -> str:
+    return resources.files("leakline").joinpath("sample.toml").read_text(encoding="utf-8")
+
+
+def locate(explicit: str | os.PathLike | None) -> Path | None:
+    """--config PATH, else $LEAKLINE_CONFIG, else ./leakline.toml, else None (built-in defaults)."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("LEAKLINE_CONFIG")
+    if env:
+        return Path(env)
+    local = Path(DEFAULT_FILE)
+    return local if local.exists() else None
+
+
+def load(explicit: str | os.PathLike | None = None) -> Config:
+    path = locate(explicit)
+    if path is None:
+        return Config()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return from_dict(raw, source=path)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+class _Section:
+    """Reads one table of the file, naming `section.key` in every error."""
+
+    def __init__(self, raw: Any, name: str):
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{name}: must be a table")
+        self.raw = dict(raw)
+        self.name = name
+
+    def take(self, key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        if key not in self.raw:
+            return default
+        value = self.raw.pop(key)
+        if isinstance(value, bool) and kind in (int, str):
+            raise ConfigError(f"{self.name}.{key}: expected {kind.__name__}, got {value!r}")
+        if not isinstance(value, kind):
+            expected = getattr(kind, "__name__", "value")
+            raise ConfigError(f"{self.name}.{key}: expected {expected}, got {value!r}")
+        return value
+
+    def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.take(key, str, default)
+        if value not in choices:
+            raise ConfigError(f"{self.name}.{key}: must be one of {', '.join(choices)}, got {value!r}")
+        return value
+
+    def strings(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+        value = self.take(key, list, list(default))
+        if not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{self.name}.{key}: expected a list of strings")
+        return tuple(value)
+
+    def address(self, key: str, default: str) -> str:
+        value = self.take(key, str, default)
+        if value and ("@" not in value or any(c in value for c in "\r\n <>,")):
+            raise ConfigError(f"{self.name}.{key}: not an email address: {value!r}")
+        return value
+
+    def done(self) -> None:
+        if self.raw:
+            raise ConfigError(f"{self.name}.{sorted(self.raw)[0]}: unknown key")
+
+
+def from_dict(raw: dict, source: Path | None = None) -> Config:
+    known = {"service", "organization", "managers", "mail", "escalation"}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{key}: unknown section")
+    return Config(
+        service=_service(_Section(raw.get("service", {}), "service")),
+        organization=_organization(_Section(raw.get("organization", {}), "organization")),
+        managers=_managers(raw["managers"]) if "managers" in raw else DEFAULT_MANAGERS,
+        mail=_mail(_Section(raw.get("mail", {}), "mail")),
+        escalation=_escalation(_Section(raw.get("escalation", {}), "escalation")),
+        source=source,
+    )
+
+
+def _positive(section: _Section, key: str, default: int) -> int:
+    value = section.take(key, int, default)
+    if value <= 0:
+        raise ConfigError(f"{section.name}.{key}: must be a positive number, got {value}")
+    return value
+
+
+def _service(s: _Section) -> Service:
+    d = Service()
+    listen = s.take("listen", str, f"{d.host}:{d.port}")
+    host, sep, port = listen.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"service.listen: expected HOST:PORT, got {listen!r}")
+    timezone = s.take("timezone", str, d.timezone)
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"service.timezone: unknown time zone {timezone!r}") from None
+    prefix = s.take("case_prefix", str, d.case_prefix)
+    if not prefix.isalnum() or not prefix.isascii():
+        raise ConfigError(f"service.case_prefix: letters and digits only, got {prefix!r}")
+    cert, key = s.take("tls_cert", str, ""), s.take("tls_key", str, "")
+    if bool(cert) != bool(key):
+        raise ConfigError("service.tls_cert: tls_cert and tls_key must be set together")
+    service = Service(
+        data_dir=Path(s.take("data_dir", str, str(d.data_dir))),
+        host=host.strip("[]"),
+        port=int(port),
+        timezone=timezone,
+        max_message_bytes=_positive(s, "max_message_bytes", d.max_message_bytes),
+        case_prefix=prefix,
+        tls_cert=Path(cert) if cert else None,
+        tls_key=Path(key) if key else None,
+        retention_days=_positive(s, "retention_days", d.retention_days),
+    )
+    s.done()
+    return service
+
+
+def _organization(s: _Section) -> Organization:
+    d = Organization()
+    org = Organization(
+        name=s.take("name", str, d.name),
+        incident_address=s.address("incident_address", d.incident_address).lower(),
+        domains=tuple(x.lower() for x in s.strings("domains", d.domains)),
+        language=s.choice("language", LANGUAGES, d.language),
+        privacy_mark=s.take("privacy_mark", bool, d.privacy_mark),
+        report_to=s.take("report_to", str, d.report_to),
+        gdpr=s.take("gdpr", bool, d.gdpr),
+    )
+    if not org.incident_address:
+        raise ConfigError("organization.incident_address: must be set")
+    if any(c in org.name for c in "\r\n"):
+        raise ConfigError("organization.name: must be one line")
+    s.done()
+    return org
+
+
+def _managers(raw: Any) -> tuple[Manager, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError("managers: must be an array of tables ([[managers]])")
+    managers = []
+    for i, item in enumerate(raw):
+        s = _Section(item, f"managers[{i}]")
+        email = s.address("email", "")
+        if not email:
+            raise ConfigError(f"managers[{i}].email: missing")
+        role = s.take("role", str, "")
+        if role not in ROLES:
+            raise ConfigError(f"managers[{i}].role: must be one of {', '.join(ROLES)}, got {role!r}")
+        managers.append(Manager(
+            name=s.take("name", str, email), email=email.lower(), role=role,
+            covers=s.strings("covers", ()),
+        ))
+        s.done()
+    return tuple(managers)
+
+
+def _mail(s: _Section) -> Mail:
+    d = Mail()
+    if "password" in s.raw:
+        raise ConfigError("mail.password: passwords are not kept in the config file; "
+                          "name an environment variable with mail.password_env")
+    mail = Mail(
+        transport=s.choice("transport", TRANSPORTS, d.transport),
+        sender=s.address("from", d.sender),
+        relay_host=s.take("relay_host", str, d.relay_host),
+        relay_port=_positive(s, "relay_port", d.relay_port),
+        starttls=s.take("starttls", bool, d.starttls),
+        tls=s.take("tls", bool, d.tls),
+        username=s.take("username", str, d.username),
+        password_env=s.take("password_env", str, d.password_env),
+    )
+    if mail.starttls and mail.tls:
+        raise ConfigError("mail.starttls: choose starttls or tls (implicit TLS), not both")
+    if mail.username and not mail.password_env:
+        raise ConfigError("mail.password_env: required when mail.username is set")
+    s.done()
+    return mail
+
+
+def _escalation(s: _Section) -> Escalation:
+    d = Escalation()
+    esc = Escalation(
+        ack_within_minutes=_positive(s, "ack_within_minutes", d.ack_within_minutes),
+        reply_window_minutes=_positive(s, "reply_window_minutes", d.reply_window_minutes),
+        external_receipt=s.take("external_receipt", bool, d.external_receipt),
+    )
+    s.done()
+    return esc

@@ -1,0 +1,112 @@
+"""Durable file primitives: atomic replace, private permissions, a cross-process lock."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def ensure_dir(path: Path) -> Path:
+    """Create `path` and any missing parents with mode 0700; existing folders are left alone."""
+    if not path.is_dir():
+        if not path.parent.is_dir():
+            ensure_dir(path.parent)
+        try:
+            path.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            pass
+    return path
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_tmp(path: Path, data: bytes) -> Path:
+    """Write `data` to a private temp file beside `path` and fsync it; return the temp path."""
+    ensure_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return tmp
+
+
+def atomic_write(path: Path, data: bytes, *, sync_dir: bool = True) -> None:
+    """Replace `path` with `data` so that a reader or a crash sees the old or the new file, whole."""
+    tmp = write_tmp(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if sync_dir:
+        fsync_dir(path.parent)
+
+
+def dump_json(value: Any) -> bytes:
+    # UTF-8 as it is: case data is mostly Japanese and must stay readable in the files.
+    return json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+
+
+def atomic_write_json(path: Path, value: Any) -> None:
+    atomic_write(path, dump_json(value))
+
+
+def read_json(path: Path, default: Any = None) -> Any:
+    try:
+        with open(path, "rb") as fh:
+            return json.loads(fh.read().decode("utf-8"))
+    except FileNotFoundError:
+        return default
+
+
+class DataLock:
+    """One writer at a time across threads and processes (the server and the CLI share data_dir).
+
+    flock() locks belong to an open file description, so threads of one process must also be
+    serialised in-process; the lock is re-entrant for the thread that holds it.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._local = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        with self._local:
+            if self._depth == 0:
+                ensure_dir(self.path.parent)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                self._fd = fd
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._fd is not None:
+                    fcntl.flock(self._fd, fcntl.LOCK_UN)
+                    os.close(self._fd)
+                    self._fd = None

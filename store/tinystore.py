@@ -1,0 +1,57 @@
+"""TinyDB behind the store: atomic, UTF-8 storage, one file per case plus small index shards."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tinydb import TinyDB
+from tinydb.middlewares import CachingMiddleware
+from tinydb.storages import Storage
+
+from store.files import atomic_write, dump_json
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage that never rewrites a file in place: temp file, fsync, os.replace."""
+
+    def __init__(self, path: str | Path, create_dirs: bool = True):
+        self.path = Path(path)
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        try:
+            with open(self.path, "rb") as fh:
+                data = fh.read()
+        except FileNotFoundError:
+            return None
+        return json.loads(data.decode("utf-8")) if data else None
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        atomic_write(self.path, dump_json(data))
+
+    def close(self) -> None:
+        pass
+
+
+def open_db(path: Path) -> TinyDB:
+    """A TinyDB whose writes are collected and written once, atomically, on close."""
+    return TinyDB(path, storage=CachingMiddleware(AtomicJSONStorage))
+
+
+def read_tables(path: Path) -> dict[str, list[dict]]:
+    """All documents of every table, read once (TinyDB's per-call reads are too slow for lists)."""
+    with TinyDB(path, storage=AtomicJSONStorage) as db:
+        raw = db.storage.read() or {}
+    return {
+        table: [doc for _, doc in sorted(docs.items(), key=lambda kv: int(kv[0]))]
+        for table, docs in raw.items()
+    }
+
+
+def write_tables(path: Path, tables: dict[str, list[dict]]) -> None:
+    """Replace the whole file with these tables, in one atomic write."""
+    with open_db(path) as db:
+        db.drop_tables()
+        for name, docs in tables.items():
+            db.table(name).insert_multiple(docs)
