@@ -76,20 +76,41 @@ def parse(raw: bytes) -> ParsedMessage:
         return _unparsed(raw, f"{type(exc).__name__}: {exc}")
 
 
+def _raw_headers(message: Message, name: str) -> list[str]:
+    """A header's values before RFC 2047 decoding, 8-bit (SMTPUTF8) bytes decoded, not mangled.
+
+    compat32 turns 8-bit header bytes into Header objects whose str() is replacement characters;
+    raw_items() still has the bytes (surrogate-escaped).
+    """
+    values = []
+    for key, value in message.raw_items():
+        if key.lower() == name:
+            text = str(value)
+            if any(0xDC80 <= ord(c) <= 0xDCFF for c in text):
+                text = decode_bytes(text.encode("utf-8", "surrogateescape"), None)
+            values.append(text)
+    return values
+
+
+def _header(message: Message, name: str) -> str:
+    values = _raw_headers(message, name)
+    return values[0] if values else ""
+
+
 def _headers(message: Message) -> ParsedMessage:
-    name, addr = email.utils.parseaddr(str(message.get("From", "")))
-    ids = message_ids(message.get("Message-ID"))
-    reply_to = message_ids(message.get("In-Reply-To"))
+    name, addr = email.utils.parseaddr(_header(message, "from"))
+    ids = message_ids(_header(message, "message-id"))
+    reply_to = message_ids(_header(message, "in-reply-to"))
     return ParsedMessage(
         message_id=ids[0] if ids else None,
         from_addr=addr.strip().lower(),
         from_name=decode_header_value(name),
         to=[a.lower() for _, a in email.utils.getaddresses(
-            [str(v) for v in message.get_all("To", []) + message.get_all("Cc", [])]) if a],
-        subject=decode_header_value(message.get("Subject")),
-        date=decode_header_value(message.get("Date")) or None,
+            _raw_headers(message, "to") + _raw_headers(message, "cc")) if a],
+        subject=decode_header_value(_header(message, "subject")),
+        date=decode_header_value(_header(message, "date")) or None,
         in_reply_to=reply_to[0] if reply_to else None,
-        references=message_ids(message.get("References")),
+        references=message_ids(_header(message, "references")),
     )
 
 
@@ -196,6 +217,8 @@ def _unparsed(raw: bytes, reason: str) -> ParsedMessage:
     """Best effort for a message the parser refused: crude headers, the rest as text."""
     parsed = ParsedMessage(unparsed=True, error=reason[:300])
     head, _, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+    if not _HEADER_LINE.match(head.split(b"\n", 1)[0]):
+        head, body = b"", raw  # no header block at all: all of it is text
     for line in head.split(b"\n"):
         match = _HEADER_LINE.match(line)
         if not match:

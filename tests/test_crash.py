@@ -1,0 +1,80 @@
+"""Kill -9 the server mid-stream: every message that got a 250 is in exactly one case entry."""
+
+import json
+import os
+import signal
+import smtplib
+import subprocess
+import sys
+import threading
+import time
+
+from conftest import free_port, wait_for
+from leakline.app import App
+from leakline.config import load
+from mailbuilders import plain_mail
+
+
+def start(config_path):
+    proc = subprocess.Popen([sys.executable, "-m", "leakline", "--config", str(config_path), "serve"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    line = proc.stdout.readline()
+    assert b"listening" in line, line
+    return proc
+
+
+def sender(port, start_index, count, accepted, lock):
+    for i in range(start_index, start_index + count):
+        raw = plain_mail(f"報告 {i}", f"本文 {i}", message_id=f"<crash-{i}@example.com>")
+        try:
+            with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+                client.sendmail("taro@example.com", ["incident@example.com"], raw)
+        except (OSError, smtplib.SMTPException):
+            return  # the server died under us: this message got no 250
+        with lock:
+            accepted.add(f"<crash-{i}@example.com>")
+
+
+def test_sigkill_mid_stream_loses_and_duplicates_nothing(tmp_path):
+    port = free_port()
+    path = tmp_path / "c.toml"
+    path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\nlisten = "127.0.0.1:{port}"\n')
+    proc = start(path)
+    accepted, lock = set(), threading.Lock()
+    threads = [threading.Thread(target=sender, args=(port, t * 100, 100, accepted, lock))
+               for t in range(4)]
+    for thread in threads:
+        thread.start()
+    wait_for(lambda: len(accepted) >= 120, timeout=60)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    for thread in threads:
+        thread.join()
+    assert 120 <= len(accepted) < 400
+
+    proc = start(path)
+    try:
+        app = App(load(path))
+        wait_for(lambda: not app.spool.segments(), timeout=60)
+        seen = {}
+        for case in app.store.cases("all"):
+            for message in case["messages"]:
+                seen[message["message_id"]] = seen.get(message["message_id"], 0) + 1
+        assert accepted <= set(seen), f"lost: {sorted(accepted - set(seen))[:5]}"
+        assert all(n == 1 for n in seen.values()), "a message was stored twice"
+        assert len(app.store.summaries("all")) == len(seen)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        proc.stdout.close()
+
+
+def test_sigterm_stops_cleanly(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\nlisten = "127.0.0.1:{free_port()}"\n')
+    proc = start(path)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 0
+    assert b"stopped" in proc.stdout.read()
+    proc.stdout.close()
