@@ -47,6 +47,8 @@ class Intake:
             if case is not None:
                 known = next((m for m in case["messages"] if m.get("key") == key), None)
                 if known is not None:
+                    # A crash may have come between the case write and its index row.
+                    self.store.ensure_indexed(case)
                     return IntakeResult(case, known, parsed, entry, False, duplicate=True)
             if case_id is None:
                 case_id = self._thread(parsed)

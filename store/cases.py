@@ -130,6 +130,10 @@ class Store:
             })
             self._write_summary(case)
 
+    def ensure_indexed(self, case: dict) -> None:
+        with self.lock.hold():
+            self._write_summary(case)
+
     def _write_summary(self, case: dict) -> None:
         path = self._index_path(case["id"])
         tables = read_tables(path) if path.exists() else {}

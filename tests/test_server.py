@@ -159,3 +159,17 @@ def test_spooled_but_unprocessed_mail_is_processed_at_start(tmp_path):
         wait_for(lambda: app.spool.segments() == [])
     finally:
         srv.stop()
+
+
+def test_crash_between_case_write_and_index_row_is_repaired(app):
+    from store.spool import SpoolEntry
+
+    entry = SpoolEntry("s.0", {"mail_from": "a@example.com", "spool_id": "s.0"},
+                       plain_mail("件名", "本文", message_id="<idx@example.com>"))
+    result = app.intake.process(entry)
+    index = app.store._index_path(result.case["id"])
+    index.unlink()  # as if killed after the case file, before the index row
+    assert app.store.summaries("all") == []
+    again = app.intake.process(entry)
+    assert again.duplicate
+    assert [r["id"] for r in app.store.summaries("all")] == [result.case["id"]]
