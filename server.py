@@ -9,13 +9,13 @@ import asyncio
 import logging
 import signal
 import ssl
-import threading
 from datetime import datetime, timezone
 from typing import Callable
 
 from aiosmtpd.smtp import SMTP
 
 from leakline.app import App
+from leakline.worker import WorkerProcess
 from store.spool import Spool
 
 log = logging.getLogger("leakline.server")
@@ -124,33 +124,9 @@ def tls_context_for(app: App) -> ssl.SSLContext | None:
     return context
 
 
-class IntakeWorker(threading.Thread):
-    """Drains the spool in a thread of its own, so intake never blocks the listener."""
-
-    def __init__(self, app: App):
-        super().__init__(name="leakline-intake", daemon=True)
-        self.app = app
-        self.wakeup = threading.Event()
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                self.app.pipeline.drain()
-            except Exception:
-                log.exception("intake pass failed; will retry")
-            self.wakeup.wait(POLL_SECONDS)
-            self.wakeup.clear()
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wakeup.set()
-        self.join(timeout=30)
-
-
 async def serve(app: App, *, stop: asyncio.Event | None = None,
                 announce: Callable[[str], None] = print) -> None:
-    """Run the listener and the workers until `stop` is set (or SIGINT/SIGTERM)."""
+    """Run the listener and its worker process until `stop` is set (or SIGINT/SIGTERM)."""
     app.prepare()
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
@@ -159,15 +135,15 @@ async def serve(app: App, *, stop: asyncio.Event | None = None,
             loop.add_signal_handler(signum, stop.set)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests): the caller sets `stop`
-    worker = IntakeWorker(app)
-    committer = GroupCommitter(app.spool, on_committed=worker.wakeup.set)
+    worker = WorkerProcess(app.config)
+    committer = GroupCommitter(app.spool, on_committed=worker.wake)
     handler = IncidentHandler(app.config.organization.incident_address, committer)
     service = app.config.service
     server = await loop.create_server(smtp_factory(app, handler, tls_context_for(app)),
                                       host=service.host, port=service.port)
     port = server.sockets[0].getsockname()[1]
     worker.start()
-    tasks = [loop.create_task(coro) for coro in app.background_tasks(stop)]
+    supervisor = loop.create_task(_supervise(worker, stop))
     announce(f"leakline listening on {service.host}:{port} for "
              f"{app.config.organization.incident_address}; data in {app.data_dir}")
     try:
@@ -175,8 +151,12 @@ async def serve(app: App, *, stop: asyncio.Event | None = None,
     finally:
         server.close()
         await server.wait_closed()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        supervisor.cancel()
         await loop.run_in_executor(None, worker.stop)
         announce("leakline stopped")
+
+
+async def _supervise(worker: WorkerProcess, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        await asyncio.sleep(POLL_SECONDS)
+        worker.ensure_running()
