@@ -64,7 +64,7 @@ class Intake:
                 case = new_case(case_id, parsed, message, when)
             else:
                 case["messages"].append(message)
-            self.store.save(case)
+            self.store.save(case, [intake_event(message, is_new)])
         log.info("stored message %s from %s in case %s%s", parsed.message_id or key[:20],
                  parsed.from_addr or "?", case_id, " (new case)" if is_new else "")
         return IntakeResult(case, message, parsed, entry, is_new, duplicate=False)
@@ -136,3 +136,10 @@ def new_case(case_id: str, parsed: ParsedMessage, message: dict, when: datetime)
         "closed_at": None,
         "messages": [message],
     }
+
+
+def intake_event(message: dict, is_new: bool) -> dict:
+    return {"action": "case_opened" if is_new else "message_received", "actor": "system",
+            "details": {"message_id": message["message_id"], "from": message["from"],
+                        "kind": message["kind"], "sha256": message["sha256"],
+                        "raw": message["raw"], "spool_id": message["envelope"]["spool_id"]}}

@@ -44,7 +44,7 @@ class App:
         self.config = config
         self.now = now
         self.data_dir = config.service.data_dir
-        self.store = Store(self.data_dir, config.service.case_prefix)
+        self.store = Store(self.data_dir, config.service.case_prefix, now=now)
         self.spool = Spool(self.data_dir)
         self.intake = Intake(self.store, config)
         self.pipeline = Pipeline(self.spool, self.intake, reactors=[])

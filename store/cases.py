@@ -18,6 +18,9 @@ import re
 from pathlib import Path
 from typing import Callable, Iterator
 
+from datetime import datetime, timezone
+
+from store.audit import AuditLog, recover
 from store.files import DataLock, atomic_write, ensure_dir, read_json
 from store.tinystore import read_tables, write_tables
 
@@ -46,16 +49,29 @@ def summary(case: dict) -> dict:
     return {k: case.get(k) for k in SUMMARY_FIELDS}
 
 
+class ChangeWithoutEvent(ValueError):
+    """Every change to a case is recorded in the audit trail: a save needs its events."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 class Store:
-    def __init__(self, data_dir: Path, prefix: str = "INC"):
+    def __init__(self, data_dir: Path, prefix: str = "INC", now: Callable[[], datetime] = utc_now):
         self.data_dir = Path(data_dir)
         self.prefix = prefix
+        self.now = now
         self.lock = DataLock(self.data_dir / ".lock")
+        self.audit = AuditLog(self.data_dir)
 
     # -- layout -------------------------------------------------------------------------
     def prepare(self) -> None:
         for name in ("cases", "index", "keys", "raw", "seq"):
             ensure_dir(self.data_dir / name)
+        self.audit.prepare()
+        with self.lock.hold():
+            self._recover()
 
     def _case_path(self, case_id: str) -> Path:
         _, year, seq = split_case_id(case_id)
@@ -121,14 +137,46 @@ class Store:
         case["messages"] = tables.get("messages", [])
         return case
 
-    def save(self, case: dict) -> None:
-        """Write a case (fields and messages) in one atomic write, then its index row."""
+    def save(self, case: dict, events: list[dict]) -> list[dict]:
+        """Write a case and the audit events that explain the change, both or neither.
+
+        `events` are {"action", "actor", "details"}; returns them as chained.
+        """
+        if not events:
+            raise ChangeWithoutEvent(f"{case['id']}: a change needs its audit event")
         with self.lock.hold():
+            self._recover()
+            stamped = self._stamp(case, events)
+            self.audit.record_intent(case["id"], [e["id"] for e in stamped])
+            case["last_events"] = stamped
             fields = {k: v for k, v in case.items() if k != "messages"}
             write_tables(self._case_path(case["id"]), {
                 "case": [fields], "messages": list(case.get("messages", [])),
             })
+            chained = self.audit.append(stamped)
+            self.audit.clear_intents()
             self._write_summary(case)
+            return chained
+
+    def _stamp(self, case: dict, events: list[dict]) -> list[dict]:
+        at = self.now().isoformat(timespec="microseconds")
+        number = int(case.get("event_count", 0))
+        stamped = []
+        for event in events:
+            number += 1
+            stamped.append({"id": f"{case['id']}#{number}", "case": case["id"], "at": at,
+                            "actor": event.get("actor") or "system", "action": event["action"],
+                            "details": event.get("details") or {}})
+        case["event_count"] = number
+        return stamped
+
+    def _recover(self) -> None:
+        def last_events(case_id: str) -> list[dict]:
+            try:
+                return self.get(case_id).get("last_events", [])
+            except CaseNotFound:
+                return []
+        recover(self.audit, last_events)
 
     def ensure_indexed(self, case: dict) -> None:
         with self.lock.hold():
@@ -144,12 +192,17 @@ class Store:
         rows[case["id"]] = row
         write_tables(path, {"cases": sorted(rows.values(), key=lambda r: split_case_id(r["id"]))})
 
-    def update(self, case_id: str, change: Callable[[dict], object]) -> dict:
-        """Read-modify-write one case under the lock; `change` edits the dict in place."""
+    def update(self, case_id: str, change: Callable[[dict], list[dict] | None]) -> dict:
+        """Read-modify-write one case under the lock.
+
+        `change` edits the case in place and returns the audit events of what it changed;
+        when it returns none, nothing changed and nothing is written.
+        """
         with self.lock.hold():
             case = self.get(case_id)
-            change(case)
-            self.save(case)
+            events = change(case)
+            if events:
+                self.save(case, events)
             return case
 
     def summaries(self, status: str = "all") -> list[dict]:

@@ -1,0 +1,111 @@
+"""`leakline audit ...`: verify the hash chain, show a case's timeline, export for an auditor."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import click
+
+from leakline.cli_cases import echo_json, load_case, public_case
+
+
+@click.group()
+def audit() -> None:
+    """Check and export the tamper-evident audit trail.
+
+    Example: leakline audit verify
+    """
+
+
+@audit.command("verify")
+@click.pass_context
+def verify(ctx: click.Context) -> None:
+    """Walk the hash chain; exit 1 naming the first broken event.
+
+    Example: leakline audit verify
+    """
+    from leakline.cli import app_for
+
+    result = app_for(ctx).store.audit.verify()
+    if not result.ok:
+        click.echo(f"audit chain BROKEN at event {result.broken_at}: {result.reason} "
+                   f"({result.events} events verified before it)", err=True)
+        ctx.exit(1)
+    click.echo(f"audit chain intact: {result.events} events")
+
+
+def _timeline_line(event: dict) -> str:
+    details = json.dumps(event.get("details", {}), ensure_ascii=False, sort_keys=True)
+    return f"{event['at']}  #{event['seq']:<6} {event['actor']:<28} {event['action']:<20} {details}"
+
+
+@audit.command("show")
+@click.argument("case_id")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def show(ctx: click.Context, case_id: str, as_json: bool) -> None:
+    """Print a case's timeline from the audit trail.
+
+    Example: leakline audit show INC-2026-0001
+    """
+    from leakline.cli import app_for
+
+    app = app_for(ctx)
+    load_case(app, case_id)
+    events = app.store.audit.for_case(case_id)
+    if as_json:
+        echo_json(events)
+        return
+    for event in events:
+        click.echo(_timeline_line(event))
+
+
+@audit.command("export")
+@click.argument("case_id")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder to create (must not exist yet, or be empty).")
+@click.pass_context
+def export(ctx: click.Context, case_id: str, out_dir: str) -> None:
+    """Write a folder an auditor can read without leakline: timeline, case, raw mail, manifest.
+
+    Example: leakline audit export INC-2026-0001 --out ./INC-2026-0001-audit
+    """
+    from leakline.cli import app_for
+    from store.files import ensure_dir
+
+    app = app_for(ctx)
+    case = load_case(app, case_id)
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()):
+        raise click.ClickException(f"{out} is not empty")
+    ensure_dir(out / "messages")
+    events = app.store.audit.for_case(case_id)
+    files = {
+        "case.json": json.dumps(public_case(case), ensure_ascii=False, indent=2),
+        "timeline.json": json.dumps(events, ensure_ascii=False, indent=2),
+        "timeline.txt": "\n".join(_timeline_line(e) for e in events) + "\n",
+        "README.txt": _readme(case_id),
+    }
+    for name, text in files.items():
+        (out / name).write_text(text, encoding="utf-8")
+    for number, message in enumerate(case.get("messages", []), start=1):
+        if message.get("raw"):
+            raw = app.store.raw_path(message["raw"])
+            if raw.exists():
+                (out / "messages" / f"{number:03d}-{message['direction']}.eml").write_bytes(raw.read_bytes())
+    manifest = {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(out.rglob("*")) if p.is_file()}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    click.echo(f"exported {case_id} to {out} ({len(manifest)} files, manifest.json has their SHA-256)")
+
+
+def _readme(case_id: str) -> str:
+    return (f"Audit export of case {case_id}, written by leakline.\n\n"
+            "case.json      the case record: facts, assessment, phases, deadlines, messages\n"
+            "timeline.txt   every change to the case, in order (also timeline.json)\n"
+            "messages/      the raw messages as received or sent (.eml, open with any mail client)\n"
+            "manifest.json  the SHA-256 of every file here; check with: sha256sum FILE\n\n"
+            "Each timeline event carries 'prev' and 'hash': the SHA-256 chain of the whole\n"
+            "audit log; `leakline audit verify` checks it on the server.\n")

@@ -1,0 +1,217 @@
+"""The audit trail: an append-only, hash-chained log of every change to every case.
+
+Each line is one event: {seq, id, at, actor, case, action, details, prev, hash}, where `prev` is
+the previous line's hash and `hash` the SHA-256 of the line's canonical JSON without `hash`.
+Editing, removing or reordering a line breaks the chain at that line; `head` (seq and hash of
+the last line) catches a cut tail.
+
+Crash safety, with the case store: before a change is written, an intent naming its events is
+appended to `intents.log` (fsync); the change is written with its events inside the case file;
+the events are appended to the chain (fsync); the intent log is emptied. After a crash,
+`recover()` appends the events of every intent whose change reached the case file and is not in
+the chain yet; an intent whose change never landed is dropped with it. So: no change without
+its event, no event without its change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from store.files import FILE_MODE, atomic_write, ensure_dir, read_json
+
+GENESIS = "0" * 64
+
+
+def canonical(event: dict) -> bytes:
+    body = {k: v for k, v in event.items() if k != "hash"}
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def event_hash(event: dict) -> str:
+    return hashlib.sha256(canonical(event)).hexdigest()
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    events: int
+    broken_at: int | None = None  # 1-based line number of the first bad event
+    reason: str = ""
+
+
+class AuditLog:
+    def __init__(self, data_dir: Path):
+        self.root = data_dir / "audit"
+        self.chain = self.root / "chain.jsonl"
+        self.intents = self.root / "intents.log"
+        self.head_path = self.root / "head.json"
+        self._head: dict | None = None
+
+    def prepare(self) -> None:
+        ensure_dir(self.root)
+
+    # -- writing (caller holds the data lock) ---------------------------------------------
+    def head(self) -> dict:
+        if self._head is None:
+            self._head = self._read_tail() or {"seq": 0, "hash": GENESIS}
+        return self._head
+
+    def _read_tail(self) -> dict | None:
+        try:
+            with open(self.chain, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                size = fh.tell()
+                fh.seek(max(0, size - 1_000_000))
+                lines = fh.read().splitlines()
+        except FileNotFoundError:
+            return None
+        for line in reversed(lines):
+            try:
+                event = json.loads(line)
+                return {"seq": event["seq"], "hash": event["hash"]}
+            except (ValueError, KeyError):
+                continue  # a torn last line from a crash
+        return None
+
+    def record_intent(self, case_id: str, ids: list[str]) -> None:
+        line = json.dumps({"case": case_id, "ids": ids}).encode() + b"\n"
+        _append_durably(self.intents, line)
+
+    def append(self, events: list[dict]) -> list[dict]:
+        """Chain and append events durably; returns them with seq, prev and hash set."""
+        head = self.head()
+        lines, chained = [], []
+        for event in events:
+            event = dict(event, seq=head["seq"] + 1, prev=head["hash"])
+            event["hash"] = event_hash(event)
+            head = {"seq": event["seq"], "hash": event["hash"]}
+            lines.append(canonical(event)[:-1] + b',"hash":"' + event["hash"].encode() + b'"}\n')
+            chained.append(event)
+        self._repair_torn_tail()
+        _append_durably(self.chain, b"".join(lines))
+        self._head = head
+        atomic_write(self.head_path, json.dumps(head).encode(), sync_dir=False)
+        return chained
+
+    def clear_intents(self) -> None:
+        with open(self.intents, "r+b") as fh:
+            fh.truncate(0)
+
+    def pending_intents(self) -> list[dict]:
+        try:
+            data = self.intents.read_bytes()
+        except FileNotFoundError:
+            return []
+        intents = []
+        for line in data.splitlines():
+            try:
+                intents.append(json.loads(line))
+            except ValueError:
+                continue  # torn by a crash before its fsync: its change never started
+        return intents
+
+    def _repair_torn_tail(self) -> None:
+        """Cut a last line left without its newline by a crash (it was never acknowledged)."""
+        try:
+            with open(self.chain, "r+b") as fh:
+                fh.seek(0, os.SEEK_END)
+                size = fh.tell()
+                if size == 0:
+                    return
+                fh.seek(size - 1)
+                if fh.read(1) == b"\n":
+                    return
+                fh.seek(max(0, size - 1_000_000))
+                data = fh.read()
+                cut = data.rfind(b"\n")
+                fh.truncate(size - len(data) + cut + 1 if cut >= 0 else size - len(data))
+                os.fsync(fh.fileno())
+        except FileNotFoundError:
+            pass
+
+    def contains(self, ids: set[str]) -> set[str]:
+        return {e["id"] for e in self.events() if e.get("id") in ids}
+
+    # -- reading --------------------------------------------------------------------------
+    def events(self) -> Iterator[dict]:
+        try:
+            fh = open(self.chain, "rb")
+        except FileNotFoundError:
+            return
+        with fh:
+            for line in fh:
+                if line.endswith(b"\n"):
+                    yield json.loads(line)
+
+    def for_case(self, case_id: str) -> list[dict]:
+        return [e for e in self.events() if e.get("case") == case_id]
+
+    def verify(self) -> VerifyResult:
+        prev, count = GENESIS, 0
+        try:
+            fh = open(self.chain, "rb")
+        except FileNotFoundError:
+            return VerifyResult(True, 0)
+        with fh:
+            for number, line in enumerate(fh, start=1):
+                problem = _check_line(line, prev, number)
+                if problem:
+                    return VerifyResult(False, count, number, problem)
+                event = json.loads(line)
+                prev, count = event["hash"], count + 1
+        head = read_json(self.head_path) or {}
+        if head and (head.get("seq", 0) > count):
+            return VerifyResult(False, count, count + 1,
+                                f"the log ends at event {count} but event {head['seq']} was written")
+        return VerifyResult(True, count)
+
+
+def _check_line(line: bytes, prev: str, number: int) -> str:
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return "not a JSON event"
+    if event.get("seq") != number:
+        return f"sequence {event.get('seq')} where {number} was expected (removed or reordered)"
+    if event.get("prev") != prev:
+        return "does not chain to the event before it (removed or reordered)"
+    if event.get("hash") != event_hash(event):
+        return "content does not match its hash (altered)"
+    return ""
+
+
+def _append_durably(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def recover(log: AuditLog, case_events: Callable[[str], list[dict]]) -> int:
+    """Finish what a crash interrupted; `case_events(case_id)` gives a case file's last events."""
+    intents = log.pending_intents()
+    if not intents:
+        return 0
+    appended = 0
+    for intent in intents:
+        wanted = set(intent["ids"])
+        landed = [e for e in case_events(intent["case"]) if e.get("id") in wanted]
+        if len(landed) != len(wanted):
+            continue  # the change never reached the case file: neither it nor its events exist
+        missing = wanted - log.contains(wanted)
+        todo = [{k: v for k, v in e.items() if k not in ("seq", "prev", "hash")}
+                for e in landed if e["id"] in missing]
+        if todo:
+            log.append(todo)
+            appended += len(todo)
+    log.clear_intents()
+    return appended

@@ -1,0 +1,135 @@
+"""The audit trail: a hash chain that shows tampering and survives SIGKILL at any point."""
+
+import json
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from leakline.cli import main
+from store.cases import ChangeWithoutEvent, Store
+from mailbuilders import plain_mail
+
+
+def invoke(config_path, *args):
+    return CliRunner().invoke(main, ["--config", str(config_path), *args], catch_exceptions=False)
+
+
+@pytest.fixture
+def setup(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\n')
+    from leakline.app import App
+    from leakline.config import load
+    from store.spool import SpoolEntry
+
+    app = App(load(path))
+    app.prepare()
+    for i in range(3):
+        app.intake.process(SpoolEntry(f"s.{i}", {"spool_id": f"s.{i}", "mail_from": "a@example.com"},
+                                      plain_mail(f"報告{i}", "本文", message_id=f"<au{i}@example.com>")))
+    return path, app
+
+
+def chain_lines(app):
+    return app.store.audit.chain.read_bytes().splitlines(keepends=True)
+
+
+def test_every_intake_is_an_event_and_the_chain_verifies(setup):
+    path, app = setup
+    result = invoke(path, "audit", "verify")
+    assert result.exit_code == 0 and "3 events" in result.output
+    shown = json.loads(invoke(path, "audit", "show", "INC-" + app.store.summaries()[0]["id"][4:],
+                              "--json").output)
+    assert [e["action"] for e in shown] == ["case_opened"]
+    assert shown[0]["details"]["message_id"] == "<au0@example.com>"
+
+
+@pytest.mark.parametrize("tamper, line", [
+    ("edit", 2), ("delete", 2), ("reorder", 1), ("delete_last", 3),
+])
+def test_tampering_is_found_and_named(setup, tamper, line):
+    path, app = setup
+    lines = chain_lines(app)
+    if tamper == "edit":
+        assert b"case_opened" in lines[1]
+        lines[1] = lines[1].replace(b"case_opened", b"case_closed")
+    elif tamper == "delete":
+        del lines[1]
+    elif tamper == "reorder":
+        lines[0], lines[1] = lines[1], lines[0]
+    elif tamper == "delete_last":
+        del lines[2]
+    app.store.audit.chain.write_bytes(b"".join(lines))
+    result = CliRunner().invoke(main, ["--config", str(path), "audit", "verify"])
+    assert result.exit_code == 1
+    assert f"BROKEN at event {line}" in result.output
+
+
+def test_a_save_without_its_event_is_refused(setup):
+    _, app = setup
+    case = app.store.get(app.store.summaries()[0]["id"])
+    case["subject"] = "changed"
+    with pytest.raises(ChangeWithoutEvent):
+        app.store.save(case, [])
+
+
+def test_export_is_readable_without_leakline(setup, tmp_path):
+    import hashlib
+
+    path, app = setup
+    case_id = app.store.summaries()[0]["id"]
+    out = tmp_path / "export"
+    assert invoke(path, "audit", "export", case_id, "--out", str(out)).exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest) == {"case.json", "timeline.json", "timeline.txt", "README.txt",
+                             "messages/001-in.eml"}
+    for name, digest in manifest.items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+    assert b"<au0@example.com>" in (out / "messages/001-in.eml").read_bytes()
+    assert json.loads((out / "case.json").read_text())["id"] == case_id
+
+
+WRITER = textwrap.dedent("""
+    import sys, itertools
+    from pathlib import Path
+    from store.cases import Store
+    store = Store(Path(sys.argv[1]))
+    store.prepare()
+    for n in itertools.count():
+        case_id = f"INC-2026-{n % 7 + 1:04d}"
+        if store.exists(case_id):
+            store.update(case_id, lambda c: (c.__setitem__("note", n),
+                         [{"action": "note", "actor": "w@example.com", "details": {"n": n}}])[1])
+        else:
+            store.save({"id": case_id, "status": "open", "messages": []},
+                       [{"action": "case_opened", "details": {"n": n}}])
+        print(n, flush=True)
+""")
+
+
+def test_sigkill_at_random_points_keeps_change_and_event_together(tmp_path):
+    data = tmp_path / "data"
+    rng = random.Random(7)
+    for _ in range(8):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(data)], stdout=subprocess.PIPE)
+        proc.stdout.readline()
+        time.sleep(rng.uniform(0.01, 0.25))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    store = Store(data)
+    store.prepare()  # recovery
+    result = store.audit.verify()
+    assert result.ok, result
+    chain = list(store.audit.events())
+    for row in store.summaries("all"):
+        case = store.get(row["id"])
+        ids = {e["id"] for e in chain if e["case"] == row["id"]}
+        expected = {f"{row['id']}#{n}" for n in range(1, case["event_count"] + 1)}
+        assert ids == expected, f"{row['id']}: change and events disagree"
