@@ -127,6 +127,8 @@ def ingest(ctx: click.Context, source: str, sender: str, recipient: tuple[str, .
 
 from leakline.cli_audit import audit  # noqa: E402  (registered on the group)
 from leakline.cli_cases import cases  # noqa: E402
+from leakline.cli_retention import purge  # noqa: E402
 
 main.add_command(cases)
 main.add_command(audit)
+main.add_command(purge)

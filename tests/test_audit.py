@@ -133,3 +133,36 @@ def test_sigkill_at_random_points_keeps_change_and_event_together(tmp_path):
         ids = {e["id"] for e in chain if e["case"] == row["id"]}
         expected = {f"{row['id']}#{n}" for n in range(1, case["event_count"] + 1)}
         assert ids == expected, f"{row['id']}: change and events disagree"
+
+
+def _close(app, case_id, when):
+    def close(case):
+        case["status"], case["closed_at"] = "closed", when
+        return [{"action": "case_closed", "actor": "po@example.com", "details": {}}]
+    app.store.update(case_id, close)
+
+
+def test_purge_removes_personal_data_and_keeps_the_chain(setup):
+    path, app = setup
+    old, recent, still_open = (r["id"] for r in app.store.summaries("all"))
+    _close(app, old, "2020-01-01T00:00:00+09:00")
+    _close(app, recent, app.now().isoformat())
+    raw_old = app.store.raw_path(app.store.get(old)["messages"][0]["raw"])
+    assert raw_old.exists()
+
+    dry = invoke(path, "purge", "--dry-run")
+    assert dry.output.strip() == f"would purge {old}"
+    assert raw_old.exists() and app.store.get(old)["messages"][0]["text"] == "本文"
+
+    assert invoke(path, "purge", "--by", "po@example.com").output.strip() == f"purged {old}: 1 messages"
+    assert not raw_old.exists()
+    case = json.loads(invoke(path, "cases", "show", old, "--json").output)
+    assert case["messages"][0]["text"] is None and case["messages"][0]["purged"] is True
+    assert case["subject"] == "報告0" and case["status"] == "closed"
+    for other in (recent, still_open):
+        assert app.store.get(other)["messages"][0]["text"] == "本文"
+    assert invoke(path, "audit", "verify").exit_code == 0
+    (event,) = [e for e in app.store.audit.for_case(old) if e["action"] == "purged"]
+    assert event["actor"] == "po@example.com"
+    assert event["details"]["removed"][0]["raw_sha256"] == raw_old.stem
+    assert invoke(path, "purge").output.startswith("nothing to purge")
