@@ -1,0 +1,256 @@
+"""The outbox store (files, states, restart) and the `leakline outbox` commands."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import shutil
+import stat
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from leakline.cli_outbox import outbox as outbox_cli
+from leakline.config import Config, Service
+from store.files import DataLock
+from store.outbox import Outbox, OutboxError, UnknownMessage
+
+JST = timezone(timedelta(hours=9))
+T0 = datetime(2026, 11, 26, 18, 3, tzinfo=JST)
+SUBJECT = "[INC-2026-0001] 報告を受け付けました"
+
+
+class Clock:
+    def __init__(self, start: datetime = T0):
+        self.t = start
+
+    def __call__(self) -> datetime:
+        return self.t
+
+    def advance(self, **delta) -> datetime:
+        self.t += timedelta(**delta)
+        return self.t
+
+
+def make_message(subject: str = SUBJECT, to: str = "taro@example.com",
+                 message_id: str | None = None) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = "Example Co. <incident@example.com>"
+    msg["To"] = to
+    msg["Subject"] = subject
+    if message_id != "":
+        msg["Message-ID"] = message_id or make_msgid(domain="example.com")
+    msg.set_content("報告を受け付けました。証拠を保全してください。\n")
+    return msg
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def box(tmp_path: Path, clock: Clock) -> Outbox:
+    return Outbox(tmp_path, DataLock(tmp_path / ".lock"), clock)
+
+
+def enqueue(box: Outbox, **kw) -> str:
+    return box.enqueue(make_message(**kw), envelope_from="", envelope_to=["taro@example.com"],
+                       case_id="INC-2026-0001", kind="guidance")
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_enqueue_writes_private_files_with_the_message_as_serialized(box, tmp_path):
+    message = make_message(message_id="<abc.123@example.com>")
+    message_id = box.enqueue(message, envelope_from="", envelope_to=["taro@example.com"],
+                             case_id="INC-2026-0001", kind="guidance")
+
+    assert message_id == "<abc.123@example.com>"
+    queue = tmp_path / "outbox" / "queue"
+    files = sorted(p.suffix for p in queue.iterdir())
+    assert files == [".eml", ".json"]
+    for path in [tmp_path / "outbox", queue]:
+        assert mode(path) == 0o700
+    for path in queue.iterdir():
+        assert mode(path) == 0o600
+    raw = next(queue.glob("*.eml")).read_bytes()
+    assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    assert parsed["Subject"] == SUBJECT
+    assert parsed["Message-ID"] == "<abc.123@example.com>"
+
+
+def test_bcc_recipients_are_in_the_envelope_only(box, tmp_path):
+    message = make_message()
+    message["Bcc"] = "boss@example.com"
+    box.enqueue(message, envelope_from="", envelope_to=["taro@example.com", "boss@example.com"],
+                case_id=None, kind="escalation")
+    [item] = box.due(T0)
+    assert b"boss@example.com" not in item.message_bytes()
+    assert item.recipients == ("taro@example.com", "boss@example.com")
+    assert message["Bcc"] == "boss@example.com"  # the caller's message is left as it was
+
+
+def test_same_message_id_twice_is_a_no_op_even_after_sending(box, clock):
+    first = enqueue(box, message_id="<dup@example.com>")
+    assert enqueue(box, message_id="dup@example.com", subject="other") == first
+    assert [row["subject"] for row in box.list()] == [SUBJECT]
+
+    box.mark_sent(first)
+    assert enqueue(box, message_id="<dup@example.com>") == first
+    assert box.list() == []
+    assert box.get(first)["state"] == "sent"
+
+
+def test_a_message_without_message_id_gets_one_in_the_from_domain(box):
+    message = make_message(message_id="")
+    message_id = box.enqueue(message, envelope_from="", envelope_to=["a@example.org"],
+                             case_id=None, kind="receipt")
+    assert message_id.startswith("<") and message_id.endswith("@example.com>")
+    assert message["Message-ID"] == message_id
+    assert box.due(T0)[0].id == message_id
+
+
+def test_due_list_and_retry_bookkeeping(box, clock):
+    message_id = enqueue(box)
+    [item] = box.due(T0)
+    assert (item.id, item.envelope_from, item.recipients) == (message_id, "", ("taro@example.com",))
+    assert item.message_bytes().startswith(b"From: Example Co.")
+
+    box.mark_retry(message_id, "451 4.3.0 try later", T0 + timedelta(minutes=1))
+    assert box.due(T0 + timedelta(seconds=59)) == []
+    assert box.next_attempt_at() == T0 + timedelta(minutes=1)
+    [row] = box.list()
+    assert row == {
+        "id": message_id, "case_id": "INC-2026-0001", "kind": "guidance",
+        "to": ["taro@example.com"], "subject": SUBJECT, "state": "queued", "attempts": 1,
+        "next_attempt_at": (T0 + timedelta(minutes=1)).isoformat(),
+        "last_error": "451 4.3.0 try later", "created_at": T0.isoformat(),
+        "pending_to": ["taro@example.com"],
+    }
+
+
+def test_the_queue_survives_a_restart(tmp_path, clock):
+    first = Outbox(tmp_path, DataLock(tmp_path / ".lock"), clock)
+    message_id = enqueue(first)
+    first.mark_retry(message_id, "connection refused", T0 + timedelta(seconds=30))
+
+    again = Outbox(tmp_path, DataLock(tmp_path / ".lock"), clock)
+    [item] = again.due(T0 + timedelta(seconds=30))
+    assert (item.id, item.attempts, item.last_error) == (message_id, 1, "connection refused")
+    assert item.message_bytes() == first.due(T0 + timedelta(hours=1))[0].message_bytes()
+
+
+def test_sent_messages_go_to_their_month_and_leave_the_queue(box, tmp_path, clock):
+    message_id = enqueue(box)
+    clock.advance(days=6)  # 2026-12-02
+    box.mark_sent(message_id)
+
+    assert box.due(clock()) == [] and box.list() == []
+    month = tmp_path / "outbox" / "sent" / "2026-12"
+    assert sorted(p.suffix for p in month.iterdir()) == [".eml", ".json"]
+    assert mode(tmp_path / "outbox" / "sent") == 0o700 and mode(month) == 0o700
+    assert box.get(message_id)["sent_at"] == clock().isoformat()
+    with pytest.raises(UnknownMessage):
+        box.mark_sent(message_id)
+
+
+def test_a_crash_between_writing_sent_and_leaving_the_queue_keeps_it_queued(box, tmp_path):
+    message_id = enqueue(box)
+    queue = tmp_path / "outbox" / "queue"
+    saved = tmp_path / "saved"
+    shutil.copytree(queue, saved)
+    box.mark_sent(message_id)
+    # Put the queue record back as if the process died before removing it.
+    for path in saved.iterdir():
+        shutil.copy2(path, queue / path.name)
+
+    [item] = box.due(T0)
+    assert item.id == message_id and box.get(message_id)["state"] == "queued"
+    box.mark_sent(message_id)
+    assert box.due(T0) == [] and box.get(message_id)["state"] == "sent"
+
+
+def test_dead_letter_and_manual_retry(box, clock):
+    message_id = enqueue(box)
+    box.mark_failed(message_id, "550 5.1.1 no such user", alert=True)
+    assert box.list() == [] and box.due(clock() + timedelta(days=30)) == []
+    [row] = box.list(failed=True)
+    assert (row["state"], row["attempts"], row["last_error"]) == ("failed", 1, "550 5.1.1 no such user")
+    assert [i.id for i in box.pending_alerts()] == [message_id]
+
+    clock.advance(days=7)
+    row = box.retry(message_id.strip("<>"))
+    assert row["state"] == "queued" and box.list(failed=True) == []
+    [item] = box.due(clock())
+    assert item.queued_at == clock() and item.created_at == T0
+    assert box.pending_alerts() == []
+
+
+def test_retry_refuses_unknown_and_sent_messages(box):
+    with pytest.raises(UnknownMessage):
+        box.retry("<nobody@example.com>")
+    message_id = enqueue(box)
+    box.mark_sent(message_id)
+    with pytest.raises(OutboxError, match="already sent"):
+        box.retry(message_id)
+
+
+# -- the CLI ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def config(tmp_path) -> Config:
+    return Config(service=Service(data_dir=tmp_path))
+
+
+def run_cli(config: Config, *args: str):
+    return CliRunner().invoke(outbox_cli, list(args), obj=config)
+
+
+def test_cli_list_shows_the_queue_and_json(box, config):
+    assert run_cli(config, "list").output == "The outbox queue is empty.\n"
+    message_id = enqueue(box)
+
+    result = run_cli(config, "list")
+    assert result.exit_code == 0
+    header, line = result.output.splitlines()
+    assert header.split()[:4] == ["ID", "CASE", "KIND", "TO"]
+    assert message_id in line and SUBJECT in line and "2026-11-26 18:03" in line
+
+    rows = json.loads(run_cli(config, "list", "--json").output)
+    assert [(r["id"], r["subject"], r["state"]) for r in rows] == [(message_id, SUBJECT, "queued")]
+
+
+def test_cli_failed_list_and_retry(box, config):
+    message_id = enqueue(box)
+    box.mark_failed(message_id, "550 5.7.1 relaying denied")
+
+    result = run_cli(config, "list", "--failed")
+    assert result.exit_code == 0
+    assert "FAILED" in result.output and "last error: 550 5.7.1 relaying denied" in result.output
+
+    result = run_cli(config, "retry", message_id)
+    assert result.exit_code == 0 and message_id in result.output
+    assert run_cli(config, "list", "--failed").output == "No dead letters.\n"
+    assert [r["id"] for r in box.list()] == [message_id]
+
+
+def test_cli_retry_of_an_unknown_id_is_a_one_line_error(config):
+    result = run_cli(config, "retry", "<nobody@example.com>")
+    assert result.exit_code == 1
+    assert result.output == "Error: <nobody@example.com>: no such message in the outbox\n"
+
+
+@pytest.mark.parametrize("args", [[], ["list"], ["retry"]])
+def test_cli_help_has_an_example(args):
+    result = CliRunner().invoke(outbox_cli, [*args, "--help"])
+    assert result.exit_code == 0 and "Example:" in result.output
