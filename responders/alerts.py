@@ -1,0 +1,97 @@
+"""What managers are told: escalations and reminders of a case, deadline reminders, dead letters.
+
+Managers are internal, so these mails carry the case summary and the first lines of the report.
+Every mail says how to act without a link: reply to it, or run the CLI command it prints.
+"""
+
+from __future__ import annotations
+
+import shlex
+from datetime import date, datetime
+
+from leakline.config import Config
+from responders.escalation import Action, Recipient
+from responders.render import Rendered, excerpt, local_time, render_mail
+
+ACK_COMMAND = "leakline cases ack {case_id} --by {email}"
+# The CLI's command to close a deadline step; the CLI owner may change the wording here.
+CLOSE_STEP_COMMAND = "leakline cases done {case_id} {step}"
+RETRY_COMMAND = "leakline outbox retry {message_id}"
+
+
+def _person(manager, reason: str) -> dict:
+    return {"name": manager.name, "email": manager.email, "reason": reason}
+
+
+def render_escalation(case: dict, config: Config, *, action: Action, recipient: Recipient,
+                      notified: list[Recipient], now: datetime) -> Rendered:
+    """One manager's copy of an escalation (stage initial, executive or reminder).
+
+    `notified` is everyone told of the case so far (escalation.notified_so_far plus this action's
+    recipients); the mail lists them, the recipient excepted, so managers can reach each other.
+    """
+    tz = config.service.tz
+    first = (case.get("sent") or {}).get("escalate:initial")
+    elapsed = int((now - datetime.fromisoformat(first)).total_seconds() // 60) if first else 0
+    others = [_person(r.manager, r.reason) for r in notified
+              if r.manager.email.lower() != recipient.manager.email.lower()]
+    return render_mail("escalation", config.organization.language, {
+        "stage": action.stage,
+        "case_id": case["id"],
+        "recipient": _person(recipient.manager, recipient.reason),
+        "reporter": case.get("reporter") or "",
+        "reporter_name": case.get("reporter_name") or "",
+        "case_subject": " ".join((case.get("subject") or "").split()),
+        "received": local_time(case.get("received_at"), tz),
+        "category": case.get("category"),
+        "flags": [f for f in case.get("flags") or [] if f in ("external", "spoof_suspected", "unparsed")],
+        "excerpt": excerpt(_report_text(case)),
+        "others": others,
+        "minutes": config.escalation.ack_within_minutes,
+        "elapsed": elapsed,
+        "ack_command": ACK_COMMAND.format(case_id=case["id"], email=shlex.quote(recipient.manager.email)),
+        "org_name": config.organization.name,
+    })
+
+
+def _report_text(case: dict) -> str:
+    messages = case.get("messages") or []
+    first_in = next((m for m in messages if m.get("direction", "in") == "in"), None)
+    return (first_in or {}).get("text") or ""
+
+
+def render_deadline_reminder(case: dict, config: Config, *, step: str, due: date | datetime,
+                             today: date, label: str | None = None,
+                             command: str | None = None) -> Rendered:
+    """A reminder that a step of the process (e.g. the preliminary report) is due or overdue.
+
+    `step` is the deadline's id; `label` overrides its translated name; `command` the close command.
+    """
+    due_day = due.date() if isinstance(due, datetime) else due
+    return render_mail("reminder", config.organization.language, {
+        "case_id": case["id"],
+        "case_subject": " ".join((case.get("subject") or "").split()),
+        "step": step,
+        "label": label,
+        "due": due_day.isoformat(),
+        "days_left": (due_day - today).days,
+        "command": command or CLOSE_STEP_COMMAND.format(case_id=case["id"], step=shlex.quote(step)),
+        "org_name": config.organization.name,
+    })
+
+
+def render_deadletter_alert(config: Config, *, message_id: str, to: list[str], subject: str,
+                            error: str, attempts: int, case_id: str | None,
+                            first_tried: datetime | str | None = None) -> Rendered:
+    """To the privacy officer: a message we could not deliver and gave up on (5xx or 5 days)."""
+    return render_mail("deadletter_alert", config.organization.language, {
+        "message_id": message_id,
+        "to": list(to),
+        "failed_subject": " ".join((subject or "").split()),
+        "error": error,
+        "attempts": attempts,
+        "case_id": case_id,
+        "first_tried": local_time(first_tried, config.service.tz),
+        "retry_command": RETRY_COMMAND.format(message_id=shlex.quote(message_id)),
+        "org_name": config.organization.name,
+    })

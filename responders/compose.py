@@ -1,0 +1,159 @@
+"""Outgoing mail that behaves on the internet: threading, loop markers, UTF-8, no header injection.
+
+`compose()` builds the message and says which envelope it travels in. Replies to reporters are
+auto-replies (RFC 3834): Auto-Submitted: auto-replied and a null envelope sender, so that a bounce
+or a vacation notice never comes back to start a loop. Mail to managers is auto-generated and keeps
+our envelope sender, because a bounce from a manager's address must reach us and join the case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from leakline.config import Config
+from responders.guards import CASE_HEADER, MSGID_TAG
+
+
+@dataclass(frozen=True)
+class Kind:
+    auto_submitted: str
+    null_sender: bool
+    shows_case: bool  # the case id may appear in the subject and X-Leakline-Case
+
+
+KINDS = {
+    "guidance": Kind("auto-replied", null_sender=True, shows_case=True),
+    "ack": Kind("auto-replied", null_sender=True, shows_case=True),
+    # An outside sender learns that we received their mail and nothing about any case.
+    "receipt": Kind("auto-replied", null_sender=True, shows_case=False),
+    "escalation": Kind("auto-generated", null_sender=False, shows_case=True),
+    "reminder": Kind("auto-generated", null_sender=False, shows_case=True),
+    "deadline": Kind("auto-generated", null_sender=False, shows_case=True),
+    "deadletter_alert": Kind("auto-generated", null_sender=False, shows_case=True),
+}
+MAX_REFERENCES = 10
+MAX_SUBJECT = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+_MSGID = re.compile(r"^<[^<>\s@]+@[^<>\s@]+>$")
+
+
+class ComposeError(ValueError):
+    """A message that must not be sent as asked (bad address, unknown kind, naive time)."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message and its SMTP envelope; envelope_from '' is the null sender (MAIL FROM:<>)."""
+
+    message: EmailMessage
+    envelope_from: str
+    envelope_to: tuple[str, ...]
+    kind: str
+    case_id: str | None
+    message_id: str
+
+
+def clean_header_value(value: str, max_length: int | None = None) -> str:
+    """One line: CR, LF and other control characters become spaces, so no value can add a header."""
+    text = re.sub(r"\s+", " ", _CONTROL.sub(" ", str(value))).strip()
+    return text[:max_length].rstrip() if max_length else text
+
+
+def stable_message_id(config: Config, *parts: str) -> str:
+    """A Message-ID derived from `parts` (e.g. case id, action key, recipient), so a step retried
+    after a crash is the same message and the outbox's dedup sends it once. Guards know it as ours."""
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:32]
+    return f"<{digest}.{MSGID_TAG}@{config.from_address.rpartition('@')[2]}>"
+
+
+def tag_subject(subject: str, case_id: str) -> str:
+    """'[INC-2026-0001] subject', without doubling a tag the subject already carries."""
+    tag = f"[{case_id}]"
+    return subject if tag in subject else f"{tag} {subject}".strip()
+
+
+def _address(addr: str, name: str = "") -> Address:
+    try:
+        return Address(display_name=clean_header_value(name), addr_spec=clean_header_value(addr))
+    except (ValueError, IndexError) as exc:
+        raise ComposeError(f"not a usable address: {addr!r}") from exc
+
+
+def _msgids(values: list[str]) -> list[str]:
+    return [v for v in (clean_header_value(x) for x in values) if _MSGID.match(v)]
+
+
+def thread_references(in_reply_to: str | None, references: list[str]) -> list[str]:
+    """The parent's References plus the parent's Message-ID, bounded: the first (the thread root)
+    and the most recent ones are kept, as RFC 5322 section 3.6.4 suggests."""
+    ids = _msgids(list(references) + ([in_reply_to] if in_reply_to else []))
+    ids = list(dict.fromkeys(ids))
+    if len(ids) > MAX_REFERENCES:
+        ids = ids[:1] + ids[-(MAX_REFERENCES - 1):]
+    return ids
+
+
+def _thread(msg: EmailMessage, in_reply_to: str | None, references: list[str]) -> None:
+    parent = _msgids([in_reply_to] if in_reply_to else [])
+    if parent:
+        msg["In-Reply-To"] = parent[0]
+    thread = thread_references(parent[0] if parent else None, references)
+    if thread:
+        msg["References"] = " ".join(thread)
+
+
+def _body(msg: EmailMessage, text: str, html: str | None) -> None:
+    # base64 keeps Japanese text intact through relays that are not 8-bit clean.
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="base64" if not text.isascii() else "7bit")
+    if html is not None:
+        msg.add_alternative(html, subtype="html", charset="utf-8",
+                            cte="base64" if not html.isascii() else "7bit")
+
+
+def compose(*, kind: str, to: list[str], subject: str, text: str, html: str | None, config: Config,
+            case_id: str | None, now: datetime, in_reply_to: str | None = None,
+            references: list[str] = (), message_id: str | None = None) -> Outgoing:
+    """Build one outgoing message of `kind` (see KINDS) to `to`, as of `now` (timezone-aware).
+
+    `message_id` (see stable_message_id) fixes the Message-ID; by default a fresh one is made.
+    """
+    if kind not in KINDS:
+        raise ComposeError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if now.tzinfo is None:
+        raise ComposeError("now must be timezone-aware")
+    recipients = [_address(addr) for addr in to]
+    if not recipients:
+        raise ComposeError("no recipients")
+    spec = KINDS[kind]
+    shown_case = case_id if spec.shows_case else None
+    subject = clean_header_value(subject, MAX_SUBJECT)
+    from_address = config.from_address
+    msg = EmailMessage()
+    msg["From"] = _address(from_address, config.organization.name)
+    msg["To"] = recipients
+    msg["Subject"] = tag_subject(subject, shown_case) if shown_case else subject
+    msg["Date"] = format_datetime(now)
+    if message_id is not None and not _msgids([message_id]):
+        raise ComposeError(f"not a Message-ID: {message_id!r}")
+    message_id = message_id or make_msgid(idstring=MSGID_TAG, domain=from_address.rpartition("@")[2])
+    msg["Message-ID"] = message_id
+    _thread(msg, in_reply_to, list(references))
+    msg["Auto-Submitted"] = spec.auto_submitted
+    # Asks Exchange and Outlook not to send out-of-office or other automatic answers to us.
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg["X-Loop"] = config.organization.incident_address
+    if shown_case:
+        msg[CASE_HEADER] = clean_header_value(shown_case)
+    _body(msg, text, html)
+    return Outgoing(
+        message=msg,
+        envelope_from="" if spec.null_sender else from_address,
+        envelope_to=tuple(r.addr_spec for r in recipients),
+        kind=kind, case_id=case_id, message_id=message_id,
+    )

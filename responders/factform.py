@@ -1,0 +1,138 @@
+"""The fact form: read the reporter's answers (Japanese or English labels) from a reply to the guidance.
+
+The form itself travels in the guidance mail, so everything quoted (`>` lines, Outlook blocks,
+attribution lines and what follows them) is cut before reading: a reply that quotes the untouched
+form yields nothing. Values a person leaves open ("不明", "unknown", "調査中") are not facts either.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from responders.factvalues import (
+    is_unknown, parse_data_items, parse_discovered_at, parse_encrypted, parse_entrusted, parse_persons,
+)
+
+LABELS = {
+    "discovered_at": (
+        "発覚日時", "発覚日", "発覚した日時", "発覚した日", "発見日時", "発見日", "気づいた日時",
+        "discovered", "discoveredat", "discoveredon", "datediscovered", "whendiscovered",
+        "discoverydate", "discovery", "whendiscovered",
+    ),
+    "data_items": (
+        "漏えいした情報", "漏洩した情報", "漏えい情報", "漏洩情報", "漏えいしたデータ", "情報の種類",
+        "情報の項目", "データの項目", "data", "dataitems", "whatdata", "dataleaked", "leakeddata",
+        "information", "personaldata",
+    ),
+    "persons": (
+        "人数", "対象人数", "本人の数", "件数", "対象者数", "persons", "people", "numberofpersons",
+        "numberofpeople", "howmanypersons", "howmanypeople", "howmany",
+    ),
+    "entrusted": (
+        "委託元", "委託", "委託の有無", "委託元の有無", "受託", "entrusted", "entrustedbyaclient",
+        "entrustedbyclient", "entrustedby", "client",
+    ),
+    "encrypted": ("暗号化", "暗号化の有無", "暗号化の状況", "encrypted", "encryption"),
+}
+_LABEL_FIELD = {label: fieldname for fieldname, labels in LABELS.items() for label in labels}
+
+QUOTE_HEADER = re.compile(
+    r"^\s*-{2,}\s*(original message|forwarded message|元のメッセージ|転送されたメッセージ"
+    r"|転送メッセージ|オリジナルメッセージ)\s*-{2,}\s*$", re.I)
+RULE_LINE = re.compile(r"^\s*_{10,}\s*$")
+SIGNATURE = re.compile(r"^-- ?$")
+ATTRIBUTION_END = re.compile(
+    r"(wrote|書きました|のメッセージ|のメール|からのメッセージ)\s*:\s*$"
+    r"|<[^<>\s]+@[^<>\s]+>\s*:\s*$", re.I)
+ATTRIBUTION_START = re.compile(r"^\s*(on\s|\d{4}\s*[年/.-])", re.I)
+HEADER_FROM = re.compile(r"^\s*\**\s*(from|差出人|送信者)\s*\**\s*:", re.I)
+HEADER_SENT = re.compile(r"^\s*\**\s*(sent|date|送信日時|日付|日時)\s*\**\s*:", re.I)
+_BULLET = r"(?:[-*・•●○■□◆◇▶▼]|\d{1,2}[.)]|\(\d{1,2}\))?"
+FIELD_LINE = re.compile(rf"^\s*{_BULLET}\s*(?P<label>[^:]{{1,40}}?)\s*:\s*(?P<value>.*)$")
+BRACKET_LINE = re.compile(rf"^\s*{_BULLET}\s*【(?P<label>[^】]{{1,40}})】\s*(?P<value>.*)$")
+_LABEL_NOISE = re.compile(r"[\s?？*]|[(（][^)）]*[)）]")
+
+PARSERS = {
+    "discovered_at": lambda value, tz, today: {"discovered_at": parse_discovered_at(value, tz, today)},
+    "data_items": lambda value, tz, today: {"data_items": parse_data_items(value)},
+    "persons": lambda value, tz, today: parse_persons(value),
+    "entrusted": lambda value, tz, today: parse_entrusted(value),
+    "encrypted": lambda value, tz, today: {"encrypted": parse_encrypted(value)},
+}
+
+
+def normalize(text: str) -> str:
+    """NFKC: full-width digits, letters and colons become ASCII; half-width kana become full-width."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def _starts_quote(lines: list[str], i: int) -> bool:
+    line = lines[i]
+    if QUOTE_HEADER.match(line) or RULE_LINE.match(line) or SIGNATURE.match(line):
+        return True
+    if ATTRIBUTION_END.search(line):
+        return True
+    # An Outlook header block: From/差出人 followed within a few lines by Sent/送信日時.
+    return bool(HEADER_FROM.match(line)) and any(HEADER_SENT.match(x) for x in lines[i + 1:i + 5])
+
+
+def strip_quoted(text: str) -> str:
+    """The reporter's own words: quoted lines and everything after a quote header or signature cut.
+
+    The result is NFKC-normalised (full-width `：` and `＞` are ASCII afterwards).
+    """
+    lines = normalize(text).splitlines()
+    kept: list[str] = []
+    for i, line in enumerate(lines):
+        if _starts_quote(lines, i):
+            # "On Thu, ..., X <" / "a@b> wrote:": an attribution wrapped over two lines.
+            if kept and ATTRIBUTION_START.match(kept[-1]) and ATTRIBUTION_END.search(line):
+                kept.pop()
+            break
+        if not line.lstrip().startswith(">"):
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def _field_of(label: str) -> str | None:
+    return _LABEL_FIELD.get(_LABEL_NOISE.sub("", label).lower())
+
+
+def _label_value(line: str) -> tuple[str, str] | None:
+    match = BRACKET_LINE.match(line) or FIELD_LINE.match(line)
+    if not match:
+        return None
+    fieldname = _field_of(match.group("label"))
+    return (fieldname, match.group("value").strip()) if fieldname else None
+
+
+def _answers(lines: list[str]) -> dict[str, str]:
+    """The first filled-in value of each field; a value may sit on the line below an empty label."""
+    answers: dict[str, str] = {}
+    for i, line in enumerate(lines):
+        found = _label_value(line)
+        if not found:
+            continue
+        fieldname, value = found
+        if not value and i + 1 < len(lines) and lines[i + 1].strip() and not _label_value(lines[i + 1]):
+            value = lines[i + 1].strip()
+        if value and not is_unknown(value) and fieldname not in answers:
+            answers[fieldname] = value
+    return answers
+
+
+def parse_fact_form(text: str, *, tz: ZoneInfo, today: date) -> dict:
+    """The facts a reporter filled in, keyed as the facts model; only keys actually answered.
+
+    Keys: discovered_at (ISO datetime in `tz`; midnight when only a date was given), data_items
+    (list of ids), persons (int) with persons_estimated (bool), entrusted (bool) with client (str,
+    when named), encrypted (bool). `today` anchors "今日", "yesterday" and dates without a year.
+    """
+    facts: dict = {}
+    for fieldname, value in _answers(strip_quoted(text).splitlines()).items():
+        parsed = PARSERS[fieldname](value, tz, today) or {}
+        facts.update({key: v for key, v in parsed.items() if v not in (None, [], "")})
+    return facts

@@ -1,0 +1,69 @@
+"""Mail texts from the jinja2 templates in templates/<lang>/: a subject, a plain-text and an HTML body.
+
+Each mail is a pair `<name>.txt.j2` / `<name>.html.j2`. The text template sets `subject` at top
+level, so one template holds what a translator edits together. HTML templates autoescape: subjects
+and report excerpts come from outside and must not become markup.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from leakline.config import LANGUAGES
+from responders.compose import clean_header_value
+from templates import TEMPLATE_DIR
+
+
+class Rendered(NamedTuple):
+    subject: str
+    text: str
+    html: str
+
+
+@lru_cache(maxsize=4)
+def environment(template_dir: Path = TEMPLATE_DIR) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(template_dir)),
+        autoescape=select_autoescape(enabled_extensions=("html.j2", "html"), default=False),
+        undefined=StrictUndefined,  # a missing value is a bug to see in tests, not a blank in a mail
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_mail(name: str, language: str, context: dict, *, env: Environment | None = None) -> Rendered:
+    """Render `<language>/<name>.{txt,html}.j2` with `context`; the subject comes from the text one."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}")
+    env = env or environment()
+    module = env.get_template(f"{language}/{name}.txt.j2").make_module(context)
+    subject = clean_header_value(getattr(module, "subject"))
+    html = env.get_template(f"{language}/{name}.html.j2").render(context, subject=subject)
+    return Rendered(subject, str(module).lstrip("\n"), html)
+
+
+def local_time(value: datetime | str | None, tz: ZoneInfo) -> str:
+    """'2026-11-26 18:03 JST': a time as the organisation reads it; '' when unknown."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    local = moment.astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def excerpt(text: str | None, max_lines: int = 15, max_chars: int = 1200) -> str:
+    """The first lines of a report, for a manager to judge it without opening anything."""
+    lines = [line.rstrip() for line in (text or "").strip().splitlines()]
+    cut = "\n".join(lines[:max_lines])
+    if len(cut) > max_chars:
+        cut = cut[:max_chars].rstrip()
+    return cut + ("\n…" if cut != "\n".join(lines) else "")
