@@ -12,7 +12,11 @@ from intake.processor import Intake
 from leakline.config import Config
 from store.cases import Store
 from store.files import ensure_dir
+from store.outbox import Outbox
 from store.spool import Spool
+from responders.mailer import Mailer
+from responders.react import Responder
+from responders.scheduler import Scheduler
 
 Clock = Callable[[], datetime]
 
@@ -47,7 +51,47 @@ class App:
         self.store = Store(self.data_dir, config.service.case_prefix, now=now)
         self.spool = Spool(self.data_dir)
         self.intake = Intake(self.store, config)
-        self.pipeline = Pipeline(self.spool, self.intake, reactors=[])
+        self.outbox = Outbox(self.data_dir, self.store.lock, now)
+        self.sender = None  # built by background_tasks, in the process that delivers
+        self.mailer = Mailer(self.store, self.outbox, config, now, wake=self._wake_sender)
+        self.responder = Responder(self.store, self.mailer, config, now)
+        self.scheduler = Scheduler(self.store, self.responder, config, now)
+        self.pipeline = Pipeline(self.spool, self.intake, reactors=[self.responder])
+
+    def _wake_sender(self) -> None:
+        if self.sender is not None:
+            self.sender.wake()
+
+    def transport(self):
+        """The configured transport; ConfigError (e.g. the password variable unset) is clear."""
+        from responders.transport import transport_for
+
+        return transport_for(self.config)
+
+    def on_dead_letter(self, item) -> None:
+        """Record the failure in its case and alert the privacy officers, once."""
+        from responders.alerts import render_deadletter_alert
+        from responders.compose import compose, stable_message_id
+        from responders.mailer import record_delivery
+
+        if item.case_id and self.store.exists(item.case_id):
+            record_delivery(self.store, item.case_id, item.id, "failed", item.last_error)
+        if item.kind == "deadletter_alert":
+            return  # never alert about an alert
+        officers = [m.email for m in self.config.managers_with("privacy_officer")]
+        if not officers:
+            return
+        rendered = render_deadletter_alert(self.config, message_id=item.id, to=list(item.recipients),
+                                           subject=item.subject, error=item.last_error or "",
+                                           attempts=item.attempts, case_id=item.case_id,
+                                           first_tried=item.created_at)
+        out = compose(kind="deadletter_alert", to=officers, subject=rendered.subject,
+                      text=rendered.text, html=rendered.html, config=self.config,
+                      case_id=item.case_id, now=self.now(),
+                      message_id=stable_message_id(self.config, "deadletter", item.id))
+        self.outbox.enqueue(out.message, envelope_from=out.envelope_from,
+                            envelope_to=list(out.envelope_to), case_id=item.case_id,
+                            kind=out.kind)
 
     def prepare(self) -> None:
         # Whatever we create (cases, raw mail, exports) is private unless we say otherwise.
@@ -58,5 +102,24 @@ class App:
         self.spool.prepare()
 
     def background_tasks(self, stop) -> list:
-        """Coroutines that `leakline serve` runs beside the listener (outbox, scheduler)."""
-        return []
+        """Coroutines the worker process runs beside intake: the outbox sender, the scheduler."""
+        from responders.sender import SenderWorker
+
+        self.sender = SenderWorker(self.outbox, RecordingTransport(self.transport(), self.store),
+                                   self.now, on_dead_letter=self.on_dead_letter)
+        return [self.sender.run(stop), self.scheduler.run(stop)]
+
+
+class RecordingTransport:
+    """Delivers through the configured transport and records `sent` in the message's case."""
+
+    def __init__(self, inner, store: Store):
+        self.inner = inner
+        self.store = store
+
+    async def deliver(self, item) -> None:
+        from responders.mailer import record_delivery
+
+        await self.inner.deliver(item)
+        if item.case_id and self.store.exists(item.case_id):
+            record_delivery(self.store, item.case_id, item.id, "sent")

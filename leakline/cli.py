@@ -88,6 +88,10 @@ def serve(ctx: click.Context) -> None:
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     app = app_for(ctx)
     try:
+        app.transport()  # a relay password missing from the environment fails here, clearly
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
         run_event_loop(server.serve(app, announce=lambda line: click.echo(line, err=False)))
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {app.config.service.host}:"
@@ -127,8 +131,14 @@ def ingest(ctx: click.Context, source: str, sender: str, recipient: tuple[str, .
 
 from leakline.cli_audit import audit  # noqa: E402  (registered on the group)
 from leakline.cli_cases import cases  # noqa: E402
+from leakline.cli_outbox import outbox  # noqa: E402
+from leakline.cli_process import deadlines, phase, report  # noqa: E402  (adds cases commands)
 from leakline.cli_retention import purge  # noqa: E402
 
 main.add_command(cases)
+main.add_command(phase)
+main.add_command(deadlines)
+main.add_command(report)
+main.add_command(outbox)
 main.add_command(audit)
 main.add_command(purge)

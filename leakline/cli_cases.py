@@ -13,7 +13,8 @@ def echo_json(value) -> None:
 
 def public_case(case: dict) -> dict:
     """The stable JSON form of a case: internal bookkeeping keys are left out."""
-    out = {k: v for k, v in case.items() if k not in ("messages", "sent")}
+    out = {k: v for k, v in case.items()
+           if k not in ("messages", "sent", "last_events", "event_count")}
     out["messages"] = [
         {k: v for k, v in m.items() if k not in ("key",)} for m in case.get("messages", [])
     ]

@@ -14,8 +14,8 @@ from responders.escalation import Action, Recipient
 from responders.render import Rendered, excerpt, local_time, render_mail
 
 ACK_COMMAND = "leakline cases ack {case_id} --by {email}"
-# The CLI's command to close a deadline step; the CLI owner may change the wording here.
-CLOSE_STEP_COMMAND = "leakline cases done {case_id} {step}"
+# The CLI's command that closes the step a deadline belongs to.
+CLOSE_STEP_COMMAND = 'leakline phase close {case_id} {phase} --step {step} --note "..." --by YOUR_EMAIL'
 RETRY_COMMAND = "leakline outbox retry {message_id}"
 
 
@@ -75,9 +75,16 @@ def render_deadline_reminder(case: dict, config: Config, *, step: str, due: date
         "label": label,
         "due": due_day.isoformat(),
         "days_left": (due_day - today).days,
-        "command": command or CLOSE_STEP_COMMAND.format(case_id=case["id"], step=shlex.quote(step)),
+        "command": command or _close_command(case["id"], step),
         "org_name": config.organization.name,
     })
+
+
+def _close_command(case_id: str, deadline_kind: str) -> str:
+    from leakline.process.deadlines import STEPS
+
+    phase, step = STEPS.get(deadline_kind, ("authorities", deadline_kind))
+    return CLOSE_STEP_COMMAND.format(case_id=case_id, phase=phase, step=shlex.quote(step))
 
 
 def render_deadletter_alert(config: Config, *, message_id: str, to: list[str], subject: str,

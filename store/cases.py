@@ -101,6 +101,10 @@ class Store:
         except FileNotFoundError:
             return None
 
+    def put_key(self, key: str, value: str) -> None:
+        """Set a small keyed value (e.g. when a sender last got a guidance reply)."""
+        atomic_write(self._key_path(key), value.encode())
+
     def claim_key(self, key: str, case_id: str) -> None:
         path = self._key_path(key)
         if not path.exists():

@@ -196,10 +196,10 @@ def test_escalation_html_escapes_the_report():
     (date(2026, 12, 1), "【期限超過】"), (date(2026, 11, 30), "【期限のお知らせ】"),
 ])
 def test_deadline_reminder(today, marker):
-    subject, text, html = render_deadline_reminder(case(), config(), step="preliminary_report",
+    subject, text, html = render_deadline_reminder(case(), config(), step="ppc_preliminary",
                                                    due=date(2026, 11, 30), today=today)
     assert subject.startswith(marker) and "速報" in subject and "2026-11-30" in subject
-    assert "leakline cases done INC-2026-0001 preliminary_report" in text
+    assert 'leakline phase close INC-2026-0001 authorities --step ppc_preliminary --note "..." --by YOUR_EMAIL' in text
     assert "INC-2026-0001" in html
 
 

@@ -9,6 +9,10 @@ from leakline.app import App
 from mailbuilders import iso2022jp_mail, plain_mail, shift_jis_mail
 
 
+def incoming(case):
+    return [m for m in case["messages"] if m["direction"] == "in"]
+
+
 def send(srv, raw: bytes, sender="taro@example.com", rcpt="incident@example.com"):
     with smtplib.SMTP(srv.host, srv.port, timeout=10) as client:
         return client.sendmail(sender, [rcpt], raw)
@@ -108,7 +112,7 @@ def test_same_message_twice_is_one_entry(running, app):
     wait_for(lambda: len(app.store.summaries("open")) == 3)
     assert app.spool.segments() == [] or wait_for(lambda: app.spool.segments() == [])
     for row in app.store.summaries("open"):
-        assert len(app.store.get(row["id"])["messages"]) == 1
+        assert len(incoming(app.store.get(row["id"]))) == 1
 
 
 def test_follow_ups_join_their_case(running, app):
@@ -121,10 +125,10 @@ def test_follow_ups_join_their_case(running, app):
                              extra=["References: <zzz@elsewhere> <r1@example.com>"]))
     send(running, plain_mail("新しい報告", "別の事故", message_id="<n1@example.com>"))
     wait_for(lambda: len(app.store.summaries("open")) == 2
-             and len(app.store.get(case_id)["messages"]) == 4)
+             and len(incoming(app.store.get(case_id))) == 4)
     case = app.store.get(case_id)
-    assert [m["text"] for m in case["messages"]] == ["報告", "追記1", "追記2", "追記3"]
-    assert [m["kind"] for m in case["messages"]] == ["report", "followup", "followup", "followup"]
+    assert [m["text"] for m in incoming(case)] == ["報告", "追記1", "追記2", "追記3"]
+    assert [m["kind"] for m in incoming(case)] == ["report", "followup", "followup", "followup"]
 
 
 def test_case_ids_never_repeat_across_restarts(tmp_path):

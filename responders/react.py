@@ -1,0 +1,221 @@
+"""What leakline does about a message once intake stored it: the reactor in the pipeline.
+
+New report: flag the audience, extract facts, assess, reply with guidance (or a minimal receipt
+to outsiders), escalate to the managers. Follow-up: read the fact form, acknowledge a change,
+take a manager's reply as the acknowledgement. Bounce: mark the delivery failed, never answer.
+Every step is idempotent (markers in case["sent"], stable Message-IDs), because a message is
+reacted to again when the spool is re-processed after a crash.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Callable
+
+from intake.processor import IntakeResult
+from leakline import process
+from leakline.config import Config
+from responders import escalation as esc
+from responders.alerts import render_escalation
+from responders.audience import classify_sender, reply_kind
+from responders.factform import parse_fact_form, strip_quoted
+from responders.guards import bounce_details, no_auto_reply_reasons
+from responders.guidance import render_ack, render_guidance, render_receipt
+from responders.language import reply_language
+from responders.mailer import Mailer
+from store.cases import Store
+
+log = logging.getLogger("leakline.responders")
+
+
+class Responder:
+    def __init__(self, store: Store, mailer: Mailer, config: Config, now: Callable[[], datetime]):
+        self.store = store
+        self.mailer = mailer
+        self.config = config
+        self.now = now
+
+    def __call__(self, result: IntakeResult) -> None:
+        msg = email.message_from_bytes(result.entry.raw, policy=email.policy.default)
+        mail_from = result.entry.envelope.get("mail_from") or ""
+        key = result.message["key"]
+
+        def react(case: dict) -> list[dict]:
+            message = next(m for m in case["messages"] if m.get("key") == key)
+            kind = message.get("kind")
+            if kind == "bounce":
+                return self._bounce(case, msg)
+            if kind == "report":
+                return self._report(case, message, msg, mail_from)
+            return self._follow_up(case, message, msg, mail_from)
+
+        self.store.update(result.case["id"], react)
+
+    # -- new report -----------------------------------------------------------------------
+    def _report(self, case: dict, message: dict, msg: EmailMessage, mail_from: str) -> list[dict]:
+        if "assessed" in case.get("sent", {}):
+            events: list[dict] = []
+        else:
+            events = self._classify(case, msg) + self._assess(case, message)
+        events += self._reply_to_reporter(case, message, msg, mail_from)
+        events += self.escalate(case)
+        return events
+
+    def _classify(self, case: dict, msg: EmailMessage) -> list[dict]:
+        audience = classify_sender(msg, self.config)
+        new_flags = [f for f in audience.flags if f not in case["flags"]]
+        case["flags"].extend(new_flags)
+        if not new_flags:
+            return []
+        return [{"action": "flagged", "details": {"flags": new_flags, "reasons": audience.reasons}}]
+
+    def _assess(self, case: dict, message: dict) -> list[dict]:
+        now = self.now()
+        updated, changes = process.apply_extraction(case, message.get("text") or "",
+                                                    message.get("subject") or "", now.isoformat())
+        updated, notes = process.reassess(updated, org=self.config.organization,
+                                          tz=self.config.service.tz, now=now)
+        case.update(updated)
+        case["sent"]["assessed"] = now.isoformat()
+        return [
+            {"action": "facts_changed", "details": {"source": "extracted",
+                                                    "changes": [c.to_dict() for c in changes]}},
+            {"action": "assessed", "details": {"assessment": case["assessment"], "notes": notes}},
+        ]
+
+    def _reply_to_reporter(self, case: dict, message: dict, msg: EmailMessage,
+                           mail_from: str) -> list[dict]:
+        marker = f"reply:{message['key']}"
+        if marker in case["sent"]:
+            return []
+        case["sent"][marker] = self.now().isoformat()
+        reasons = no_auto_reply_reasons(msg, mail_from, self.config)
+        if reasons:
+            return [{"action": "reply_suppressed", "details": {"reasons": reasons}}]
+        audience = classify_sender(msg, self.config)
+        kind = reply_kind(audience, self.config)
+        sender = message["from"]
+        if kind is None or not self._window_allows(sender):
+            return [{"action": "reply_suppressed", "details": {"reasons": [
+                "no reply to this sender" if kind is None else "one guidance reply per window"]}}]
+        language = reply_language(f"{message.get('subject', '')}\n{strip_quoted(message.get('text') or '')}",
+                                  self.config.organization.language)
+        org = self.config.organization.name
+        rendered = (render_guidance(case, language=language, org_name=org,
+                                    recipients=esc.initial_recipients(case, self.config))
+                    if kind == "guidance" else render_receipt(language=language, org_name=org))
+        self.store.put_key(f"guidance-sent:{sender}", self.now().isoformat())
+        return [self.mailer.send(case, kind=kind, to=[sender], rendered=rendered,
+                                 step=marker, reply_to=message)]
+
+    def _window_allows(self, sender: str) -> bool:
+        last = self.store.case_for_key(f"guidance-sent:{sender}")
+        return esc.guidance_allowed(sender, datetime.fromisoformat(last) if last else None,
+                                    self.now(), self.config.escalation.reply_window_minutes)
+
+    # -- escalation (also called by the scheduler) ------------------------------------------
+    def escalate(self, case: dict) -> list[dict]:
+        if "bounce" in case.get("flags", []):
+            return []  # a bounce we could not match to a case: kept, shown, not escalated
+        now = self.now()
+        events = []
+        for action in esc.due_escalations(case, self.config, now):
+            notified = esc.notified_so_far(case, self.config)
+            notified += [r for r in action.recipients if r not in notified]
+            for recipient in action.recipients:
+                rendered = render_escalation(case, self.config, action=action, recipient=recipient,
+                                             notified=notified, now=now)
+                events.append(self.mailer.send(case, kind="escalation" if action.stage != "reminder"
+                                               else "reminder", to=[recipient.manager.email],
+                                               rendered=rendered, step=action.key))
+            case["sent"][action.key] = now.isoformat()
+        return events
+
+    # -- follow-ups ---------------------------------------------------------------------------
+    def _follow_up(self, case: dict, message: dict, msg: EmailMessage, mail_from: str) -> list[dict]:
+        sender = message["from"]
+        audience = classify_sender(msg, self.config)
+        thread = [i for i in [message.get("in_reply_to"), *message.get("references", [])] if i]
+        if audience.internal and esc.is_manager_ack(case, sender, self.config, thread):
+            return self._acknowledge(case, sender, "mail")
+        if not audience.internal or self.config.manager(sender):
+            return []
+        return self._read_fact_form(case, message, msg, mail_from)
+
+    def acknowledge(self, case: dict, by: str, via: str) -> list[dict]:
+        return self._acknowledge(case, by, via)
+
+    def _acknowledge(self, case: dict, by: str, via: str) -> list[dict]:
+        if any(a["by"] == by for a in case["acks"]):
+            return []
+        now = self.now()
+        case["acks"].append({"by": by, "at": now.isoformat(), "via": via})
+        events = [{"action": "acknowledged", "actor": by, "details": {"via": via}}]
+        phase = next((p for p in case.get("phases", []) if p["id"] == "report"), None)
+        if phase and phase["status"] == "open":
+            case.update(process.close(case, "report", by=by, at=now.isoformat(),
+                                      note=f"acknowledged ({via})", org=self.config.organization,
+                                      tz=self.config.service.tz, now=now))
+            events.append({"action": "phase_closed", "actor": by, "details": {"phase": "report"}})
+        return events
+
+    def _read_fact_form(self, case: dict, message: dict, msg: EmailMessage,
+                        mail_from: str) -> list[dict]:
+        now = self.now()
+        values = parse_fact_form(message.get("text") or "", tz=self.config.service.tz,
+                                 today=now.astimezone(self.config.service.tz).date())
+        if not values:
+            return []
+        updated, changes = process.apply_facts(case, values, "reply", by=message["from"],
+                                               at=now.isoformat())
+        if not changes:
+            return []
+        updated, notes = process.reassess(updated, org=self.config.organization,
+                                          tz=self.config.service.tz, now=now)
+        case.update(updated)
+        events = [{"action": "facts_changed", "actor": message["from"],
+                   "details": {"source": "reply", "changes": [c.to_dict() for c in changes]}},
+                  {"action": "assessed", "details": {"assessment": case["assessment"], "notes": notes}}]
+        events += self.alert_newly_required(case, notes)
+        if not no_auto_reply_reasons(msg, mail_from, self.config):
+            language = reply_language(strip_quoted(message.get("text") or ""),
+                                      self.config.organization.language)
+            rendered = render_ack(case, language=language, org_name=self.config.organization.name,
+                                  changed=sorted({c.field for c in changes}))
+            events.append(self.mailer.send(case, kind="ack", to=[message["from"]], rendered=rendered,
+                                           step=f"ack:{message['key']}", reply_to=message))
+        return events
+
+    def alert_newly_required(self, case: dict, notes: list[str]) -> list[dict]:
+        """A fact change made a report newly required: tell the privacy officers at once."""
+        if not notes:
+            return []
+        officers = [r for r in esc.initial_recipients(case, self.config) if r.reason == "privacy_officer"]
+        action = esc.Action("required:" + "|".join(notes), "reminder", tuple(officers), 0)
+        events = []
+        for recipient in officers:
+            rendered = render_escalation(case, self.config, action=action, recipient=recipient,
+                                         notified=officers, now=self.now())
+            rendered = rendered._replace(text="\n".join(notes) + "\n\n" + rendered.text)
+            events.append(self.mailer.send(case, kind="escalation", to=[recipient.manager.email],
+                                           rendered=rendered, step=action.key))
+        return events
+
+    # -- bounces --------------------------------------------------------------------------------
+    def _bounce(self, case: dict, msg: EmailMessage) -> list[dict]:
+        details = bounce_details(msg)
+        original = details.get("original_message_id")
+        for message in case["messages"]:
+            if message.get("direction") == "out" and message.get("message_id") == original:
+                if message.get("status") == "bounced":
+                    return []
+                message["status"] = "bounced"
+                message["error"] = str(details.get("diagnostic") or details.get("status") or "")[:500]
+        if "delivery_failed" not in case["flags"]:
+            case["flags"].append("delivery_failed")
+        return [{"action": "mail_bounced", "details": {k: details.get(k) for k in
+                ("original_message_id", "final_recipient", "status", "diagnostic")}}]

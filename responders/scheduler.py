@@ -1,0 +1,81 @@
+"""Timers of `leakline serve`: escalation until acknowledged, reminders before each deadline.
+
+Each pass looks at the open cases at `now`; what is due is queued once (keys in case["sent"]),
+so a restart neither repeats nor forgets a reminder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, datetime
+from typing import Callable
+
+from leakline.config import Config
+from leakline.process.reminders import due_reminders
+from responders.alerts import render_deadline_reminder
+from responders.react import Responder
+from store.cases import CaseNotFound, Store
+
+log = logging.getLogger("leakline.scheduler")
+PASS_SECONDS = 20.0
+CLOSE_COMMAND = 'leakline phase close {case_id} {phase} --step {step} --note "..." --by YOUR_EMAIL'
+
+
+class Scheduler:
+    def __init__(self, store: Store, responder: Responder, config: Config,
+                 now: Callable[[], datetime]):
+        self.store = store
+        self.responder = responder
+        self.config = config
+        self.now = now
+
+    def run_once(self) -> int:
+        """Queue whatever is due now; returns how many cases changed."""
+        changed = 0
+        for row in self.store.summaries("open"):
+            try:
+                before = self.store.get(row["id"]).get("event_count")
+                case = self.store.update(row["id"], self._tick)
+            except CaseNotFound:
+                continue
+            changed += case.get("event_count") != before
+        return changed
+
+    def _tick(self, case: dict) -> list[dict]:
+        if case.get("status") != "open":
+            return []
+        return self.responder.escalate(case) + self._deadline_reminders(case)
+
+    def _deadline_reminders(self, case: dict) -> list[dict]:
+        if not case.get("deadlines"):
+            return []
+        now = self.now()
+        tz = self.config.service.tz
+        events = []
+        officers = [m.email for m in self.config.managers_with("privacy_officer")] or \
+            [m.email for m in self.config.managers]
+        for reminder in due_reminders(case["id"], case["deadlines"], now=now, tz=tz, sent=case["sent"]):
+            deadline = next(d for d in case["deadlines"] if d["kind"] == reminder.kind)
+            phase, _, step = (deadline.get("step") or "").partition(".")
+            rendered = render_deadline_reminder(
+                case, self.config, step=reminder.kind, due=date.fromisoformat(reminder.due[:10]),
+                today=now.astimezone(tz).date(),
+                command=CLOSE_COMMAND.format(case_id=case["id"], phase=phase, step=step))
+            events.append(self.responder.mailer.send(case, kind="deadline", to=officers,
+                                                     rendered=rendered, step=reminder.key))
+            case["sent"][reminder.key] = now.isoformat()
+        return events
+
+    async def run(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            try:
+                await loop.run_in_executor(None, self.run_once)
+            except Exception:
+                log.exception("scheduler pass failed; trying again")
+            try:
+                await asyncio.wait_for(stop.wait(), PASS_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+
