@@ -15,6 +15,7 @@ from typing import Callable
 from aiosmtpd.smtp import SMTP
 
 from leakline.app import App
+from leakline.config import ConfigError
 from leakline.worker import WorkerProcess
 from store.spool import Spool
 
@@ -120,7 +121,11 @@ def tls_context_for(app: App) -> ssl.SSLContext | None:
     if not service.tls_cert:
         return None
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(str(service.tls_cert), str(service.tls_key))
+    try:
+        context.load_cert_chain(str(service.tls_cert), str(service.tls_key))
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"service.tls_cert: cannot load {service.tls_cert} / {service.tls_key}: "
+                          f"{getattr(exc, 'strerror', None) or exc}") from None
     return context
 
 

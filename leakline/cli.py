@@ -93,6 +93,8 @@ def serve(ctx: click.Context) -> None:
         raise click.ClickException(str(exc)) from None
     try:
         run_event_loop(server.serve(app, announce=lambda line: click.echo(line, err=False)))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {app.config.service.host}:"
                                    f"{app.config.service.port}: {exc.strerror or exc}") from None

@@ -177,3 +177,32 @@ def test_crash_between_case_write_and_index_row_is_repaired(app):
     again = app.intake.process(entry)
     assert again.duplicate
     assert [r["id"] for r in app.store.summaries("all")] == [result.case["id"]]
+
+
+def test_starttls_offered_when_cert_and_key_are_set(tmp_path):
+    from conftest import make_config
+    from smtp_sink import CERT_PEM, KEY_PEM, SmtpSink
+
+    (tmp_path / "cert.pem").write_text(CERT_PEM)
+    (tmp_path / "key.pem").write_text(KEY_PEM)
+    app = App(make_config(tmp_path / "d", service={"tls_cert": str(tmp_path / "cert.pem"),
+                                                    "tls_key": str(tmp_path / "key.pem")}))
+    srv = RunningServer(app)
+    try:
+        with smtplib.SMTP(srv.host, srv.port, timeout=10) as client:
+            client.ehlo()
+            assert client.has_extn("starttls")
+            client.starttls(context=SmtpSink.client_tls_context())
+            client.ehlo()
+            client.sendmail("taro@example.com", ["incident@example.com"],
+                            plain_mail("TLS", "暗号化された経路", message_id="<tls@example.com>"))
+        rows = wait_for(lambda: app.store.summaries("open"))
+        assert app.store.get(rows[0]["id"])["messages"][0]["text"] == "暗号化された経路"
+    finally:
+        srv.stop()
+
+
+def test_plain_server_offers_no_starttls(running):
+    with smtplib.SMTP(running.host, running.port, timeout=10) as client:
+        client.ehlo()
+        assert not client.has_extn("starttls")
