@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from datetime import datetime, timezone
@@ -19,6 +20,7 @@ from responders.react import Responder
 from responders.scheduler import Scheduler
 
 Clock = Callable[[], datetime]
+log = logging.getLogger("leakline.app")
 
 
 def utc_now() -> datetime:
@@ -69,21 +71,30 @@ class App:
         return transport_for(self.config)
 
     def on_dead_letter(self, item) -> None:
-        """Record the failure in its case and alert the privacy officers, once."""
-        from responders.alerts import render_deadletter_alert
-        from responders.compose import compose, stable_message_id
+        """Alert the privacy officers, once, and record the failure in its case.
+
+        The alert first: should the case not save, the sender calls this again at the next
+        start, and the alert's stable Message-ID keeps it single.
+        """
         from responders.mailer import record_delivery
 
+        if item.kind != "deadletter_alert":  # never alert about an alert
+            self._alert_dead_letter(item)
         if item.case_id and self.store.exists(item.case_id):
             record_delivery(self.store, item.case_id, item.id, "failed", item.last_error)
-        if item.kind == "deadletter_alert":
-            return  # never alert about an alert
+
+    def _alert_dead_letter(self, item) -> None:
+        from responders.alerts import render_deadletter_alert
+        from responders.compose import compose, stable_message_id
+
         officers = [m.email for m in self.config.managers_with("privacy_officer")]
         if not officers:
             return
+        # The item may predate mark_failed, which counted the last attempt: the record has it.
+        attempts = (self.outbox.get(item.id) or {}).get("attempts", item.attempts)
         rendered = render_deadletter_alert(self.config, message_id=item.id, to=list(item.recipients),
                                            subject=item.subject, error=item.last_error or "",
-                                           attempts=item.attempts, case_id=item.case_id,
+                                           attempts=attempts, case_id=item.case_id,
                                            first_tried=item.created_at)
         out = compose(kind="deadletter_alert", to=officers, subject=rendered.subject,
                       text=rendered.text, html=rendered.html, config=self.config,
@@ -122,4 +133,9 @@ class RecordingTransport:
 
         await self.inner.deliver(item)
         if item.case_id and self.store.exists(item.case_id):
-            record_delivery(self.store, item.case_id, item.id, "sent")
+            try:
+                record_delivery(self.store, item.case_id, item.id, "sent")
+            except Exception:
+                # The mail has gone: raising here would make the sender deliver it again.
+                log.exception("outbox: %s sent, but case %s could not record it", item.id,
+                              item.case_id)

@@ -22,6 +22,7 @@ from leakline.config import Config
 from responders import escalation as esc
 from responders.alerts import render_escalation
 from responders.audience import classify_sender, reply_kind
+from responders.compose import ComposeError
 from responders.factform import parse_fact_form, strip_quoted
 from responders.guards import bounce_details, no_auto_reply_reasons
 from responders.guidance import render_ack, render_guidance, render_receipt
@@ -30,6 +31,8 @@ from responders.mailer import Mailer
 from store.cases import Store
 
 log = logging.getLogger("leakline.responders")
+# Facts that travel with a form field: the reporter is told of the field they filled in.
+FORM_FIELD = {"persons_estimated": "persons", "client": "entrusted"}
 
 
 class Responder:
@@ -46,12 +49,14 @@ class Responder:
 
         def react(case: dict) -> list[dict]:
             message = next(m for m in case["messages"] if m.get("key") == key)
+            if message.get("direction") == "out":
+                return []  # one of ours come back (a forward, a loop): recorded already, not news
             kind = message.get("kind")
             if kind == "bounce":
-                return self._bounce(case, msg)
+                return storable(self._bounce(case, msg))
             if kind == "report":
-                return self._report(case, message, msg, mail_from)
-            return self._follow_up(case, message, msg, mail_from)
+                return storable(self._report(case, message, msg, mail_from))
+            return storable(self._follow_up(case, message, msg, mail_from))
 
         self.store.update(result.case["id"], react)
 
@@ -99,22 +104,40 @@ class Responder:
         audience = classify_sender(msg, self.config)
         kind = reply_kind(audience, self.config)
         sender = message["from"]
-        if kind is None or not self._window_allows(sender):
+        window = f"{case['id']}:{marker}"
+        if kind is None or not self._window_allows(kind, sender, window):
             return [{"action": "reply_suppressed", "details": {"reasons": [
                 "no reply to this sender" if kind is None else "one guidance reply per window"]}}]
-        language = reply_language(f"{message.get('subject', '')}\n{strip_quoted(message.get('text') or '')}",
-                                  self.config.organization.language)
+        language = self._language(case, message)
         org = self.config.organization.name
         rendered = (render_guidance(case, language=language, org_name=org,
                                     recipients=esc.initial_recipients(case, self.config))
                     if kind == "guidance" else render_receipt(language=language, org_name=org))
-        self.store.put_key(f"guidance-sent:{sender}", self.now().isoformat())
-        return [self.mailer.send(case, kind=kind, to=[sender], rendered=rendered,
-                                 step=marker, reply_to=message)]
+        try:
+            event = self.mailer.send(case, kind=kind, to=[sender], rendered=rendered,
+                                     step=marker, reply_to=message)
+        except ComposeError as exc:  # an address we cannot write: no reply, the case goes on
+            return [{"action": "reply_suppressed", "details": {"reasons": [str(exc)]}}]
+        # After the queueing, naming this reply: should the case save fail, the message is
+        # reacted to again and this same reply (the outbox keeps one copy) is still allowed.
+        self.store.put_key(f"{kind}-sent:{sender}", f"{self.now().isoformat()} {window}")
+        return [event]
 
-    def _window_allows(self, sender: str) -> bool:
-        last = self.store.case_for_key(f"guidance-sent:{sender}")
-        return esc.guidance_allowed(sender, datetime.fromisoformat(last) if last else None,
+    def _language(self, case: dict, message: dict) -> str:
+        """The reporter's language: that of their report, with this message's own words; a short
+        "Persons: 40" answer alone would not tell, and the ack must follow the guidance."""
+        report = next((m for m in case["messages"] if m.get("kind") == "report"), message)
+        words = [report.get("subject") or "", strip_quoted(report.get("text") or "")]
+        if message is not report:
+            words.append(strip_quoted(message.get("text") or ""))
+        return reply_language("\n".join(words), self.config.organization.language)
+
+    def _window_allows(self, kind: str, sender: str, window: str) -> bool:
+        # Per kind: a receipt for a forged mail in someone's name must not use up their guidance.
+        at, _, last = (self.store.case_for_key(f"{kind}-sent:{sender}") or "").partition(" ")
+        if at and last == window:
+            return True
+        return esc.guidance_allowed(sender, datetime.fromisoformat(at) if at else None,
                                     self.now(), self.config.escalation.reply_window_minutes)
 
     # -- escalation (also called by the scheduler) ------------------------------------------
@@ -140,11 +163,18 @@ class Responder:
         sender = message["from"]
         audience = classify_sender(msg, self.config)
         thread = [i for i in [message.get("in_reply_to"), *message.get("references", [])] if i]
-        if audience.internal and esc.is_manager_ack(case, sender, self.config, thread):
+        if (audience.internal and not self._machine_written(msg, mail_from)
+                and esc.is_manager_ack(case, sender, self.config, thread)):
             return self._acknowledge(case, sender, "mail")
         if not audience.internal or self.config.manager(sender):
             return []
         return self._read_fact_form(case, message, msg, mail_from)
+
+    def _machine_written(self, msg: EmailMessage, mail_from: str) -> list[str]:
+        """Why a message was written by a program (an out-of-office reply, a bounce): such a reply
+        from a manager is no acknowledgement. X-Auto-Response-Suppress only asks us not to answer."""
+        return [r for r in no_auto_reply_reasons(msg, mail_from, self.config)
+                if not r.startswith("auto_response_suppress:")]
 
     def acknowledge(self, case: dict, by: str, via: str) -> list[dict]:
         return self._acknowledge(case, by, via)
@@ -182,12 +212,15 @@ class Responder:
                   {"action": "assessed", "details": {"assessment": case["assessment"], "notes": notes}}]
         events += self.alert_newly_required(case, notes)
         if not no_auto_reply_reasons(msg, mail_from, self.config):
-            language = reply_language(strip_quoted(message.get("text") or ""),
-                                      self.config.organization.language)
+            language = self._language(case, message)
             rendered = render_ack(case, language=language, org_name=self.config.organization.name,
-                                  changed=sorted({c.field for c in changes}))
-            events.append(self.mailer.send(case, kind="ack", to=[message["from"]], rendered=rendered,
-                                           step=f"ack:{message['key']}", reply_to=message))
+                                  changed=sorted({FORM_FIELD.get(c.field, c.field) for c in changes}))
+            try:
+                events.append(self.mailer.send(case, kind="ack", to=[message["from"]],
+                                               rendered=rendered, step=f"ack:{message['key']}",
+                                               reply_to=message))
+            except ComposeError as exc:
+                events.append({"action": "reply_suppressed", "details": {"reasons": [str(exc)]}})
         return events
 
     def alert_newly_required(self, case: dict, notes: list[str]) -> list[dict]:
@@ -214,8 +247,19 @@ class Responder:
                 if message.get("status") == "bounced":
                     return []
                 message["status"] = "bounced"
-                message["error"] = str(details.get("diagnostic") or details.get("status") or "")[:500]
+                message["error"] = storable(str(details.get("diagnostic") or details.get("status") or ""))[:500]
         if "delivery_failed" not in case["flags"]:
             case["flags"].append("delivery_failed")
         return [{"action": "mail_bounced", "details": {k: details.get(k) for k in
                 ("original_message_id", "final_recipient", "status", "diagnostic")}}]
+
+
+def storable(value):
+    """Header text as the parser leaves 8-bit bytes (surrogates) read as UTF-8, so it can be saved."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: storable(v) for k, v in value.items()}
+    return value

@@ -39,6 +39,9 @@ class Scheduler:
                 case = self.store.update(row["id"], self._tick)
             except CaseNotFound:
                 continue
+            except Exception:  # one broken case must not hold up the escalation of the others
+                log.exception("scheduler: case %s skipped", row["id"])
+                continue
             changed += case.get("event_count") != before
         return changed
 
