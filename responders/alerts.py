@@ -24,8 +24,10 @@ def _person(manager, reason: str) -> dict:
 
 
 def render_escalation(case: dict, config: Config, *, action: Action, recipient: Recipient,
-                      notified: list[Recipient], now: datetime) -> Rendered:
-    """One manager's copy of an escalation (stage initial, executive or reminder).
+                      notified: list[Recipient], now: datetime, notes: list[str] = ()) -> Rendered:
+    """One manager's copy of an escalation (stage initial, executive, reminder or required).
+
+    Stage "required" tells the privacy officer that new facts made reports required (`notes`).
 
     `notified` is everyone told of the case so far (escalation.notified_so_far plus this action's
     recipients); the mail lists them, the recipient excepted, so managers can reach each other.
@@ -37,6 +39,7 @@ def render_escalation(case: dict, config: Config, *, action: Action, recipient: 
               if r.manager.email.lower() != recipient.manager.email.lower()]
     return render_mail("escalation", config.organization.language, {
         "stage": action.stage,
+        "notes": list(notes),
         "case_id": case["id"],
         "recipient": _person(recipient.manager, recipient.reason),
         "reporter": case.get("reporter") or "",

@@ -19,7 +19,7 @@ SYSTEM_LOCALPARTS = ("mailer-daemon", "postmaster")
 # Nobody reads these mailboxes; answering them only feeds a loop.
 NO_REPLY_LOCALPARTS = ("noreply", "no-reply", "donotreply", "do-not-reply")
 SUPPRESS_VALUES = {"all", "autoreply", "oof"}
-BULK_PRECEDENCE = {"bulk", "junk", "list"}
+BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 # compose.py stamps this idstring into every Message-ID, so our own mail is recognisable.
 MSGID_TAG = "leakline"
 CASE_HEADER = "X-Leakline-Case"
@@ -106,12 +106,24 @@ class ListHeaders:
 
 class Precedence:
     name = "precedence"
-    description = "Precedence: bulk, junk or list"
+    description = "Precedence: bulk, junk, list or auto_reply"
 
     def check(self, msg, mail_from, config):
         for value in header_values(msg, "Precedence"):
             if _token(value) in BULK_PRECEDENCE:
                 return f"Precedence: {value}"
+        return None
+
+
+class VacationHeaders:
+    name = "vacation_headers"
+    description = "X-Autoreply / X-Autorespond: vacation programs that predate RFC 3834"
+
+    def check(self, msg, mail_from, config):
+        for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder"):
+            for value in header_values(msg, name):
+                if _token(value) not in ("no", "false", "0"):
+                    return f"{name}: {value}"
         return None
 
 
@@ -167,7 +179,7 @@ class OwnMessage:
 
 
 RULES: tuple[Rule, ...] = (
-    AutoSubmitted(), NullSender(), SystemSender(), ListHeaders(), Precedence(),
+    AutoSubmitted(), NullSender(), SystemSender(), ListHeaders(), Precedence(), VacationHeaders(),
     AutoResponseSuppress(), DeliveryReport(), XLoop(), OwnMessage(),
 )
 

@@ -228,12 +228,11 @@ class Responder:
         if not notes:
             return []
         officers = [r for r in esc.initial_recipients(case, self.config) if r.reason == "privacy_officer"]
-        action = esc.Action("required:" + "|".join(notes), "reminder", tuple(officers), 0)
+        action = esc.Action("required:" + "|".join(notes), "required", tuple(officers), 0)
         events = []
         for recipient in officers:
             rendered = render_escalation(case, self.config, action=action, recipient=recipient,
-                                         notified=officers, now=self.now())
-            rendered = rendered._replace(text="\n".join(notes) + "\n\n" + rendered.text)
+                                         notified=officers, now=self.now(), notes=notes)
             events.append(self.mailer.send(case, kind="escalation", to=[recipient.manager.email],
                                            rendered=rendered, step=action.key))
         return events

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Callable
 
 from leakline.config import Config
@@ -19,6 +19,7 @@ from store.cases import CaseNotFound, Store
 
 log = logging.getLogger("leakline.scheduler")
 PASS_SECONDS = 20.0
+INTAKE_GRACE = timedelta(minutes=10)
 CLOSE_COMMAND = 'leakline phase close {case_id} {phase} --step {step} --note "..." --by YOUR_EMAIL'
 
 
@@ -46,9 +47,19 @@ class Scheduler:
         return changed
 
     def _tick(self, case: dict) -> list[dict]:
-        if case.get("status") != "open":
+        if case.get("status") != "open" or self._awaiting_intake(case):
             return []
         return self.responder.escalate(case) + self._deadline_reminders(case)
+
+    def _awaiting_intake(self, case: dict) -> bool:
+        """Stored but not reacted to yet: the pipeline escalates it with its flags and category.
+
+        Only if that never happens (a reaction that keeps failing) does the scheduler step in.
+        """
+        if "assessed" in (case.get("sent") or {}):
+            return False
+        received = datetime.fromisoformat(case["received_at"])
+        return self.now() - received < INTAKE_GRACE
 
     def _deadline_reminders(self, case: dict) -> list[dict]:
         if not case.get("deadlines"):

@@ -118,8 +118,6 @@ def test_an_out_of_office_reply_from_a_manager_is_no_acknowledgement(flow, marke
     assert [s.to for s in flow.run()] == [[EXEC]]
 
 
-@pytest.mark.xfail(strict=True, reason="responders/guards.py does not know X-Autoreply or "
-                                        "Precedence: auto_reply (vacation programs without RFC 3834)")
 def test_a_vacation_reply_without_auto_submitted_is_no_acknowledgement(flow):
     first, case_id = reported(flow)
     (escalation,) = to_addr(first, OFFICER)
@@ -188,3 +186,29 @@ def test_one_unreadable_case_does_not_stop_the_escalation_of_the_others(flow):
     flow.tick()
     executive = [s for s in flow.run() if EXEC in s.to]
     assert [s.msg["X-Leakline-Case"] for s in executive] == [second]
+
+
+def test_scheduler_leaves_a_case_intake_has_not_reacted_to_yet(tmp_path):
+    from datetime import timedelta
+
+    from leakline.app import App
+    from store.spool import SpoolEntry
+
+    from conftest import make_config
+    from mailbuilders import plain_mail
+    from test_flow_harness import Clock
+
+    clock = Clock()
+    app = App(make_config(tmp_path / "d"), now=clock)
+    app.prepare()
+    entry = SpoolEntry("s.0", {"spool_id": "s.0", "mail_from": "taro@example.com",
+                               "received_at": clock().isoformat()},
+                       plain_mail("USB紛失", "USBメモリを紛失しました", message_id="<race@example.com>"))
+    case_id = app.intake.process(entry).case["id"]  # stored; the reaction has not run yet
+    app.scheduler.run_once()
+    assert app.outbox.list() == []
+    clock.advance(minutes=11)  # the reaction never came: the scheduler escalates after all
+    app.scheduler.run_once()
+    kinds = [i["kind"] for i in app.outbox.list()]
+    assert kinds and set(kinds) == {"escalation"}
+    assert "escalate:initial" in app.store.get(case_id)["sent"]

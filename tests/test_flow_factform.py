@@ -127,9 +127,6 @@ def test_an_auto_reply_gets_no_ack_and_a_managers_answers_are_not_the_reporters_
     assert flow.case()["facts"]["data_items"]["source"] == "extracted"
 
 
-@pytest.mark.xfail(strict=True, reason="alert_newly_required is rendered as a 'reminder' escalation "
-                                        "(【リマインド・未対応】, まだ受領確認がありません) even after an "
-                                        "acknowledgement; the escalation templates need a stage for it")
 def test_the_newly_required_alert_does_not_claim_an_acknowledged_case_is_unacknowledged(flow):
     guidance = guidance_of(flow)
     case_id = flow.case()["id"]

@@ -17,32 +17,20 @@ from email.utils import getaddresses
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from clock import Clock
 from leakline.app import App
 from leakline.config import Config
 from mailbuilders import plain_mail
 
 JST = ZoneInfo("Asia/Tokyo")
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=JST)
+
 REPORTER = "taro@sales.example.com"
 REPORTER_FROM = f"=?UTF-8?B?5bGx55Sw5aSq6YOO?= <{REPORTER}>"  # 山田太郎
 OFFICER, BOSS, EXEC = "privacy@example.com", "boss@example.com", "exec@example.com"
 REPORT_SUBJECT = "メール誤送信の報告"
 REPORT_BODY = ("お客様120名分の氏名とメールアドレスを含むファイルを、誤って取引先に送信してしまいました。\n"
                "先ほど気づきました。\n")
-
-
-class Clock:
-    """The injected `now`: an aware datetime that moves only when the test says so."""
-
-    def __init__(self, start: datetime = T0):
-        self.t = start
-
-    def __call__(self) -> datetime:
-        return self.t
-
-    def advance(self, **delta) -> datetime:
-        self.t += timedelta(**delta)
-        return self.t
 
 
 @dataclass(frozen=True)

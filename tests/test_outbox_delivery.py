@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from clock import Clock
 from leakline.config import Config, ConfigError, Mail, Service
 from responders.sender import SenderWorker
 from responders.transport import (MaildirTransport, SmtpTransport, TemporaryFailure,
@@ -24,20 +25,9 @@ from store.outbox import Item, Outbox
 
 JST = timezone(timedelta(hours=9))
 T0 = datetime(2026, 11, 26, 18, 3, tzinfo=JST)
+
 SUBJECT = "[INC-2026-0001] 報告を受け付けました"
 BODY = "報告を受け付けました。証拠を保全してください。"
-
-
-class Clock:
-    def __init__(self, start: datetime = T0):
-        self.t = start
-
-    def __call__(self) -> datetime:
-        return self.t
-
-    def advance(self, **delta) -> datetime:
-        self.t += timedelta(**delta)
-        return self.t
 
 
 def make_message(to: str = "taro@example.com") -> EmailMessage:
@@ -53,7 +43,7 @@ def make_message(to: str = "taro@example.com") -> EmailMessage:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from clock import Clock
 from leakline.cli_outbox import outbox as outbox_cli
 from leakline.config import Config, Service
 from store.files import DataLock
@@ -22,19 +23,8 @@ from store.outbox import Outbox, OutboxError, UnknownMessage
 
 JST = timezone(timedelta(hours=9))
 T0 = datetime(2026, 11, 26, 18, 3, tzinfo=JST)
+
 SUBJECT = "[INC-2026-0001] 報告を受け付けました"
-
-
-class Clock:
-    def __init__(self, start: datetime = T0):
-        self.t = start
-
-    def __call__(self) -> datetime:
-        return self.t
-
-    def advance(self, **delta) -> datetime:
-        self.t += timedelta(**delta)
-        return self.t
 
 
 def make_message(subject: str = SUBJECT, to: str = "taro@example.com",
@@ -51,7 +41,7 @@ def make_message(subject: str = SUBJECT, to: str = "taro@example.com",
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture
