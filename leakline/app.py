@@ -105,8 +105,6 @@ class App:
                             kind=out.kind)
 
     def prepare(self) -> None:
-        # Whatever we create (cases, raw mail, exports) is private unless we say otherwise.
-        os.umask(0o077)
         check_data_dir(self.data_dir)
         ensure_dir(self.data_dir)
         self.store.prepare()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -21,6 +22,8 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 
     Example: leakline --config /etc/leakline.toml serve
     """
+    # Whatever leakline writes (cases, raw mail, exports) is private unless it says otherwise.
+    os.umask(0o077)
     if ctx.invoked_subcommand == "init":
         ctx.obj = Config()
         return
@@ -104,31 +107,53 @@ def serve(ctx: click.Context) -> None:
 
 @main.command()
 @click.argument("source", default="-", type=click.Path(allow_dash=True, dir_okay=False))
-@click.option("--sender", "-f", default="", help="Envelope sender (Postfix: ${sender}).")
-@click.option("--recipient", "-r", multiple=True, help="Envelope recipient (Postfix: ${recipient}).")
+@click.option("--sender", "-f", default=None,
+              help="Envelope sender (Postfix pipe: ${sender}; default $SENDER, as local(8) sets it).")
+@click.option("--recipient", "-r", multiple=True,
+              help="Envelope recipient (Postfix pipe: ${recipient}; default $RECIPIENT).")
 @click.pass_context
-def ingest(ctx: click.Context, source: str, sender: str, recipient: tuple[str, ...]) -> None:
+def ingest(ctx: click.Context, source: str, sender: str | None, recipient: tuple[str, ...]) -> None:
     """Store one message from FILE or standard input (for an MTA pipe).
 
-    Exits 0 once the message is stored, 75 (EX_TEMPFAIL) when it could not be stored, so the
-    MTA retries. Example, a Postfix alias: incident: "|leakline ingest -"
+    Exits 0 once the message is stored and 75 (EX_TEMPFAIL) on any failure, so the MTA retries
+    and never bounces a report. Example, a Postfix alias: incident: "|leakline ingest -"
     """
-    from datetime import datetime, timezone
-
     try:
-        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-        app = app_for(ctx)
-        envelope = {
-            "mail_from": sender, "peer": "pipe", "helo": None,
-            "rcpt_tos": list(recipient) or [app.config.organization.incident_address],
-            "received_at": datetime.now(timezone.utc).isoformat(),
-        }
-        (spool_id,) = app.spool.write([(raw, envelope)])
-    except (OSError, click.ClickException) as exc:
-        message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
+        spool_id = _ingest(ctx, source, sender, recipient)
+    except Exception as exc:  # whatever went wrong, the MTA must keep the mail and retry
+        message = exc.format_message() if isinstance(exc, click.ClickException) else \
+            f"{type(exc).__name__}: {exc}"
         click.echo(f"leakline ingest: could not store the message: {message}", err=True)
         sys.exit(EX_TEMPFAIL)
     click.echo(f"stored as {spool_id}")
+
+
+def _ingest(ctx: click.Context, source: str, sender: str | None, recipient: tuple[str, ...]) -> str:
+    import os
+    from datetime import datetime, timezone
+
+    raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    raw, mbox_sender = _strip_mbox_from_line(raw)
+    app = app_for(ctx)
+    if sender is None:
+        sender = os.environ.get("SENDER", mbox_sender or "")
+    recipients = list(recipient) or [os.environ.get("RECIPIENT") or
+                                      app.config.organization.incident_address]
+    envelope = {
+        "mail_from": sender, "peer": "pipe", "helo": None, "rcpt_tos": recipients,
+        "received_at": datetime.now(timezone.utc).isoformat(),
+    }
+    (spool_id,) = app.spool.write([(raw, envelope)])
+    return spool_id
+
+
+def _strip_mbox_from_line(raw: bytes) -> tuple[bytes, str | None]:
+    """local(8) may put an mbox "From sender date" line before the headers: not part of the mail."""
+    if not raw.startswith(b"From "):
+        return raw, None
+    first, _, rest = raw.partition(b"\n")
+    parts = first.split()
+    return rest, (parts[1].decode("ascii", "replace") if len(parts) > 1 else None)
 
 
 from leakline.cli_audit import audit  # noqa: E402  (registered on the group)

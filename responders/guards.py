@@ -42,8 +42,12 @@ def header_addresses(msg: Message, name: str) -> list[str]:
 
 
 def envelope_address(mail_from: str | None) -> str:
-    """The SMTP MAIL FROM without angle brackets; '' for the null sender."""
-    return parseaddr(mail_from or "")[1].strip().lower() if (mail_from or "").strip("<> ") else ""
+    """The SMTP MAIL FROM without angle brackets; '' for the null sender.
+
+    A bare MAILER-DAEMON is the null sender too: Postfix's pipe(8) writes it for <> by default.
+    """
+    address = parseaddr(mail_from or "")[1].strip().lower() if (mail_from or "").strip("<> ") else ""
+    return "" if address == "mailer-daemon" else address
 
 
 def _token(value: str) -> str:

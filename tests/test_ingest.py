@@ -59,3 +59,23 @@ def test_broken_config_exits_75_so_the_mta_retries(tmp_path):
 def test_missing_input_file_exits_75(tmp_path):
     path = config_file(tmp_path, tmp_path / "data")
     assert ingest(path, b"", str(tmp_path / "missing.eml")).returncode == 75
+
+
+def test_alias_delivery_envelope_from_environment_and_mbox_line(tmp_path):
+    """Postfix local(8) exports SENDER/RECIPIENT and may put an mbox From line first."""
+    import os
+
+    from leakline.app import App
+    from leakline.config import load
+
+    path = config_file(tmp_path, tmp_path / "data")
+    raw = iso2022jp_mail("件名", "本文", message_id="<alias@example.com>")
+    env = dict(os.environ, SENDER="taro@example.com", RECIPIENT="incident@example.com")
+    result = subprocess.run([sys.executable, "-m", "leakline", "--config", str(path), "ingest"],
+                            input=b"From taro@example.com Thu Nov 26 10:00:00 2026\n" + raw,
+                            capture_output=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    (entry,) = App(load(path)).spool.read(App(load(path)).spool.segments()[0])
+    assert entry.raw == raw
+    assert entry.envelope["mail_from"] == "taro@example.com"
+    assert entry.envelope["rcpt_tos"] == ["incident@example.com"]

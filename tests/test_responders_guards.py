@@ -39,6 +39,7 @@ CASES = [
     (guards.AutoSubmitted, [("Auto-Submitted", "auto-generated (vacation)")], "taro@example.com", None),
     (guards.NullSender, [], "<>", None),
     (guards.NullSender, [], "", None),
+    (guards.NullSender, [], "MAILER-DAEMON", None),  # Postfix pipe(8)'s default null_sender
     (guards.SystemSender, [], "taro@example.com", "Mail Delivery System <MAILER-DAEMON@mx.example.net>"),
     (guards.SystemSender, [], "postmaster@example.net", None),
     (guards.SystemSender, [], "owner-staff@lists.example.com", None),
