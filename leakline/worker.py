@@ -10,6 +10,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import select
+import signal
 import threading
 
 from leakline.config import Config
@@ -20,23 +22,37 @@ NICENESS = 19
 
 
 class WorkerProcess:
-    """The listener's handle on its worker: start, wake after each commit, stop, restart."""
+    """The listener's handle on its worker: start, wake after each commit, stop, restart.
+
+    Wake-ups go through a pipe, one byte each, never blocking the listener: a multiprocessing
+    Event would hang set() forever once a worker died while waiting on it (Ctrl-C reaches the
+    whole process group).
+    """
 
     def __init__(self, config: Config):
         self.config = config
         self._ctx = multiprocessing.get_context("spawn")
-        self.wake_event = self._ctx.Event()
-        self.stop_event = self._ctx.Event()
+        self.stop_event = self._ctx.Event()  # only polled by the worker, never waited on
         self.process: multiprocessing.Process | None = None
+        self._wake_writer = None
 
     def start(self) -> None:
+        reader, writer = self._ctx.Pipe(duplex=False)
+        os.set_blocking(writer.fileno(), False)
         self.process = self._ctx.Process(
             target=worker_main, name="leakline-worker", daemon=True,
-            args=(self.config, self.wake_event, self.stop_event, os.getpid()))
+            args=(self.config, reader, self.stop_event, os.getpid()))
         self.process.start()
+        reader.close()
+        if self._wake_writer is not None:
+            self._wake_writer.close()
+        self._wake_writer = writer
 
     def wake(self) -> None:
-        self.wake_event.set()
+        try:
+            os.write(self._wake_writer.fileno(), b"w")
+        except (BlockingIOError, BrokenPipeError, OSError, AttributeError):
+            pass  # a full pipe already means "wake"; a dead worker is restarted by ensure_running
 
     def ensure_running(self) -> None:
         if self.process is not None and not self.process.is_alive() and not self.stop_event.is_set():
@@ -45,7 +61,9 @@ class WorkerProcess:
 
     def stop(self, timeout: float = 30) -> None:
         self.stop_event.set()
-        self.wake_event.set()
+        if self._wake_writer is not None:
+            self._wake_writer.close()  # the worker sees end-of-file: wake up and stop
+            self._wake_writer = None
         if self.process is not None:
             self.process.join(timeout)
             if self.process.is_alive():
@@ -58,6 +76,9 @@ class WorkerProcess:
 def worker_main(config: Config, wake, stop, parent_pid: int) -> None:
     from leakline.app import App
 
+    # The listener decides when to stop; Ctrl-C and SIGTERM reach the whole process group.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     _yield_cpu_to_listener()
@@ -94,10 +115,12 @@ async def _run(app, wake, stop, parent_pid: int) -> None:
 
 
 def _drain_loop(app, wake, stop, parent_pid: int) -> None:
+    fd = wake.fileno()
     while not stop.is_set() and os.getppid() == parent_pid:
-        wake.clear()  # before draining: a wake during the drain means drain again
         try:
             app.pipeline.drain()
         except Exception:
             log.exception("intake pass failed; will retry")
-        wake.wait(POLL_SECONDS)
+        readable, _, _ = select.select([fd], [], [], POLL_SECONDS)
+        if readable and not os.read(fd, 65536):
+            return  # the listener closed its end: stop

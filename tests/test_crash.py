@@ -79,3 +79,19 @@ def test_sigterm_stops_cleanly(tmp_path):
     assert proc.wait(timeout=30) == 0
     assert b"stopped" in proc.stdout.read()
     proc.stdout.close()
+
+
+def test_ctrl_c_to_the_whole_process_group_stops_cleanly(tmp_path):
+    """A terminal's Ctrl-C (and `timeout`'s SIGTERM) reach the worker process too."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        path = tmp_path / f"c{signum}.toml"
+        path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\nlisten = "127.0.0.1:{free_port()}"\n')
+        proc = subprocess.Popen([sys.executable, "-m", "leakline", "--config", str(path), "serve"],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        assert b"listening" in proc.stdout.readline()
+        time.sleep(0.5)  # the worker is up and waiting for work
+        os.killpg(proc.pid, signum)
+        assert proc.wait(timeout=20) == 0
+        assert b"stopped" in proc.stdout.read()
+        proc.stdout.close()
