@@ -33,14 +33,18 @@ class Pipeline:
         handled = 0
         with self._drain_lock:
             for segment in self.spool.segments():
+                done = failed = 0
                 try:
-                    entries = list(self.spool.read(segment))
+                    # One message in memory at a time: a segment may hold many large ones.
+                    for entry in self.spool.read(segment):
+                        ok = self._handle(entry)
+                        done += ok
+                        failed += not ok
                 except (SpoolError, OSError, ValueError) as exc:
                     log.error("spool segment %s unreadable: %s", segment.name, exc)
                     continue
-                done = [self._handle(entry) for entry in entries]
-                handled += sum(done)
-                if all(done):
+                handled += done
+                if not failed:
                     self.spool.remove(segment)
         return handled
 

@@ -95,7 +95,8 @@ class AuditLog:
         self._repair_torn_tail()
         _append_durably(self.chain, b"".join(lines))
         self._head = head
-        atomic_write(self.head_path, json.dumps(head).encode(), sync_dir=False)
+        # The head is a hint against a cut tail, not a record: it needs no fsync of its own.
+        atomic_write(self.head_path, json.dumps(head).encode(), sync_dir=False, sync=False)
         return chained
 
     def clear_intents(self) -> None:
