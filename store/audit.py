@@ -51,32 +51,42 @@ class AuditLog:
         self.intents = self.root / "intents.log"
         self.head_path = self.root / "head.json"
         self._head: dict | None = None
+        self._size = -1  # the chain's size when _head was read: another process may append
 
     def prepare(self) -> None:
         ensure_dir(self.root)
 
     # -- writing (caller holds the data lock) ---------------------------------------------
     def head(self) -> dict:
-        if self._head is None:
+        """The last event's seq and hash; re-read when another process (the CLI) appended."""
+        try:
+            size = os.stat(self.chain).st_size
+        except FileNotFoundError:
+            size = 0
+        if self._head is None or size != self._size:
             self._head = self._read_tail() or {"seq": 0, "hash": GENESIS}
+            self._size = size
         return self._head
 
     def _read_tail(self) -> dict | None:
         try:
             with open(self.chain, "rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                size = fh.tell()
-                fh.seek(max(0, size - 1_000_000))
-                lines = fh.read().splitlines()
+                size = fh.seek(0, os.SEEK_END)
+                window = 65536
+                while True:
+                    fh.seek(max(0, size - window))
+                    lines = fh.read().split(b"\n")
+                    for line in reversed(lines[1:] if size > window else lines):
+                        try:
+                            event = json.loads(line)
+                            return {"seq": event["seq"], "hash": event["hash"]}
+                        except (ValueError, KeyError):
+                            continue  # empty, or a torn last line from a crash
+                    if window >= size:
+                        return None
+                    window *= 4
         except FileNotFoundError:
             return None
-        for line in reversed(lines):
-            try:
-                event = json.loads(line)
-                return {"seq": event["seq"], "hash": event["hash"]}
-            except (ValueError, KeyError):
-                continue  # a torn last line from a crash
-        return None
 
     def record_intent(self, case_id: str, ids: list[str]) -> None:
         line = json.dumps({"case": case_id, "ids": ids}).encode() + b"\n"
@@ -95,6 +105,7 @@ class AuditLog:
         self._repair_torn_tail()
         _append_durably(self.chain, b"".join(lines))
         self._head = head
+        self._size = os.stat(self.chain).st_size
         # The head is a hint against a cut tail, not a record: it needs no fsync of its own.
         atomic_write(self.head_path, json.dumps(head).encode(), sync_dir=False, sync=False)
         return chained

@@ -166,3 +166,18 @@ def test_purge_removes_personal_data_and_keeps_the_chain(setup):
     assert event["actor"] == "po@example.com"
     assert event["details"]["removed"][0]["raw_sha256"] == raw_old.stem
     assert invoke(path, "purge").output.startswith("nothing to purge")
+
+
+def test_two_writers_keep_one_chain(setup):
+    """The server and the CLI are two processes, each with its own view of the chain's head."""
+    _, app = setup
+    other = Store(app.data_dir)
+    other.prepare()
+    case_id = app.store.summaries()[0]["id"]
+    for i in range(3):
+        for store in (app.store, other):
+            store.update(case_id, lambda c, i=i: (c.__setitem__("note", i),
+                                                  [{"action": "note", "details": {"i": i}}])[1])
+    result = app.store.audit.verify()
+    assert result.ok, result
+    assert result.events == 3 + 6
