@@ -31,6 +31,13 @@ from responders.mailer import Mailer
 from store.cases import Store
 
 log = logging.getLogger("leakline.responders")
+# What a person writes about an incident fits in far less; a 10 MB pasted log need not be
+# scanned whole for counts, keywords and the language (it cost seconds of CPU per report).
+ANALYSED_CHARS = 50_000
+
+
+def _head(message: dict) -> str:
+    return (message.get("text") or "")[:ANALYSED_CHARS]
 # Facts that travel with a form field: the reporter is told of the field they filled in.
 FORM_FIELD = {"persons_estimated": "persons", "client": "entrusted"}
 
@@ -80,7 +87,7 @@ class Responder:
 
     def _assess(self, case: dict, message: dict) -> list[dict]:
         now = self.now()
-        updated, changes = process.apply_extraction(case, message.get("text") or "",
+        updated, changes = process.apply_extraction(case, _head(message),
                                                     message.get("subject") or "", now.isoformat())
         updated, notes = process.reassess(updated, org=self.config.organization,
                                           tz=self.config.service.tz, now=now)
@@ -129,7 +136,7 @@ class Responder:
         report = next((m for m in case["messages"] if m.get("kind") == "report"), message)
         words = [report.get("subject") or "", strip_quoted(report.get("text") or "")]
         if message is not report:
-            words.append(strip_quoted(message.get("text") or ""))
+            words.append(strip_quoted(_head(message)))
         return reply_language("\n".join(words), self.config.organization.language)
 
     def _window_allows(self, kind: str, sender: str, window: str) -> bool:
@@ -196,7 +203,7 @@ class Responder:
     def _read_fact_form(self, case: dict, message: dict, msg: EmailMessage,
                         mail_from: str) -> list[dict]:
         now = self.now()
-        values = parse_fact_form(message.get("text") or "", tz=self.config.service.tz,
+        values = parse_fact_form(_head(message), tz=self.config.service.tz,
                                  today=now.astimezone(self.config.service.tz).date())
         if not values:
             return []
