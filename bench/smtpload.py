@@ -17,15 +17,26 @@ async def _expect(reader: asyncio.StreamReader, code: bytes) -> bytes:
             return line
 
 
-async def session(host: str, port: int, messages: list[bytes], latencies: list[float]) -> int:
+def envelope_of(mail: bytes | tuple[str, bytes]) -> tuple[str, bytes]:
+    """A mail is raw bytes (envelope sender bench@example.com) or (envelope sender, raw bytes)."""
+    return mail if isinstance(mail, tuple) else ("bench@example.com", mail)
+
+
+async def session(host: str, port: int, messages: list, latencies: list[float],
+                  sent_at: dict | None = None) -> int:
+    """Send `messages` [(index, mail), ...] in one SMTP session; `sent_at[index]` gets the
+    wall-clock time (time.time()) at which that message's MAIL FROM was written."""
     reader, writer = await asyncio.open_connection(host, port)
     await _expect(reader, b"220")
     writer.write(b"EHLO bench.localhost\r\n")
     await _expect(reader, b"250")
     sent = 0
-    for raw in messages:
+    for index, mail in messages:
+        mail_from, raw = envelope_of(mail)
         started = time.perf_counter()
-        writer.write(b"MAIL FROM:<bench@example.com>\r\n")
+        if sent_at is not None:
+            sent_at[index] = time.time()
+        writer.write(b"MAIL FROM:<%s>\r\n" % mail_from.encode())
         await _expect(reader, b"250")
         writer.write(b"RCPT TO:<incident@example.com>\r\n")
         await _expect(reader, b"250")
@@ -41,11 +52,16 @@ async def session(host: str, port: int, messages: list[bytes], latencies: list[f
     return sent
 
 
-async def load(host: str, port: int, mails: list[bytes], sessions: int) -> dict:
+async def load(host: str, port: int, mails: list, sessions: int,
+               sent_at: dict | None = None) -> dict:
+    """Send every mail over `sessions` concurrent sessions; per-message SMTP latency (MAIL FROM
+    to the 250 after DATA) and messages/s. `sent_at`, when given, collects send times by index."""
     latencies: list[float] = []
-    shares = [mails[i::sessions] for i in range(sessions)]
+    indexed = list(enumerate(mails))
+    shares = [indexed[i::sessions] for i in range(sessions)]
     started = time.perf_counter()
-    counts = await asyncio.gather(*(session(host, port, share, latencies) for share in shares))
+    counts = await asyncio.gather(*(session(host, port, share, latencies, sent_at)
+                                    for share in shares))
     elapsed = time.perf_counter() - started
     latencies.sort()
     return {
@@ -56,8 +72,9 @@ async def load(host: str, port: int, mails: list[bytes], sessions: int) -> dict:
     }
 
 
-def make_mail(i: int, size: int = 2048, tag: str = "bench") -> bytes:
-    head = (f"From: staff{i % 50}@example.com\r\nTo: incident@example.com\r\n"
+def make_mail(i: int, size: int = 2048, tag: str = "bench", sender: str | None = None) -> bytes:
+    """A 2 KB Japanese report; From staff{i % 50}@example.com unless `sender` is given."""
+    head = (f"From: {sender or f'staff{i % 50}@example.com'}\r\nTo: incident@example.com\r\n"
             f"Subject: =?UTF-8?B?6Kqk6YCB5L+h?= {tag} {i}\r\nMessage-ID: <{tag}-{i}-{time.time_ns()}@example.com>\r\n"
             "Date: Thu, 26 Nov 2026 10:00:00 +0900\r\nMIME-Version: 1.0\r\n"
             "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n").encode()
