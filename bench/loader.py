@@ -18,11 +18,9 @@ A data_dir that already holds exactly N cases is reused as it is.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import multiprocessing
 import os
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path

@@ -22,7 +22,7 @@ from typing import Protocol
 import aiosmtplib
 
 from leakline.config import Config, ConfigError, Mail
-from store.files import FILE_MODE, ensure_dir, fsync_dir
+from store.files import FILE_MODE, ensure_dir, fsync_dir, write_all
 from store.outbox import Item
 
 
@@ -89,9 +89,7 @@ class MaildirTransport:
         tmp = self.path / "tmp" / name
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            write_all(fd, data)
             os.fsync(fd)
         except OSError:
             os.unlink(tmp)  # a half-written file must not linger in tmp/

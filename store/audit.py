@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from store.files import FILE_MODE, atomic_write, ensure_dir, read_json
+from store.files import FILE_MODE, atomic_write, ensure_dir, read_json, write_all
 
 GENESIS = "0" * 64
 
@@ -200,9 +200,7 @@ def _check_line(line: bytes, prev: str, number: int) -> str:
 def _append_durably(path: Path, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        write_all(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)

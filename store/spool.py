@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from store.files import FILE_MODE, atomic_write, ensure_dir, fsync_dir
+from store.files import FILE_MODE, atomic_write, ensure_dir, fsync_dir, write_all
 
 MAGIC = b"LLSPOOL1"
 
@@ -61,9 +61,9 @@ class Spool:
             for index, (raw, envelope) in enumerate(items):
                 spool_id = f"{segment}.{index}"
                 head = json.dumps(dict(envelope, spool_id=spool_id), ensure_ascii=False).encode()
-                _write_all(fd, b"%s %d %d\n" % (MAGIC, len(head), len(raw)))
-                _write_all(fd, head)
-                _write_all(fd, raw)
+                write_all(fd, b"%s %d %d\n" % (MAGIC, len(head), len(raw)))
+                write_all(fd, head)
+                write_all(fd, raw)
                 ids.append(spool_id)
             os.fsync(fd)
         except BaseException:
@@ -108,8 +108,3 @@ class Spool:
         atomic_write(path.with_suffix(".json"), json.dumps(envelope, ensure_ascii=False).encode())
         return path
 
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]

@@ -1,7 +1,6 @@
 """The CLI through click's runner: config handling, init, cases list/show, help texts."""
 
 import json
-import os
 import subprocess
 import sys
 

@@ -189,8 +189,6 @@ def test_one_unreadable_case_does_not_stop_the_escalation_of_the_others(flow):
 
 
 def test_scheduler_leaves_a_case_intake_has_not_reacted_to_yet(tmp_path):
-    from datetime import timedelta
-
     from leakline.app import App
     from store.spool import SpoolEntry
 

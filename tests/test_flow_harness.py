@@ -11,7 +11,7 @@ import asyncio
 import email
 import email.policy
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
