@@ -55,8 +55,14 @@ def list_cases(ctx: click.Context, status: str, as_json: bool) -> None:
     """
     from leakline.cli import app_for
 
-    rows = app_for(ctx).store.summaries(status)
+    app = app_for(ctx)
+    rows = app.store.summaries(status)
     rows.reverse()
+    shunted = sorted(app.spool.shunt.glob("*.eml")) if app.spool.shunt.is_dir() else []
+    if shunted:
+        # Evidence that intake could not process: never dropped, but it needs a person.
+        click.echo(f"warning: {len(shunted)} message(s) could not be processed; they are kept in "
+                   f"{app.spool.shunt}", err=True)
     if as_json:
         echo_json(rows)
         return

@@ -27,5 +27,5 @@ def purge(ctx: click.Context, dry_run: bool, actor: str) -> None:
         if dry_run:
             click.echo(f"would purge {case_id}")
             continue
-        removed = purge_case(app.store, case_id, actor)
+        removed = purge_case(app.store, case_id, actor, outbox=app.outbox)
         click.echo(f"purged {case_id}: {len(removed)} messages")

@@ -267,6 +267,17 @@ class Outbox:
             if record is not None:
                 yield path, record
 
+    def forget_sent(self, message_id: str) -> bool:
+        """Remove the stored copy of a sent message (retention purge); True if there was one."""
+        key = _key(normalize_id(message_id))
+        with self.lock.hold():
+            found = self._find(key)
+            if found is None or not found[0].is_relative_to(self.sent_dir):
+                return False
+            for suffix in (".eml", ".json"):
+                (found[0] / f"{key}{suffix}").unlink(missing_ok=True)
+        return True
+
     def _find(self, key: str) -> tuple[Path, dict] | None:
         # The queue first: after a crash mid-move a record may also exist in sent/ or failed/,
         # and the queue record is the one that counts.

@@ -34,8 +34,11 @@ def _holds_personal_data(store: Store, case: dict) -> bool:
     return False
 
 
-def purge_case(store: Store, case_id: str, actor: str = "system") -> list[dict]:
-    """Remove a case's raw messages and texts; returns what was removed (path and hashes)."""
+def purge_case(store: Store, case_id: str, actor: str = "system", outbox=None) -> list[dict]:
+    """Remove a case's raw messages and texts, and the outbox's copies of what was sent to it.
+
+    Returns what was removed (paths and hashes).
+    """
     removed: list[dict] = []
 
     def strip(case: dict) -> list[dict] | None:
@@ -59,4 +62,6 @@ def purge_case(store: Store, case_id: str, actor: str = "system") -> list[dict]:
     for message in case.get("messages", []):
         if message.get("raw"):
             store.raw_path(message["raw"]).unlink(missing_ok=True)
+        if outbox is not None and message.get("direction") == "out" and message.get("message_id"):
+            outbox.forget_sent(message["message_id"])
     return removed

@@ -137,3 +137,15 @@ def test_every_command_has_help_with_an_example():
 def test_leakline_help_runs_as_a_console_script():
     out = subprocess.run([sys.executable, "-m", "leakline", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "serve" in out.stdout
+
+
+def test_shunted_messages_are_announced(cli_config):
+    from leakline.config import load
+
+    app = App(load(cli_config))
+    app.prepare()
+    entry = SpoolEntry("s.0", {"spool_id": "s.0", "mail_from": "a@example.com"}, b"raw")
+    app.spool.shunt_entry(entry, "test: intake kept failing")
+    result = CliRunner().invoke(main, ["--config", cli_config, "cases", "list"])
+    assert result.exit_code == 0
+    assert "1 message(s) could not be processed" in result.output

@@ -206,3 +206,17 @@ def test_plain_server_offers_no_starttls(running):
     with smtplib.SMTP(running.host, running.port, timeout=10) as client:
         client.ehlo()
         assert not client.has_extn("starttls")
+
+
+def test_a_message_intake_keeps_failing_on_is_shunted_not_dropped(app):
+    raw = plain_mail("件名", "本文", message_id="<shunt@example.com>")
+    app.spool.write([(raw, {"mail_from": "taro@example.com", "rcpt_tos": ["incident@example.com"],
+                            "received_at": "2026-11-26T01:00:00+00:00"})])
+    (app.data_dir / "cases" / "2026").write_text("in the way")  # every case write now fails
+    for attempt in range(3):
+        assert app.spool.segments(), f"dropped after {attempt} attempts"
+        app.pipeline.drain()
+    assert app.spool.segments() == []
+    (kept,) = app.spool.shunt.glob("*.eml")
+    assert kept.read_bytes() == raw
+    assert "NotADirectoryError" in kept.with_suffix(".json").read_text()
