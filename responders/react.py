@@ -21,7 +21,7 @@ from leakline import process
 from leakline.config import Config
 from responders import escalation as esc
 from responders.alerts import render_escalation
-from responders.audience import classify_sender, reply_kind
+from responders.audience import Audience, classify_sender, reply_kind
 from responders.compose import ComposeError
 from responders.factform import parse_fact_form, strip_quoted
 from responders.guards import bounce_details, no_auto_reply_reasons
@@ -69,16 +69,16 @@ class Responder:
 
     # -- new report -----------------------------------------------------------------------
     def _report(self, case: dict, message: dict, msg: EmailMessage, mail_from: str) -> list[dict]:
+        audience = classify_sender(msg, self.config)
         if "assessed" in case.get("sent", {}):
             events: list[dict] = []
         else:
-            events = self._classify(case, msg) + self._assess(case, message)
-        events += self._reply_to_reporter(case, message, msg, mail_from)
+            events = self._classify(case, audience) + self._assess(case, message)
+        events += self._reply_to_reporter(case, message, msg, mail_from, audience)
         events += self.escalate(case)
         return events
 
-    def _classify(self, case: dict, msg: EmailMessage) -> list[dict]:
-        audience = classify_sender(msg, self.config)
+    def _classify(self, case: dict, audience: Audience) -> list[dict]:
         new_flags = [f for f in audience.flags if f not in case["flags"]]
         case["flags"].extend(new_flags)
         if not new_flags:
@@ -100,7 +100,7 @@ class Responder:
         ]
 
     def _reply_to_reporter(self, case: dict, message: dict, msg: EmailMessage,
-                           mail_from: str) -> list[dict]:
+                           mail_from: str, audience: Audience) -> list[dict]:
         marker = f"reply:{message['key']}"
         if marker in case["sent"]:
             return []
@@ -108,7 +108,6 @@ class Responder:
         reasons = no_auto_reply_reasons(msg, mail_from, self.config)
         if reasons:
             return [{"action": "reply_suppressed", "details": {"reasons": reasons}}]
-        audience = classify_sender(msg, self.config)
         kind = reply_kind(audience, self.config)
         sender = message["from"]
         window = f"{case['id']}:{marker}"
@@ -134,7 +133,7 @@ class Responder:
         """The reporter's language: that of their report, with this message's own words; a short
         "Persons: 40" answer alone would not tell, and the ack must follow the guidance."""
         report = next((m for m in case["messages"] if m.get("kind") == "report"), message)
-        words = [report.get("subject") or "", strip_quoted(report.get("text") or "")]
+        words = [report.get("subject") or "", strip_quoted(_head(report))]
         if message is not report:
             words.append(strip_quoted(_head(message)))
         return reply_language("\n".join(words), self.config.organization.language)
