@@ -6,12 +6,19 @@ import asyncio
 import socket
 import threading
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from clock import Clock
 from leakline.app import App
 from leakline.config import Config, from_dict
+from store.files import DataLock
+from store.outbox import Outbox
+
+# When the outbox tests' clock starts.
+OUTBOX_T0 = datetime(2026, 11, 26, 18, 3, tzinfo=timezone(timedelta(hours=9)))
 
 
 def free_port() -> int:
@@ -104,3 +111,13 @@ def running(app):
     srv = RunningServer(app)
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(OUTBOX_T0)
+
+
+@pytest.fixture
+def box(tmp_path, clock) -> Outbox:
+    return Outbox(tmp_path, DataLock(tmp_path / ".lock"), clock)

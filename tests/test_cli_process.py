@@ -1,11 +1,12 @@
 """The response process through the CLI, and deadline reminders with an injected clock."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from click.testing import CliRunner
 
+from clock import Clock
 from leakline.app import App
 from leakline.cli import main
 from leakline.config import load
@@ -152,14 +153,6 @@ def test_persons_notice_identifies_nobody(env):
         assert secret not in text
 
 
-class Clock:
-    def __init__(self, start):
-        self.now = start
-
-    def __call__(self):
-        return self.now
-
-
 def test_deadline_reminders_once_each_across_restart(env):
     path, _, case_id = env
     cli(path, "cases", "assess", case_id, "--sensitive", "--discovered-at",
@@ -178,7 +171,7 @@ def test_deadline_reminders_once_each_across_restart(env):
     restarted = App(load(path), now=clock)
     restarted.scheduler.run_once()
     assert reminders(restarted) == first
-    clock.now += timedelta(days=2)  # due day
+    clock.advance(days=2)  # due day
     restarted.scheduler.run_once()
     on_day = reminders(restarted)
     assert len(on_day) > len(first)
@@ -186,7 +179,7 @@ def test_deadline_reminders_once_each_across_restart(env):
     for step in ("ppc_preliminary", "review_body_preliminary"):
         cli(path, "phase", "close", case_id, "authorities", "--step", step, "--note", "sent",
             "--by", "po@example.com")
-    clock.now += timedelta(days=3)
+    clock.advance(days=3)
     after = App(load(path), now=clock)
     after.scheduler.run_once()
     new = set(reminders(after)) - set(on_day)

@@ -10,11 +10,11 @@ import stat
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import make_msgid
-from pathlib import Path
 
 import pytest
 
 from clock import Clock
+from conftest import OUTBOX_T0
 from leakline.config import Config, ConfigError, Mail, Service
 from responders.sender import SenderWorker
 from responders.transport import (MaildirTransport, SmtpTransport, TemporaryFailure,
@@ -24,7 +24,7 @@ from store.files import DataLock
 from store.outbox import Item, Outbox
 
 JST = timezone(timedelta(hours=9))
-T0 = datetime(2026, 11, 26, 18, 3, tzinfo=JST)
+T0 = OUTBOX_T0
 
 SUBJECT = "[INC-2026-0001] 報告を受け付けました"
 BODY = "報告を受け付けました。証拠を保全してください。"
@@ -39,16 +39,6 @@ def make_message(to: str = "taro@example.com") -> EmailMessage:
     msg["Auto-Submitted"] = "auto-replied"
     msg.set_content(BODY + "\n")
     return msg
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(T0)
-
-
-@pytest.fixture
-def box(tmp_path: Path, clock: Clock) -> Outbox:
-    return Outbox(tmp_path, DataLock(tmp_path / ".lock"), clock)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import email.policy
 import json
 import shutil
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -15,14 +15,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from clock import Clock
+from conftest import OUTBOX_T0
 from leakline.cli_outbox import outbox as outbox_cli
 from leakline.config import Config, Service
 from store.files import DataLock
 from store.outbox import Outbox, OutboxError, UnknownMessage
 
-JST = timezone(timedelta(hours=9))
-T0 = datetime(2026, 11, 26, 18, 3, tzinfo=JST)
+T0 = OUTBOX_T0
 
 SUBJECT = "[INC-2026-0001] 報告を受け付けました"
 
@@ -37,16 +36,6 @@ def make_message(subject: str = SUBJECT, to: str = "taro@example.com",
         msg["Message-ID"] = message_id or make_msgid(domain="example.com")
     msg.set_content("報告を受け付けました。証拠を保全してください。\n")
     return msg
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(T0)
-
-
-@pytest.fixture
-def box(tmp_path: Path, clock: Clock) -> Outbox:
-    return Outbox(tmp_path, DataLock(tmp_path / ".lock"), clock)
 
 
 def enqueue(box: Outbox, **kw) -> str:
