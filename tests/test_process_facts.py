@@ -87,10 +87,12 @@ def test_unknown_source_is_refused():
 
 
 def test_current_gives_defaults():
-    assert current({}) == {"discovered_at": None, "category": None, "persons": None,
-                           "persons_estimated": False, "data_items": [], "sensitive": None,
+    assert current({}) == {"discovered_at": None, "occurred_at": None, "category": None,
+                           "persons": None, "persons_estimated": False, "persons_over": False,
+                           "persons_max": None, "data_items": [], "sensitive": None,
                            "financial": None, "wrongful": None, "encrypted": None, "entrusted": None,
-                           "client": None}
+                           "key_leaked": None, "recovered_unread": None, "encryption_claim": None,
+                           "client": None, "client_notified_at": None}
 
 
 def test_data_items_are_stored_in_canonical_order_without_duplicates():

@@ -66,11 +66,18 @@ ACCIDENT_CATEGORIES = frozenset({"misdirected_email", "misdirected_fax", "misdel
                                  "wrong_display", "wrong_entry", "wrong_disposal", "verbal"})
 
 FLAGS = ("sensitive", "financial", "wrongful", "encrypted", "entrusted")
-FIELDS = ("discovered_at", "category", "persons", "persons_estimated", "data_items",
-          *FLAGS, "client")
+# key_leaked and recovered_unread decide exceptions that remove duties: only a person sets them
+# to the value that removes one (the rules check the source). encryption_claim is what a report
+# says about encryption, kept as a question for the officer, never as the fact itself.
+DECISION_FLAGS = ("key_leaked", "recovered_unread")
+FIELDS = ("discovered_at", "occurred_at", "category", "persons", "persons_estimated",
+          "persons_over", "persons_max", "data_items", *FLAGS, *DECISION_FLAGS,
+          "encryption_claim", "client", "client_notified_at")
 SOURCES = ("extracted", "reply", "admin")  # lowest to highest precedence
-DEFAULTS = {"discovered_at": None, "category": None, "persons": None, "persons_estimated": False,
-            "data_items": [], **{flag: None for flag in FLAGS}, "client": None}
+DEFAULTS = {"discovered_at": None, "occurred_at": None, "category": None, "persons": None,
+            "persons_estimated": False, "persons_over": False, "persons_max": None,
+            "data_items": [], **{flag: None for flag in (*FLAGS, *DECISION_FLAGS)},
+            "encryption_claim": None, "client": None, "client_notified_at": None}
 
 
 class FactError(ValueError):
@@ -150,9 +157,11 @@ def _client(field: str, value: Any) -> str | None:
 
 
 VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
-    "discovered_at": _discovered_at, "category": _category, "persons": _persons,
-    "persons_estimated": _estimated, "data_items": _data_items,
-    **{flag: _flag for flag in FLAGS}, "client": _client,
+    "discovered_at": _discovered_at, "occurred_at": _discovered_at,
+    "client_notified_at": _discovered_at, "category": _category, "persons": _persons,
+    "persons_estimated": _estimated, "persons_over": _estimated, "persons_max": _persons,
+    "data_items": _data_items, **{flag: _flag for flag in (*FLAGS, *DECISION_FLAGS)},
+    "encryption_claim": _client, "client": _client,
 }
 
 
