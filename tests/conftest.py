@@ -121,3 +121,7 @@ def clock() -> Clock:
 @pytest.fixture
 def box(tmp_path, clock) -> Outbox:
     return Outbox(tmp_path, DataLock(tmp_path / ".lock"), clock)
+
+
+# PostgreSQL (issue 15): `pg_cluster` for the session, `pg_database` fresh for each test.
+from pg_helpers import pg_cluster, pg_database  # noqa: E402,F401
