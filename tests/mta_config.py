@@ -69,9 +69,8 @@ FALLBACK_TRANSPORT = Snippet("fallback-transport", "{conf}/leakline_transport",
 """, shipped=False)
 
 FALLBACK_MASTER = Snippet("fallback-master", "master.cf",
-                          "alternative: the other nodes as fallback relays", """\
-leakline-nodes unix -       -       n       -       -       smtp
-  -o syslog_name=postfix/leakline-nodes
+                          "alternative: the other nodes as fallback relays",
+                          NODES_MASTER.text + """\
   -o smtp_fallback_relay={fallback}
 """, shipped=False)
 
@@ -92,26 +91,12 @@ OUTBOUND_MASTER = Snippet("outbound-master", "master.cf",
 
 # --- test-only: a private instance whose outbound mail lands in a Maildir ---------------------
 
-TEST_MAIN = Snippet("test-main", "main.cf", "a private instance: own paths, loopback only", """\
-compatibility_level = 3.6
-queue_directory = {root}/queue
-data_directory = {root}/postfix-data
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = {root}/maillog
-maillog_file_prefixes = {root}
-myhostname = mx.example.com
-mydomain = example.com
-myorigin = example.com
+# On top of the paths and names of tests/postfix_helpers.py's instance (mta_helpers adds them).
+TEST_MAIN = Snippet("test-main", "main.cf", "a private instance: a relay, no local domain", """\
 mydestination =
-# No local domain, so no local recipients or aliases to look up.
 local_recipient_maps =
 alias_maps =
 alias_database =
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtpd_peername_lookup = no
 # Nothing leaves this test: what would go out (bounces included) lands in the test's Maildir.
 # (Not the error transport: smtpd refuses a recipient that resolves to it, content_filter or not.)
 default_transport = outbound-trap:

@@ -26,11 +26,25 @@ import pytest
 
 import mta_config as cf
 from pg_helpers import unavailable
-from postfix_helpers import (MASTER_CF, SBIN_PATH, Postfix, ensure_user,
+from postfix_helpers import (MAIN_CF, MASTER_CF, SBIN_PATH, Postfix, ensure_user,
                              missing_prerequisite, private_dir)
 
 INCIDENT = "incident@example.com"
 SENDER = "taro@sales.example.com"
+
+
+# What this instance shares with postfix_helpers' one: its own folders, names, loopback only.
+SHARED_MAIN = ("compatibility_level", "queue_directory", "data_directory", "mail_owner",
+               "setgid_group", "maillog_file", "maillog_file_prefixes", "myhostname", "mydomain",
+               "myorigin", "inet_interfaces", "inet_protocols", "mynetworks",
+               "smtpd_peername_lookup")
+
+
+def shared_main(root: Path) -> str:
+    lines = [line for line in MAIN_CF.splitlines(keepends=True)
+             if line.split(" = ")[0] in SHARED_MAIN]
+    assert len(lines) == len(SHARED_MAIN), lines
+    return "".join(lines).format(root=root)
 
 
 def internal_services() -> str:
@@ -81,9 +95,11 @@ class RelayPostfix(Postfix):
         if not listed and self.mechanism != "fallback_relay":
             raise ValueError(f"mechanism: 'list' or 'fallback_relay', not {self.mechanism!r}")
         main = [cf.TEST_MAIN, cf.INBOUND_MAIN, cf.FAST_RETRY_MAIN]
-        master = [cf.TEST_LISTENER, None, cf.TEST_SERVICES, cf.NODES_MASTER if listed else cf.FALLBACK_MASTER,
+        nodes = cf.NODES_MASTER if listed else cf.FALLBACK_MASTER
+        master = [cf.TEST_LISTENER, None, cf.TEST_SERVICES, nodes,
                   cf.OUTBOUND_MASTER, cf.TRAP_OPTION, cf.TRAP_MASTER]
-        files = {"main.cf": "".join(s.render(**self.values) for s in main),
+        files = {"main.cf": shared_main(self.root)
+                 + "".join(s.render(**self.values) for s in main),
                  "master.cf": "".join(s.render(**self.values) if s else internal_services()
                                       for s in master)}
         for table in (cf.RECIPIENTS, cf.TRANSPORT if listed else cf.FALLBACK_TRANSPORT):

@@ -13,6 +13,14 @@ except ImportError:  # the pg_database fixture skips (fails in CI) and says why
 pytestmark = pytest.mark.postgres
 
 
+def given(db, *statements: str) -> None:
+    """Run and commit `statements`: the state a test starts from."""
+    with db.connect() as conn:
+        for statement in statements:
+            conn.execute(statement)
+        conn.commit()
+
+
 def test_a_node_logs_in_with_the_password_from_its_environment(pg_database):
     assert pg_database.url.startswith("postgresql://leakline@127.0.0.1:")
     assert pg_database.url.endswith("/" + pg_database.name)
@@ -37,10 +45,9 @@ def test_each_test_gets_an_empty_database_of_its_own(pg_database):
 
 def test_committed_rows_survive_a_stop_and_the_client_reconnects(pg_database):
     cluster = pg_database.cluster
+    given(pg_database, "CREATE TABLE cases (id text PRIMARY KEY, subject text NOT NULL)",
+          "INSERT INTO cases VALUES ('INC-2026-0001', '顧客名簿入りUSBメモリ紛失')")
     with pg_database.connect() as conn:
-        conn.execute("CREATE TABLE cases (id text PRIMARY KEY, subject text NOT NULL)")
-        conn.execute("INSERT INTO cases VALUES ('INC-2026-0001', '顧客名簿入りUSBメモリ紛失')")
-        conn.commit()
         cluster.stop()
         # What a node sees while the database is down: its connection is gone, new ones fail.
         with pytest.raises(psycopg.OperationalError):
@@ -55,10 +62,7 @@ def test_committed_rows_survive_a_stop_and_the_client_reconnects(pg_database):
 
 def test_a_sigkill_keeps_what_was_committed_and_drops_what_was_not(pg_database):
     cluster = pg_database.cluster
-    with pg_database.connect() as setup:
-        setup.execute("CREATE TABLE spool (id int PRIMARY KEY)")
-        setup.execute("INSERT INTO spool VALUES (1)")
-        setup.commit()
+    given(pg_database, "CREATE TABLE spool (id int PRIMARY KEY)", "INSERT INTO spool VALUES (1)")
     pending = pg_database.connect()
     pending.execute("INSERT INTO spool VALUES (2)")  # open transaction, never committed
     first_pid = cluster.proc.pid
@@ -72,10 +76,8 @@ def test_a_sigkill_keeps_what_was_committed_and_drops_what_was_not(pg_database):
 
 
 def test_two_workers_claim_different_rows_with_skip_locked(pg_database):
-    with pg_database.connect() as setup:
-        setup.execute("CREATE TABLE work (id int PRIMARY KEY, claimed_by text)")
-        setup.execute("INSERT INTO work SELECT n, NULL FROM generate_series(1, 3) AS n")
-        setup.commit()
+    given(pg_database, "CREATE TABLE work (id int PRIMARY KEY, claimed_by text)",
+          "INSERT INTO work SELECT n, NULL FROM generate_series(1, 3) AS n")
     claim = ("SELECT id FROM work WHERE claimed_by IS NULL ORDER BY id "
              "LIMIT 1 FOR UPDATE SKIP LOCKED")
     with pg_database.connect() as node_a, pg_database.connect() as node_b:
@@ -102,10 +104,8 @@ def test_notify_wakes_a_listening_connection(pg_database):
 
 def test_a_database_made_from_a_template_has_its_schema(pg_database):
     cluster = pg_database.cluster
-    with pg_database.connect() as conn:
-        conn.execute("CREATE TABLE schema_version (version int NOT NULL)")
-        conn.execute("INSERT INTO schema_version VALUES (7)")
-        conn.commit()
+    given(pg_database, "CREATE TABLE schema_version (version int NOT NULL)",
+          "INSERT INTO schema_version VALUES (7)")
     copy = cluster.create_database(template=pg_database.name)
     try:
         with copy.connect() as conn:
