@@ -121,3 +121,9 @@ def clock() -> Clock:
 @pytest.fixture
 def box(tmp_path, clock) -> Outbox:
     return Outbox(tmp_path, DataLock(tmp_path / ".lock"), clock)
+
+
+# PostgreSQL (issue 15): `pg_cluster` for the session, `pg_database` fresh for each test.
+from pg_helpers import pg_cluster, pg_database  # noqa: E402,F401
+# Postfix in front of several nodes (issue 15): `relay_postfix(node_ports)` starts one.
+from mta_helpers import relay_postfix  # noqa: E402,F401
