@@ -83,6 +83,18 @@ def test_an_admins_data_items_decide_t1_and_t2(layers, held, undetermined):
     assert (list(result.triggers), list(result.triggers_undetermined)) == (held, undetermined)
 
 
+@pytest.mark.parametrize("source,held,undetermined", [
+    ("extracted", [], ["T1", "T2", "T3"]),   # the text denying it decides nothing alone
+    ("reply", [], []),
+    ("admin", [], []),
+])
+def test_a_denial_read_from_the_text_leaves_the_trigger_undetermined(source, held, undetermined):
+    result = run(mixed((source, DECIDED), ("admin", {"persons": 3})))
+    assert (list(result.triggers), list(result.triggers_undetermined)) == (held, undetermined)
+    if source == "extracted":
+        assert any(r.startswith("T1 undetermined: the report says no") for r in result.reasons)
+
+
 @pytest.mark.parametrize("layers,exempt,required", [
     ([("admin", {"sensitive": True, "encrypted": True, "key_leaked": False})], True, False),
     ([("admin", {"sensitive": True, "encrypted": True})], False, True),          # key unknown

@@ -47,9 +47,12 @@ class FlagTrigger:
         why = facts.why.get(self.flag, "stated")
         if value is True:
             return Verdict(self.id, True, f"{self.id} ({self.article}): {self.description}: {why}")
-        if value is False:
+        if value is False and facts.sources.get(self.flag) != "extracted":
             return Verdict(self.id, False, f"{self.id} does not hold: {why}")
-        return Verdict(self.id, None, f"{self.id} undetermined: {self.flag} is unknown",
+        # A denial read from the report's text ("no medical data") decides nothing alone: text
+        # must never be what removes a mandatory report. A person confirms it.
+        said = f"the report says no ({why})" if value is False else f"{self.flag} is unknown"
+        return Verdict(self.id, None, f"{self.id} undetermined: {said}",
                        f"{self.id} undetermined: {self.ask}")
 
 
