@@ -74,9 +74,15 @@ def test_triggers_hold_are_decided_or_are_undetermined(values, held, undetermine
     # The same list from the reporter or the text decides nothing yet.
     ([("reply", {"data_items": ["name", "address"], "category": "misdirected_email", "persons": 3})], [], ["T1", "T2"]),
     ([("extracted", {"data_items": ["name"], "category": "misdirected_email", "persons": 3})], [], ["T1", "T2"]),
-    # A stated flag beats what the admin's list implies: the safe answer stands until changed.
+    # The admin's list outranks a lower source's flag (admin > reply > extracted): found by the
+    # held-out set (L016).
     ([("extracted", {"sensitive": True}), ("admin", {"data_items": ["name"], "category": "misdirected_email",
-                                                   "persons": 3})], ["T1"], []),
+                                                   "persons": 3})], [], []),
+    ([("reply", {"financial": True}), ("admin", {"data_items": ["name"], "category": "misdirected_email",
+                                               "persons": 3})], [], []),
+    # An admin's own flag stands against the admin's list.
+    ([("admin", {"sensitive": True, "data_items": ["name"], "category": "misdirected_email",
+                 "persons": 3})], ["T1"], []),
 ])
 def test_an_admins_data_items_decide_t1_and_t2(layers, held, undetermined):
     result = run(mixed(*layers))

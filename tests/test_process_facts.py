@@ -128,6 +128,13 @@ def test_a_stated_flag_beats_a_derived_one():
     assert current(records)["sensitive"] is False
 
 
+def test_an_admins_items_outrank_a_lower_sources_flag_and_show_as_derived():
+    records, _ = merge({}, {"sensitive": True}, source="extracted", by="x", at=AT)
+    records, _ = merge(records, {"data_items": ["name"]}, source="admin", by="boss@example.com", at=AT)
+    assert current(records)["sensitive"] is False
+    assert shown(records)["sensitive"]["source"] == "derived"
+
+
 def test_why_gives_the_evidence_or_who_set_it():
     records, _ = merge({}, {"sensitive": True}, source="extracted", by="x", at=AT,
                        evidence={"sensitive": "matched 病歴"})

@@ -177,12 +177,14 @@ def merge(records: dict, values: dict, *, source: str, by: str, at: Any,
 
 @dataclass(frozen=True)
 class Derivation:
-    """A flag that other facts imply; it fills an unknown flag and never overrides a stated one."""
+    """A flag that other facts imply; it fills an unknown flag, and replaces one stated only by
+    the sources in `outranks` (an admin's list of data items beats the text's guess)."""
 
     field: str
     value: bool
     why: str
     holds: Callable[[dict, dict], str | None]  # (values, sources) -> the triggering fact, or None
+    outranks: tuple[str, ...] = ()
 
 
 def _items_in(items: frozenset) -> Callable[[dict, dict], str | None]:
@@ -213,9 +215,9 @@ DERIVATIONS = (
                _items_in(SENSITIVE_ITEMS)),
     Derivation("financial", True, "data item {} can be used to take money", _items_in(FINANCIAL_ITEMS)),
     Derivation("sensitive", False, "no sensitive item among the data items an admin listed ({})",
-               _admin_items_without(SENSITIVE_ITEMS)),
+               _admin_items_without(SENSITIVE_ITEMS), outranks=("extracted", "reply")),
     Derivation("financial", False, "no financial item among the data items an admin listed ({})",
-               _admin_items_without(FINANCIAL_ITEMS)),
+               _admin_items_without(FINANCIAL_ITEMS), outranks=("extracted", "reply")),
     Derivation("wrongful", True, "category {} may have a wrongful purpose",
                _category_in(WRONGFUL_CATEGORIES)),
     Derivation("wrongful", False, "category {} is a mistake, not a wrongful act",
@@ -259,7 +261,7 @@ def known(records: dict) -> Known:
     values["data_items"] = list(values["data_items"])
     for rule in DERIVATIONS:
         cause = rule.holds(values, sources)
-        if cause and values[rule.field] is None:
+        if cause and (values[rule.field] is None or sources.get(rule.field) in rule.outranks):
             values[rule.field] = rule.value
             why[rule.field] = rule.why.format(cause) + " (derived)"
             sources[rule.field] = "derived"
@@ -276,11 +278,11 @@ def shown(records: dict) -> dict:
     out = {}
     for field in FIELDS:
         record = records.get(field)
-        if record and record.get("value") is not None:
-            out[field] = {**EMPTY_RECORD, **record}
-        elif facts.sources.get(field) == "derived":
+        if facts.sources.get(field) == "derived":
             out[field] = {**EMPTY_RECORD, "value": facts[field], "source": "derived",
                           "evidence": facts.why[field].removesuffix(" (derived)")}
+        elif record and record.get("value") is not None:
+            out[field] = {**EMPTY_RECORD, **record}
         else:
             out[field] = dict(EMPTY_RECORD)
     return out
