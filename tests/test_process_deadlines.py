@@ -152,15 +152,25 @@ def test_a_financial_firm_has_a_sector_deadline_on_day_5():
                                                       ("authorities", "sector_report"))
 
 
-@pytest.mark.parametrize("privacy_mark,gdpr,kinds", [
-    (True, False, ["ppc_preliminary", "ppc_final", "review_body_preliminary", "review_body_final",
-                   "client_notice"]),
-    (False, False, ["ppc_preliminary", "ppc_final", "client_notice"]),
-    (False, True, ["ppc_preliminary", "ppc_final", "client_notice", "gdpr_72h", "gdpr_controller_notice"]),
+ALL_KINDS = ["ppc_preliminary", "ppc_final", "review_body_preliminary", "review_body_final", "client_notice",
+             "gdpr_72h", "gdpr_controller_notice", "sector_report"]
+
+
+@pytest.mark.parametrize("privacy_mark,gdpr,not_applicable", [
+    (True, False, {"gdpr_72h", "gdpr_controller_notice", "sector_report"}),
+    (False, False, {"review_body_preliminary", "review_body_final", "gdpr_72h", "gdpr_controller_notice",
+                    "sector_report"}),
+    (False, True, {"review_body_preliminary", "review_body_final", "gdpr_controller_notice", "sector_report"}),
 ])
-def test_tracks_the_organisation_has(privacy_mark, gdpr, kinds):
-    result, _ = assessment(privacy_mark=privacy_mark, gdpr=gdpr)
-    assert [d.kind for d in dl.schedule(result, AT, tz=TOKYO)] == kinds
+def test_every_deadline_is_listed_not_applicable_where_its_step_does_not_apply(privacy_mark, gdpr, not_applicable):
+    # Like the steps: a stable list, each deadline with the status of its step (found by the
+    # held-out set, L018, L048, L088).
+    result, facts = assessment(privacy_mark=privacy_mark, gdpr=gdpr, sensitive=True, entrusted=True)
+    scheduled = dl.schedule(result, AT, tz=TOKYO)
+    assert [d.kind for d in scheduled] == ALL_KINDS
+    statuses = {d.kind: d.status for d in dl.with_status(scheduled, ph.initial(result, facts),
+                                                         now=datetime(2026, 3, 5, 12, tzinfo=TOKYO))}
+    assert {k for k, v in statuses.items() if v == "not_applicable"} == not_applicable
 
 
 def statuses(phases, now, **values):
@@ -176,7 +186,8 @@ def test_statuses_follow_the_phases_and_the_clock():
     on_day_5 = datetime(2026, 3, 9, 23, 59, tzinfo=TOKYO)
     assert statuses(phases, on_day_5, sensitive=True, entrusted=False) == {
         "ppc_preliminary": "done", "ppc_final": "open", "review_body_preliminary": "open",
-        "review_body_final": "open", "client_notice": "not_applicable"}
+        "review_body_final": "open", "client_notice": "not_applicable", "gdpr_72h": "not_applicable",
+        "gdpr_controller_notice": "not_applicable", "sector_report": "not_applicable"}
     assert dl.with_status(dl.schedule(assessment(sensitive=True, entrusted=False)[0], AT, tz=TOKYO), phases,
                           now=on_day_5, tz=TOKYO)[0].to_dict()["step"] == "authorities.ppc_preliminary"
     day_6 = on_day_5 + timedelta(minutes=1)

@@ -117,30 +117,23 @@ def _hours(kind: str, start: datetime, hours: timedelta, warn: timedelta, tz: tz
 
 
 def schedule(assessment: dict, discovered_at: str | datetime, *, tz: tzinfo) -> list[Deadline]:
-    """Every deadline this organisation tracks for the case; all open until statuses are applied.
-
-    PPC and client deadlines are always listed (not_applicable when their step does not apply);
-    the review body's only for Privacy Mark holders, GDPR's only when the organisation has it,
-    the sector report only for an organisation with a sector rule.
-    """
+    """Every deadline kind, in a stable order, all open until statuses are applied from the steps:
+    like the steps, a deadline whose step does not apply is listed as not_applicable."""
     first = knowledge_day(discovered_at, tz)
     wrongful = "T3" in assessment.get("triggers", ()) or "T3" in (
         assessment.get("privacy_mark") or {}).get("triggers", ())
-    deadlines = [_prompt("ppc_preliminary", first), _final("ppc_final", final_due(first, wrongful))]
-    if (assessment.get("privacy_mark") or {}).get("applies"):
+    start = aware(discovered_at, tz)
+    hours = timedelta(hours=(assessment.get("gdpr") or {}).get("controller_notice_hours") or 24)
+    return [
+        _prompt("ppc_preliminary", first), _final("ppc_final", final_due(first, wrongful)),
+        _prompt("review_body_preliminary", first),
         # JIPDEC publishes no rule that moves a deadline off a weekend: the earlier date stands.
-        deadlines += [_prompt("review_body_preliminary", first),
-                      _final("review_body_final", day(first, final_days(wrongful)))]
-    deadlines.append(_prompt("client_notice", first))
-    gdpr = assessment.get("gdpr") or {}
-    if gdpr.get("applies"):
-        start = aware(discovered_at, tz)
-        deadlines.append(_hours("gdpr_72h", start, GDPR_WINDOW, GDPR_WARN, tz))
-        hours = timedelta(hours=gdpr.get("controller_notice_hours") or 24)
-        deadlines.append(_hours("gdpr_controller_notice", start, hours, GDPR_WARN, tz))
-    if (assessment.get("sector") or {}).get("applies"):
-        deadlines.append(_prompt("sector_report", first))
-    return deadlines
+        _final("review_body_final", day(first, final_days(wrongful))),
+        _prompt("client_notice", first),
+        _hours("gdpr_72h", start, GDPR_WINDOW, GDPR_WARN, tz),
+        _hours("gdpr_controller_notice", start, hours, GDPR_WARN, tz),
+        _prompt("sector_report", first),
+    ]
 
 
 def _due_value(due: date | datetime | str) -> date | datetime:
