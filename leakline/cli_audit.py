@@ -90,6 +90,11 @@ def export(ctx: click.Context, case_id: str, out_dir: str) -> None:
     }
     for name, text in files.items():
         (out / name).write_text(text, encoding="utf-8")
+    for number, saved in enumerate(case.get("drafts") or [], start=1):
+        # The text exactly as printed, without the final newline: sha256sum matches the audit.
+        name = f"{number:03d}-{saved['kind']}-{saved['stage']}-{saved['lang']}.txt"
+        ensure_dir(out / "drafts")
+        (out / "drafts" / name).write_bytes(saved["text"].encode("utf-8"))
     for number, message in enumerate(case.get("messages", []), start=1):
         if message.get("raw"):
             raw = app.store.raw_path(message["raw"])
@@ -106,6 +111,8 @@ def _readme(case_id: str) -> str:
             "case.json      the case record: facts, assessment, phases, deadlines, messages\n"
             "timeline.txt   every change to the case, in order (also timeline.json)\n"
             "messages/      the raw messages as received or sent (.eml, open with any mail client)\n"
+            "drafts/        report drafts saved with `leakline report --save`, as printed; their\n"
+            "               SHA-256 is in the timeline (report_saved)\n"
             "manifest.json  the SHA-256 of every file here; check with: sha256sum FILE\n\n"
             "Each timeline event carries 'prev' and 'hash': the SHA-256 chain of the whole\n"
             "audit log; `leakline audit verify` checks it on the server.\n")

@@ -12,9 +12,13 @@ def echo_json(value) -> None:
 
 
 def public_case(case: dict) -> dict:
-    """The stable JSON form of a case: internal bookkeeping keys are left out."""
+    """The stable JSON form of a case: internal bookkeeping keys are left out; `facts` has every
+    fact, derived ones with source "derived" and unknown ones null."""
+    from leakline.process.facts import shown
+
     out = {k: v for k, v in case.items()
            if k not in ("messages", "sent", "last_events", "event_count")}
+    out["facts"] = shown(case.get("facts") or {})
     out["messages"] = [
         {k: v for k, v in m.items() if k not in ("key",)} for m in case.get("messages", [])
     ]
@@ -24,8 +28,10 @@ def public_case(case: dict) -> dict:
 def load_case(app, case_id: str) -> dict:
     from store.cases import CaseNotFound
 
+    from leakline.process import migrate
+
     try:
-        return app.store.get(case_id)
+        return migrate(app.store.get(case_id))  # a case stored with the old step ids reads as new
     except CaseNotFound as exc:
         raise click.ClickException(str(exc)) from None
 

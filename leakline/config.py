@@ -15,6 +15,8 @@ DEFAULT_FILE = "leakline.toml"
 ROLES = ("privacy_officer", "supervisor", "executive")
 LANGUAGES = ("ja", "en")
 TRANSPORTS = ("maildir", "smtp")
+GDPR_ROLES = ("controller", "processor")
+SECTORS = ("", "financial")
 
 
 class ConfigError(Exception):
@@ -51,14 +53,36 @@ class Service:
 
 
 @dataclass(frozen=True)
+class Contact:
+    """The privacy office the authorities call back, and the desk the persons and the public call."""
+
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    enquiry_desk: str = ""
+
+
+@dataclass(frozen=True)
 class Organization:
     name: str = "Example Co., Ltd."
     incident_address: str = "incident@example.com"
     domains: tuple[str, ...] = ("example.com",)
     language: str = "ja"
     privacy_mark: bool = True
-    report_to: str = "個人情報保護委員会 (Personal Information Protection Commission)"
+    report_to: str = "個人情報保護委員会"
     gdpr: bool = False
+    gdpr_role: str = "controller"
+    gdpr_processor_notice_hours: int = 24
+    sector: str = ""
+    sector_report_to: str = "金融庁"
+    review_body: str = "審査機関"
+    # The reporter block of the drafts (the PPC's form asks for each).
+    legal_name: str = ""
+    corporate_number: str = ""
+    address: str = ""
+    representative: str = ""
+    industry: str = ""
+    contact: Contact = field(default_factory=Contact)
 
     def is_internal(self, address: str) -> bool:
         domain = address.rpartition("@")[2].lower()
@@ -245,6 +269,49 @@ def _service(s: _Section) -> Service:
     return service
 
 
+def _one_line(s: _Section, key: str, default: str) -> str:
+    value = s.take(key, str, default).strip()
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigError(f"{s.name}.{key}: must be one line of text")
+    return value
+
+
+def corporate_number_ok(number: str) -> bool:
+    """法人番号: 13 digits, the first a check digit over the other 12 (法人番号の指定等に関する省令 Art. 2)."""
+    if len(number) != 13 or not number.isascii() or not number.isdigit():
+        return False
+    digits = [int(c) for c in reversed(number[1:])]
+    total = sum(d * (1 if i % 2 == 0 else 2) for i, d in enumerate(digits))
+    return int(number[0]) == 9 - total % 9
+
+
+def _contact(raw: Any) -> Contact:
+    s = _Section(raw, "organization.contact")
+    phone = _one_line(s, "phone", "")
+    if phone and not all(c.isdigit() or c in "+-() " for c in phone):
+        raise ConfigError(f"organization.contact.phone: digits, spaces, +, - and () only, got {phone!r}")
+    desk = s.take("enquiry_desk", str, "").strip()
+    if any((ord(c) < 32 and c != "\n") or ord(c) == 127 for c in desk):
+        raise ConfigError("organization.contact.enquiry_desk: no control characters")
+    contact = Contact(name=_one_line(s, "name", ""), phone=phone, email=s.address("email", ""),
+                      enquiry_desk=desk)
+    s.done()
+    return contact
+
+
+def _reporter(s: _Section, d: Organization) -> dict:
+    """The reporter block: legal name, 法人番号, address, representative, industry, contact."""
+    number = _one_line(s, "corporate_number", d.corporate_number).replace("-", "").replace(" ", "")
+    if number and not corporate_number_ok(number):
+        raise ConfigError(f"organization.corporate_number: not a valid 法人番号 (13 digits with its "
+                          f"check digit), got {number!r}")
+    return {"legal_name": _one_line(s, "legal_name", d.legal_name), "corporate_number": number,
+            "address": _one_line(s, "address", d.address),
+            "representative": _one_line(s, "representative", d.representative),
+            "industry": _one_line(s, "industry", d.industry),
+            "contact": _contact(s.raw.pop("contact")) if "contact" in s.raw else Contact()}
+
+
 def _organization(s: _Section) -> Organization:
     d = Organization()
     org = Organization(
@@ -253,8 +320,15 @@ def _organization(s: _Section) -> Organization:
         domains=tuple(x.lower() for x in s.strings("domains", d.domains)),
         language=s.choice("language", LANGUAGES, d.language),
         privacy_mark=s.take("privacy_mark", bool, d.privacy_mark),
-        report_to=s.take("report_to", str, d.report_to),
+        report_to=_one_line(s, "report_to", d.report_to) or d.report_to,
         gdpr=s.take("gdpr", bool, d.gdpr),
+        gdpr_role=s.choice("gdpr_role", GDPR_ROLES, d.gdpr_role),
+        gdpr_processor_notice_hours=_positive(s, "gdpr_processor_notice_hours",
+                                              d.gdpr_processor_notice_hours),
+        sector=s.choice("sector", SECTORS, d.sector),
+        sector_report_to=_one_line(s, "sector_report_to", d.sector_report_to) or d.sector_report_to,
+        review_body=_one_line(s, "review_body", d.review_body) or d.review_body,
+        **_reporter(s, d),
     )
     if not org.incident_address:
         raise ConfigError("organization.incident_address: must be set")

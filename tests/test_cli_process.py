@@ -1,6 +1,7 @@
 """The response process through the CLI, and deadline reminders with an injected clock."""
 
 import json
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -16,13 +17,21 @@ from store.spool import SpoolEntry
 REPORT = "本日、顧客名簿（約120名分、氏名・住所）を記載したメールを社外の別の宛先に誤送信しました。"
 
 
+ORGANIZATION = ('[organization]\nincident_address = "incident@example.com"\n'
+                'domains = ["example.com"]\nprivacy_mark = true\n')
+
+
 @pytest.fixture
 def env(tmp_path):
+    return make_env(tmp_path)
+
+
+def make_env(tmp_path, organization: str = ORGANIZATION):
+    """A config, an App and one misdirected-email report taken in as a case."""
     path = tmp_path / "c.toml"
-    path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\n'
-                    '[organization]\nincident_address = "incident@example.com"\n'
-                    'domains = ["example.com"]\nprivacy_mark = true\n'
-                    '[[managers]]\nname = "PO"\nemail = "po@example.com"\nrole = "privacy_officer"\n')
+    path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\n{organization}'
+                    '[[managers]]\nname = "PO"\nemail = "po@example.com"\nrole = "privacy_officer"\n',
+                    encoding="utf-8")
     app = App(load(path))
     app.prepare()
     raw = plain_mail("メール誤送信の報告", REPORT, message_id="<rep-1@example.com>")
@@ -45,8 +54,16 @@ def test_report_is_extracted_and_assessed_on_intake(env):
     case = show(path, case_id)
     assert case["category"] == "misdirected_email"
     assert case["facts"]["persons"]["value"] == 120 and case["facts"]["persons"]["source"] == "extracted"
-    assert case["assessment"]["triggers"] == [] and not case["assessment"]["ppc_report_required"]
-    applicable = {d["kind"] for d in case["deadlines"] if d["status"] != "not_applicable"}
+    # Only names and addresses are mentioned, but until a person lists the data items (or says
+    # whose data it was) those duties are undetermined: pending, never "not applicable".
+    assert case["assessment"]["triggers"] == [] and case["assessment"]["ppc_report_required"] is None
+    statuses = {d["kind"]: d["status"] for d in case["deadlines"] if d["status"] != "not_applicable"}
+    assert set(statuses) == {"ppc_preliminary", "ppc_final", "review_body_preliminary", "review_body_final",
+                             "client_notice"}
+    assert all(status in ("pending", "overdue") for kind, status in statuses.items() if kind != "review_body_final")
+    assert cli(path, "cases", "assess", case_id, "--data-items", "name,address", "--no-entrusted",
+               "--by", "po@example.com").exit_code == 0
+    applicable = {d["kind"] for d in show(path, case_id)["deadlines"] if d["status"] != "not_applicable"}
     assert applicable == {"review_body_final"}
     assert [p["id"] for p in case["phases"]] == ["report", "containment", "publication",
                                                  "prevention", "authorities"]
@@ -103,7 +120,9 @@ def test_closing_refused_until_every_phase_is_done(env):
     refused = cli(path, "cases", "close", case_id, "--by", "po@example.com")
     assert refused.exit_code == 1 and "still open: report" in refused.output
     assert cli(path, "cases", "ack", case_id, "--by", "po@example.com").exit_code == 0
-    steps = [("containment", None), ("publication", "notice"),
+    assert cli(path, "cases", "assess", case_id, "--data-items", "name,address", "--no-entrusted",
+               "--by", "po@example.com").exit_code == 0
+    steps = [("containment", None), ("publication", "notice"),  # old step ids are still accepted
              *[("prevention", s) for s in ("facts", "cause", "measures", "implementation", "verification")],
              ("authorities", "review_body")]
     for phase_id, step in steps:
@@ -147,8 +166,8 @@ def test_report_drafts_carry_the_nine_items(env, kind):
 def test_persons_notice_identifies_nobody(env):
     path, _, case_id = env
     text = cli(path, "report", case_id, "--kind", "persons-notice", "--lang", "en").output
-    assert "1." in text and "2." in text and "4." in text and "5." in text and "9." in text
-    assert "3." not in text and "8." not in text
+    assert [line[:2] for line in text.splitlines() if re.match(r"^\d+\.", line)] == ["1.", "2.", "3.", "4.",
+                                                                                    "5.", "6."]
     for secret in ("taro", "example.com", "顧客名簿"):
         assert secret not in text
 

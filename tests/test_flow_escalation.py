@@ -172,7 +172,7 @@ def test_deadline_reminders_go_to_the_privacy_officer_once_per_stage(flow):
     ]
     reminders = outgoing(flow.case(), "deadline")
     assert reminders and all(m["to"] == [OFFICER] for m in reminders)
-    (mail,) = [s for s in flow.delivered() if "期限超過" in s.subject and "審査機関" not in s.subject]
+    (mail,) = [s for s in flow.delivered() if "期限超過" in s.subject and "速報(個人情報保護委員会" in s.subject]
     assert f"leakline phase close {case['id']} authorities --step ppc_preliminary" in mail.text
 
 

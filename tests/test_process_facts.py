@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leakline.process.facts import FactError, current, known, merge
+from leakline.process.facts import FIELDS, FactError, current, known, merge, shown
 
 AT = "2026-03-05T10:00:00+09:00"
 
@@ -91,8 +91,10 @@ def test_current_gives_defaults():
                            "persons": None, "persons_estimated": False, "persons_over": False,
                            "persons_max": None, "data_items": [], "sensitive": None,
                            "financial": None, "wrongful": None, "encrypted": None, "entrusted": None,
-                           "key_leaked": None, "recovered_unread": None, "encryption_claim": None,
-                           "client": None, "client_notified_at": None}
+                           "key_leaked": None, "recovered_unread": None, "persons_unreachable": None,
+                           "publicly_exposed": None, "gdpr_high_risk": None, "encryption_claim": None,
+                           "client": None, "client_notified_at": None, "medium": None,
+                           "audience": None, "caused_by": None, "secondary_harm": None}
 
 
 def test_data_items_are_stored_in_canonical_order_without_duplicates():
@@ -126,6 +128,13 @@ def test_a_stated_flag_beats_a_derived_one():
     assert current(records)["sensitive"] is False
 
 
+def test_an_admins_items_outrank_a_lower_sources_flag_and_show_as_derived():
+    records, _ = merge({}, {"sensitive": True}, source="extracted", by="x", at=AT)
+    records, _ = merge(records, {"data_items": ["name"]}, source="admin", by="boss@example.com", at=AT)
+    assert current(records)["sensitive"] is False
+    assert shown(records)["sensitive"]["source"] == "derived"
+
+
 def test_why_gives_the_evidence_or_who_set_it():
     records, _ = merge({}, {"sensitive": True}, source="extracted", by="x", at=AT,
                        evidence={"sensitive": "matched 病歴"})
@@ -133,3 +142,59 @@ def test_why_gives_the_evidence_or_who_set_it():
     why = known(records).why
     assert why["sensitive"] == "matched 病歴 (extracted)"
     assert why["persons"] == "set by boss@example.com (admin)"
+
+
+@pytest.mark.parametrize("values,message", [
+    ({"medium": "stone"}, "medium: expected one of paper, electronic, both"),
+    ({"audience": "everyone"}, "audience: expected one of customers"),
+    ({"caused_by": "gremlins"}, "caused_by: expected one of us, processor, third_party"),
+    ({"client_notified_at": "last week"}, "client_notified_at: expected an ISO date"),
+    ({"occurred_at": 20260305}, "occurred_at: expected an ISO date"),
+    ({"persons_max": -1}, "persons_max: expected a number of persons"),
+    ({"key_leaked": "no"}, "key_leaked: expected true, false or unknown"),
+    ({"gdpr_high_risk": 1}, "gdpr_high_risk: expected true, false or unknown"),
+])
+def test_new_facts_are_validated(values, message):
+    with pytest.raises(FactError, match="^" + message):
+        merge({}, values, source="admin", by="a", at=AT)
+
+
+def test_an_exact_count_replaces_bounds_and_over_from_the_same_or_lower_source():
+    records, _ = merge({}, {"persons": 1000, "persons_over": True, "persons_max": 9999}, source="extracted",
+                       by="x", at=AT)
+    records, _ = merge(records, {"persons": 850}, source="admin", by="boss@example.com", at=AT)
+    facts = current(records)
+    assert (facts["persons"], facts["persons_over"], facts["persons_max"]) == (850, False, None)
+
+
+def test_an_estimate_keeps_the_upper_bound():
+    records, _ = merge({}, {"persons_max": 9999}, source="extracted", by="x", at=AT)
+    records, _ = merge(records, {"persons": 800, "persons_estimated": True}, source="reply", by="r", at=AT)
+    assert current(records)["persons_max"] == 9999
+
+
+@pytest.mark.parametrize("source,expected", [("admin", False), ("reply", None), ("extracted", None)])
+def test_only_an_admins_data_items_decide_the_absence_of_sensitive_data(source, expected):
+    records, _ = merge({}, {"data_items": ["name", "address"]}, source=source, by="a", at=AT)
+    assert current(records)["sensitive"] is expected and current(records)["financial"] is expected
+
+
+@pytest.mark.parametrize("category,exposed", [("misdirected_email", False), ("loss", False),
+                                              ("wrong_display", None), ("unauthorized_access", None)])
+def test_public_exposure_is_ruled_out_only_for_mistakes_before_particular_people(category, exposed):
+    records, _ = merge({}, {"category": category}, source="extracted", by="x", at=AT)
+    assert current(records)["publicly_exposed"] is exposed
+
+
+def test_shown_has_every_fact_null_when_unknown_and_derived_ones_marked():
+    records, _ = merge({}, {"data_items": ["name", "medical"], "persons": 3}, source="reply",
+                       by="taro@example.com", at=AT)
+    facts = shown(records)
+    assert list(facts) == list(FIELDS)
+    assert facts["persons"] == {"value": 3, "source": "reply", "by": "taro@example.com", "at": AT,
+                                "evidence": None}
+    assert facts["sensitive"] == {"value": True, "source": "derived", "by": None, "at": None,
+                                  "evidence": "data item medical is 要配慮個人情報 (sensitive personal information)"}
+    assert facts["encrypted"] == {"value": None, "source": None, "by": None, "at": None, "evidence": None}
+    assert all(not isinstance(f["value"], str) or field in ("category", "discovered_at", "occurred_at")
+               for field, f in facts.items())

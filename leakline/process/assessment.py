@@ -1,67 +1,22 @@
-"""The legal assessment: triggers T1-T4, the encryption exception and the reporting tracks."""
+"""The legal assessment: what the APPI, the Privacy Mark, the client, GDPR and a sector require.
+
+`ppc_report_required` and `persons_notice_required` are True when a trigger holds, False only
+when every trigger is decided false or an exception or release applies, and None (undetermined)
+otherwise: undetermined keeps the duties open (steps `pending`, deadlines and reminders as if
+due) and asks the officer. The rules themselves live in `rules.py`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from . import tracks
 from .facts import Known, known
+from .rules import (ENCRYPTION_EXCEPTION, MY_NUMBER, NOT_A_LEAK, PROCESSOR_RELEASE, TRIGGERS,
+                    Verdict)
 
 T4_MIN_PERSONS = 1001  # "more than 1,000" (Enforcement Rules Art. 7(4))
-
-
-@dataclass(frozen=True)
-class Trigger:
-    """A rule of Enforcement Rules Art. 7: a flag that, when true, makes a PPC report mandatory."""
-
-    id: str
-    description: str
-    flag: str
-    ask: str
-
-    def check(self, facts: Known) -> str | None:
-        if facts[self.flag] is True:
-            return f"{self.id}: {self.description}: {facts.why.get(self.flag, 'stated')}"
-        return None
-
-    def question(self, facts: Known) -> str | None:
-        if facts[self.flag] is None:
-            return f"{self.id} unknown: {self.ask}"
-        return None
-
-
-class ManyPersons:
-    """T4: more than 1,000 persons. An unknown number is not counted until estimated."""
-
-    id = "T4"
-    description = "more than 1,000 persons"
-
-    def check(self, facts: Known) -> str | None:
-        persons = facts["persons"]
-        if persons is None or persons < T4_MIN_PERSONS:
-            return None
-        estimate = " (estimate)" if facts["persons_estimated"] else ""
-        return f"T4: {persons:,} persons{estimate}, more than 1,000: {facts.why.get('persons', 'stated')}"
-
-    def question(self, facts: Known) -> str | None:
-        if facts["persons"] is None:
-            # The law counts the largest possible number; with no number at all we cannot,
-            # so T4 stays off until someone gives an estimate or an upper bound.
-            return ("T4 not counted: the number of persons is unknown; the law counts the largest "
-                    "possible number, so give an estimate or upper bound (persons, estimated)")
-        return None
-
-
-TRIGGERS = (
-    Trigger("T1", "sensitive personal information (要配慮個人情報)", "sensitive",
-            "does the data include medical history, health checks, disability, criminal record, "
-            "creed, race, social status or being a victim of crime?"),
-    Trigger("T2", "data whose misuse can cause financial loss", "financial",
-            "does the data include card numbers, or IDs and passwords for payment or banking?"),
-    Trigger("T3", "possibly caused by an act with a wrongful purpose", "wrongful",
-            "may someone have acted with a wrongful purpose (theft, unauthorized access, malware, "
-            "an insider taking data)?"),
-    MANY_PERSONS := ManyPersons(),
-)
+DEFAULT_REPORT_TO = "個人情報保護委員会"
 
 
 @dataclass(frozen=True)
@@ -69,126 +24,168 @@ class Assessment:
     """What the law, the Privacy Mark and the client contract require for one case, and why."""
 
     triggers: tuple[str, ...]
-    ppc_report_required: bool
-    persons_notice_required: bool
+    triggers_undetermined: tuple[str, ...]
+    ppc_report_required: bool | None
+    persons_notice_required: bool | None
+    public_notice_required: bool | None
     exempt_by_encryption: bool
+    released_to_client: bool
+    not_a_leak: bool
     report_to: str
+    my_number: dict
     privacy_mark: dict
     client: dict
     gdpr: dict
+    sector: dict
     reasons: tuple[str, ...]
     open_questions: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict:
         return {"ppc_report_required": self.ppc_report_required,
                 "persons_notice_required": self.persons_notice_required,
-                "triggers": list(self.triggers), "reasons": list(self.reasons),
-                "open_questions": list(self.open_questions),
-                "exempt_by_encryption": self.exempt_by_encryption, "report_to": self.report_to,
+                "public_notice_required": self.public_notice_required,
+                "triggers": list(self.triggers),
+                "triggers_undetermined": list(self.triggers_undetermined),
+                "reasons": list(self.reasons), "open_questions": list(self.open_questions),
+                "exempt_by_encryption": self.exempt_by_encryption,
+                "released_to_client": self.released_to_client, "not_a_leak": self.not_a_leak,
+                "report_to": self.report_to, "my_number": dict(self.my_number),
                 "privacy_mark": dict(self.privacy_mark), "client": dict(self.client),
-                "gdpr": dict(self.gdpr)}
+                "gdpr": dict(self.gdpr), "sector": dict(self.sector)}
 
 
-def _law(ids: list[str], exempt: bool, facts: Known, report_to: str) -> list[str]:
-    if not ids:
-        return [f"No trigger (T1-T4) holds on the known facts: the APPI requires no report to {report_to} "
-                "and no notice to the persons"]
-    if exempt:
-        return [f"Exception: the data was strongly encrypted and the key did not leak "
-                f"({facts.why.get('encrypted', 'stated')}): no report to {report_to} and no notice "
-                "to the persons (Enforcement Rules Art. 7)"]
-    return [f"Report to {report_to} (preliminary within 3-5 days, final within "
-            f"{60 if 'T3' in ids else 30} days) and notify the persons promptly, because of "
-            + ", ".join(ids)]
+@dataclass(frozen=True)
+class Law:
+    """The APPI part: triggers that hold and are undetermined, and what removes the duties."""
+
+    held: list[Verdict]
+    undetermined: list[Verdict]
+    my_number: Verdict
+    not_a_leak: Verdict
+    exception: Verdict
+    release: Verdict
+
+    @property
+    def required(self) -> bool | None:
+        if self.not_a_leak.holds or self.exception.holds or self.release.holds:
+            return False
+        if self.held or self.my_number.holds:
+            return True
+        if self.undetermined or self.my_number.holds is None:
+            return None
+        return False
 
 
-def _privacy_mark(enabled: bool, ids: list[str], exempt: bool) -> tuple[dict, list[str]]:
-    if not enabled:
-        return {"applies": False, "final_required": False, "preliminary_required": False}, []
-    reasons = ["Privacy Mark: every incident is reported to the review body (審査機関), "
-               f"final report within {60 if 'T3' in ids else 30} days"]
-    if ids:
-        reasons.append("Privacy Mark: preliminary report to the review body within 3-5 days because "
-                       + ", ".join(ids)
-                       + (" (encryption does not exempt under the Privacy Mark)" if exempt else ""))
-    return {"applies": True, "final_required": True, "preliminary_required": bool(ids)}, reasons
+def judge_law(facts: Known) -> Law:
+    """Every rule's verdict. The triggers are judged even when it was no leak: the Privacy Mark
+    counts them for its preliminary report (its incidents include the possibility of a leak)."""
+    verdicts = [rule.judge(facts) for rule in TRIGGERS]
+    return Law([v for v in verdicts if v.holds], [v for v in verdicts if v.holds is None],
+               MY_NUMBER.judge(facts), NOT_A_LEAK.judge(facts), ENCRYPTION_EXCEPTION.judge(facts),
+               PROCESSOR_RELEASE.judge(facts))
 
 
-def _client(facts: Known, report_to: str) -> tuple[dict, list[str]]:
-    entrusted = facts["entrusted"]
-    track = {"required": entrusted is True, "name": facts["client"]}
-    if entrusted is not True:
-        return track, []
-    client = f" ({facts['client']})" if facts["client"] else ""
-    return track, [f"Entrusted data (委託): notify the client (委託元){client} promptly, within 3-5 "
-                   "days; once the client is notified we are released from the report to "
-                   f"{report_to} and the notice to the persons, which become the client's "
-                   "(APPI Art. 26(1) proviso, 26(2))"]
+def _law_reasons(law: Law, report_to: str) -> list[str]:
+    ids = [v.id for v in law.held]
+    days = 60 if "T3" in ids else 30
+    if law.not_a_leak.holds:
+        return [law.not_a_leak.reason + f": no report to {report_to} and no notice to the persons"]
+    reasons = [v.reason for v in law.held] + [v.reason for v in law.undetermined]
+    reasons += [law.my_number.reason] if law.my_number.reason else []
+    due = (f"(preliminary within 3-5 days, final within {days} days of learning of it, "
+           "GL 3-5-3-3, 3-5-3-4) and notify the persons promptly (APPI Art. 26(2))")
+    if law.release.holds:
+        reasons.append(law.release.reason)
+    elif law.exception.holds:
+        reasons.append(f"Exception: {law.exception.reason}: no report to {report_to} and no notice to "
+                       f"the persons ({ENCRYPTION_EXCEPTION.source})")
+    elif law.required:
+        why = ", ".join(ids + (["My Number"] if law.my_number.holds else []))
+        reasons.append(f"Report to {report_to} {due}, because of {why}")
+    elif law.required is None:
+        open_ = ", ".join([v.id for v in law.undetermined] + (["My Number"] if law.my_number.holds is None else []))
+        reasons.append(f"Undetermined ({open_}): the report to {report_to} and the notice to the persons "
+                       "are treated as due, with their deadlines, until the facts decide them")
+    else:
+        reasons.append(f"No trigger (T1-T4) holds on the decided facts: the APPI requires no report to "
+                       f"{report_to} and no notice to the persons")
+    return reasons
 
 
-def _gdpr(enabled: bool, ids: list[str], exempt: bool) -> tuple[dict, list[str]]:
-    if not enabled:
-        return {"applies": False, "report_required": False, "persons_notice_required": False}, []
-    notify = bool(ids) and not exempt
-    reasons = ["GDPR Art. 33: report to the supervisory authority within 72 hours of becoming aware, "
-               "unless the breach is unlikely to result in a risk; document it either way"]
-    if notify:
-        reasons.append("GDPR Art. 34: tell the persons without undue delay: a high risk is likely "
-                       "and the data was not unintelligible")
-    return {"applies": True, "report_required": True, "persons_notice_required": notify}, reasons
+def _questions(facts: Known, law: Law, extra: list[str | None]) -> list[str]:
+    found = [v.question for v in law.undetermined]
+    found += [law.my_number.question, law.not_a_leak.question]
+    if law.not_a_leak.holds:
+        return [q for q in extra if q]
+    if law.held or law.undetermined or law.my_number.holds is not False:
+        found.append(law.exception.question)
+    return [q for q in found + extra if q]
 
 
-def _notes(facts: Known) -> list[str]:
-    notes = []
-    if "my_number" in facts["data_items"]:
-        notes.append("My Number (特定個人情報): the My Number Act has its own reporting rules "
-                     "(e.g. more than 100 persons); check them too")
-    return notes
-
-
-def assess(records: dict, *, privacy_mark: bool, gdpr: bool, report_to: str) -> Assessment:
+def assess(records: dict, *, privacy_mark: bool, gdpr: bool, report_to: str = DEFAULT_REPORT_TO,
+           gdpr_role: str = "controller", gdpr_processor_notice_hours: int = 24,
+           sector: str | None = None, sector_report_to: str = "金融庁") -> Assessment:
     """The assessment of a case from its fact records (the `facts` of a case document)."""
     facts = known(records)
-    fired = {rule.id: reason for rule in TRIGGERS if (reason := rule.check(facts))}
-    ids = list(fired)
-    questions = [q for rule in TRIGGERS if (q := rule.question(facts))]
-    if facts["encrypted"] is None and fired:
-        questions.append("Encryption unknown: strongly encrypted data with the key not leaked "
-                         "would be exempt from the PPC report")
-    if facts["entrusted"] is None:
-        questions.append("Entrusted unknown: was this a client's (委託元) data?")
-    exempt = bool(fired) and facts["encrypted"] is True
-    required = bool(fired) and not exempt
-    pm_track, pm_reasons = _privacy_mark(privacy_mark, ids, exempt)
-    client_track, client_reasons = _client(facts, report_to)
-    gdpr_track, gdpr_reasons = _gdpr(gdpr, ids, exempt)
-    # DOMAIN.md: the reasons say that an unknown number is not counted as T4.
-    t4_unknown = MANY_PERSONS.question(facts)
-    reasons = (list(fired.values()) + _law(ids, exempt, facts, report_to)
-               + ([t4_unknown] if t4_unknown else []) + client_reasons + pm_reasons + gdpr_reasons + _notes(facts))
+    law = judge_law(facts)
+    required = law.required
+    leak = not law.not_a_leak.holds
+    exempt = (leak and bool(law.exception.holds)
+              and bool(law.held or law.undetermined or law.my_number.holds is not False))
+    pm_track, pm_reasons = tracks.privacy_mark(privacy_mark, law)
+    client_track, client_reasons, client_q = tracks.client(facts, report_to)
+    gdpr_track, gdpr_reasons, gdpr_q = tracks.gdpr(gdpr, gdpr_role, gdpr_processor_notice_hours,
+                                                   facts, law)
+    sector_track, sector_reasons = tracks.sector(sector, sector_report_to, facts)
+    extra = [client_q, gdpr_q]
+    public, public_reasons = tracks.public_notice(facts, required, gdpr_track)
+    reasons = (_law_reasons(law, report_to) + public_reasons + client_reasons + pm_reasons
+               + gdpr_reasons + sector_reasons)
     return Assessment(
-        triggers=tuple(ids), ppc_report_required=required,
-        persons_notice_required=required, exempt_by_encryption=exempt, report_to=report_to,
-        privacy_mark=pm_track, client=client_track, gdpr=gdpr_track, reasons=tuple(reasons),
-        open_questions=tuple(questions))
+        triggers=tuple(v.id for v in law.held) if leak else (),
+        triggers_undetermined=tuple(v.id for v in law.undetermined) if leak else (),
+        ppc_report_required=required, persons_notice_required=required,
+        public_notice_required=public,
+        exempt_by_encryption=exempt, released_to_client=leak and bool(law.release.holds),
+        not_a_leak=not leak, report_to=report_to,
+        my_number={"applies": "my_number" in facts["data_items"],
+                   "report_required": law.my_number.holds if leak else False},
+        privacy_mark=pm_track, client=client_track, gdpr=gdpr_track, sector=sector_track,
+        reasons=tuple(r for r in reasons if r), open_questions=tuple(_questions(facts, law, extra)))
 
 
-# Each report the caller may have to send: its label, and how an assessment dict says it is due.
+def _is(value) -> bool:
+    return value is True
+
+
+# Each duty the caller may have to perform, keyed by the id of the step that performs it: its
+# label, and how an assessment dict says it is required (True only; None is undetermined).
+# Also reads assessments stored before the step ids were fixed (issue 10).
 REQUIRED = {
-    "ppc_report": ("Report to the PPC or the delegated ministry",
-                   lambda a: a.get("ppc_report_required", False)),
+    "ppc_preliminary": ("Preliminary report (速報) to the PPC or the delegated ministry",
+                        lambda a: _is(a.get("ppc_report_required"))),
+    "ppc_final": ("Final report (確報) to the PPC or the delegated ministry",
+                  lambda a: _is(a.get("ppc_report_required"))),
     "persons_notice": ("Notice to the persons (本人通知)",
-                       lambda a: a.get("persons_notice_required", False)),
+                       lambda a: _is(a.get("persons_notice_required"))
+                       or _is((a.get("gdpr") or {}).get("persons_notice_required"))),
+    "public_notice": ("Public notice (公表) in place of the notice to the persons",
+                      lambda a: _is(a.get("public_notice_required"))),
     "review_body_preliminary": ("Preliminary report to the review body (審査機関)",
-                                lambda a: a.get("privacy_mark", {}).get("preliminary_required", False)),
+                                lambda a: _is((a.get("privacy_mark") or {}).get("preliminary_required"))),
     "review_body_final": ("Final report to the review body (審査機関)",
-                          lambda a: a.get("privacy_mark", {}).get("final_required", False)),
-    "client_notice": ("Notice to the client (委託元)", lambda a: a.get("client", {}).get("required", False)),
-    "gdpr_report": ("GDPR report within 72 hours", lambda a: a.get("gdpr", {}).get("report_required", False)),
+                          lambda a: _is((a.get("privacy_mark") or {}).get("final_required"))),
+    "client_notice": ("Notice to the client (委託元)", lambda a: _is((a.get("client") or {}).get("required"))),
+    "gdpr_72h": ("GDPR report to the supervisory authority within 72 hours",
+                 lambda a: _is((a.get("gdpr") or {}).get("report_required"))),
+    "gdpr_controller_notice": ("GDPR notice to the controller (processor, Art. 33(2))",
+                               lambda a: _is((a.get("gdpr") or {}).get("controller_notice_required"))),
+    "sector_report": ("Report to the sector supervisor (e.g. 金融庁)",
+                      lambda a: _is((a.get("sector") or {}).get("report_required"))),
 }
 
 
 def newly_required(old: dict | None, new: dict) -> list[str]:
-    """Ids of the reports `new` requires that `old` did not (all of them when there was no `old`)."""
+    """Ids of the duties `new` requires that `old` did not (all of them when there was no `old`)."""
     return [name for name, (_, required) in REQUIRED.items()
             if required(new) and not (old and required(old))]

@@ -2,82 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from datetime import date, datetime
 from typing import Any, Callable
 
-# Each id with its Japanese and English label; the order is the order reports list them in.
-CATEGORY_LABELS = {
-    "misdirected_email": ("メールの誤送信", "email sent to the wrong recipient"),
-    "misdirected_fax": ("FAXの誤送信", "fax sent to the wrong number"),
-    "misdelivery": ("誤配達・誤交付（封入ミスを含む）", "post or documents delivered or handed to the wrong person"),
-    "wrong_display": ("誤表示", "shown to the wrong person"),
-    "wrong_entry": ("誤登録", "wrong data entered"),
-    "loss": ("紛失", "loss"),
-    "theft": ("盗難", "theft"),
-    "wrong_disposal": ("誤廃棄", "wrongly discarded"),
-    "unauthorized_access": ("不正アクセス", "unauthorized access"),
-    "malware": ("マルウェア感染", "malware"),
-    "insider": ("内部不正（不正な持ち出し等）", "insider wrongdoing"),
-    "verbal": ("口頭での漏えい", "verbal disclosure"),
-    "misuse": ("目的外利用", "use beyond the purpose"),
-    "other": ("その他", "other"),
-}
-CATEGORIES = tuple(CATEGORY_LABELS)
-
-DATA_ITEM_LABELS = {
-    "name": ("氏名", "name"),
-    "address": ("住所", "postal address"),
-    "phone": ("電話番号", "phone number"),
-    "email": ("メールアドレス", "email address"),
-    "birthdate": ("生年月日", "date of birth"),
-    "gender": ("性別", "gender"),
-    "employee_id": ("社員番号", "employee number"),
-    "customer_id": ("顧客番号・会員番号", "customer or member number"),
-    "photo": ("顔写真", "photograph"),
-    "salary": ("給与情報", "salary"),
-    "medical": ("病歴・健康診断結果等", "medical history or health check results"),
-    "disability": ("障害に関する情報", "disability"),
-    "criminal_record": ("犯罪歴", "criminal record"),
-    "creed": ("信条", "creed or religion"),
-    "race": ("人種", "race"),
-    "social_status": ("社会的身分", "social status"),
-    "crime_victim": ("犯罪により害を被った事実", "having been a victim of crime"),
-    "card_number": ("クレジットカード番号", "credit card number"),
-    "account": ("銀行口座情報", "bank account details"),
-    "pin": ("暗証番号", "PIN"),
-    "id_password": ("決済・銀行サービスのID・パスワード", "ID and password for payment or banking"),
-    "login": ("ログインID・パスワード（決済機能なし）", "login ID and password (no payment function)"),
-    "my_number": ("個人番号（マイナンバー）", "My Number (individual number)"),
-    "other": ("その他", "other"),
-}
-DATA_ITEMS = tuple(DATA_ITEM_LABELS)
-
-# 要配慮個人情報 (sensitive personal information), APPI Art. 2(3) and Cabinet Order Art. 2.
-SENSITIVE_ITEMS = frozenset({"medical", "disability", "criminal_record", "creed", "race",
-                             "social_status", "crime_victim"})
-# Enforcement Rules Art. 7(2): data whose misuse can take someone's money. A bank account
-# number alone is not enough (PPC guideline 3-5-3-1), so `account` is not in this set.
-FINANCIAL_ITEMS = frozenset({"card_number", "id_password", "pin"})
-# Art. 7(3): acts that may have a wrongful purpose.
-WRONGFUL_CATEGORIES = frozenset({"unauthorized_access", "malware", "theft", "insider"})
-# Mistakes by our own people; nobody acted with a wrongful purpose unless someone says so.
-ACCIDENT_CATEGORIES = frozenset({"misdirected_email", "misdirected_fax", "misdelivery",
-                                 "wrong_display", "wrong_entry", "wrong_disposal", "verbal"})
+from .vocabulary import (ACCIDENT_CATEGORIES, AUDIENCE_LABELS, AUDIENCES, CATEGORIES,  # noqa: F401
+                         CATEGORY_LABELS, CAUSED_BY, DATA_ITEM_LABELS, DATA_ITEMS, FINANCIAL_ITEMS,
+                         MEDIA, NOT_CUSTOMERS, SENSITIVE_ITEMS, WRONGFUL_CATEGORIES)
 
 FLAGS = ("sensitive", "financial", "wrongful", "encrypted", "entrusted")
 # key_leaked and recovered_unread decide exceptions that remove duties: only a person sets them
 # to the value that removes one (the rules check the source). encryption_claim is what a report
 # says about encryption, kept as a question for the officer, never as the fact itself.
-DECISION_FLAGS = ("key_leaked", "recovered_unread")
+# persons_unreachable moves the notice to the persons onto the public notice (APPI Art. 26(2)
+# proviso); publicly_exposed is My Number rule Art. 2(3); gdpr_high_risk is GDPR Art. 34's test.
+DECISION_FLAGS = ("key_leaked", "recovered_unread", "persons_unreachable", "publicly_exposed",
+                  "gdpr_high_risk")
 FIELDS = ("discovered_at", "occurred_at", "category", "persons", "persons_estimated",
           "persons_over", "persons_max", "data_items", *FLAGS, *DECISION_FLAGS,
-          "encryption_claim", "client", "client_notified_at")
+          "encryption_claim", "client", "client_notified_at", "medium", "audience", "caused_by",
+          "secondary_harm")
 SOURCES = ("extracted", "reply", "admin")  # lowest to highest precedence
 DEFAULTS = {"discovered_at": None, "occurred_at": None, "category": None, "persons": None,
             "persons_estimated": False, "persons_over": False, "persons_max": None,
             "data_items": [], **{flag: None for flag in (*FLAGS, *DECISION_FLAGS)},
-            "encryption_claim": None, "client": None, "client_notified_at": None}
+            "encryption_claim": None, "client": None, "client_notified_at": None,
+            "medium": None, "audience": None, "caused_by": None, "secondary_harm": None}
 
 
 class FactError(ValueError):
@@ -156,12 +106,21 @@ def _client(field: str, value: Any) -> str | None:
     return (value or "").strip() or None
 
 
+def _one_of(choices: tuple[str, ...]) -> Callable[[str, Any], str | None]:
+    def check(field: str, value: Any) -> str | None:
+        if value is not None and value not in choices:
+            raise FactError(f"{field}: expected one of {', '.join(choices)} or unknown, got {value!r}")
+        return value
+    return check
+
+
 VALIDATORS: dict[str, Callable[[str, Any], Any]] = {
     "discovered_at": _discovered_at, "occurred_at": _discovered_at,
     "client_notified_at": _discovered_at, "category": _category, "persons": _persons,
     "persons_estimated": _estimated, "persons_over": _estimated, "persons_max": _persons,
     "data_items": _data_items, **{flag: _flag for flag in (*FLAGS, *DECISION_FLAGS)},
-    "encryption_claim": _client, "client": _client,
+    "encryption_claim": _client, "client": _client, "secondary_harm": _client,
+    "medium": _one_of(MEDIA), "audience": _one_of(AUDIENCES), "caused_by": _one_of(CAUSED_BY),
 }
 
 
@@ -176,6 +135,20 @@ def _stamp(at: Any) -> str:
     return at.isoformat() if isinstance(at, datetime) else str(at)
 
 
+def _count_qualifiers(records: dict, values: dict) -> dict:
+    """A count given alone is exact: not an estimate, not "more than", and no wider bound."""
+    if "persons" not in values:
+        return values
+    values = dict(values)
+    values.setdefault("persons_estimated", False)
+    if "persons_over" not in values and (records.get("persons_over") or {}).get("value"):
+        values["persons_over"] = False
+    exact = not values["persons_estimated"] and not values.get("persons_over")
+    if exact and "persons_max" not in values and (records.get("persons_max") or {}).get("value") is not None:
+        values["persons_max"] = None
+    return values
+
+
 def merge(records: dict, values: dict, *, source: str, by: str, at: Any,
           evidence: dict | None = None) -> tuple[dict, list[Change]]:
     """Records with `values` applied from `source`, and what changed.
@@ -185,8 +158,7 @@ def merge(records: dict, values: dict, *, source: str, by: str, at: Any,
     """
     if source not in SOURCES:
         raise FactError(f"source: expected one of {', '.join(SOURCES)}, got {source!r}")
-    if "persons" in values and "persons_estimated" not in values:
-        values = {**values, "persons_estimated": False}  # a count given alone is exact
+    values = _count_qualifiers(records, values)
     clean = {field: validate(field, value) for field, value in values.items()}
     evidence = evidence or {}
     merged, changes = dict(records), []
@@ -205,42 +177,71 @@ def merge(records: dict, values: dict, *, source: str, by: str, at: Any,
 
 @dataclass(frozen=True)
 class Derivation:
-    """A flag that other facts imply; it fills an unknown flag and never overrides a stated one."""
+    """A flag that other facts imply; it fills an unknown flag, and replaces one stated only by
+    the sources in `outranks` (an admin's list of data items beats the text's guess)."""
 
     field: str
     value: bool
     why: str
-    holds: Callable[[dict], str | None]  # the triggering fact, or None
+    holds: Callable[[dict, dict], str | None]  # (values, sources) -> the triggering fact, or None
+    outranks: tuple[str, ...] = ()
 
 
-def _items_in(items: frozenset) -> Callable[[dict], str | None]:
-    return lambda v: ", ".join(i for i in v["data_items"] if i in items) or None
+def _items_in(items: frozenset) -> Callable[[dict, dict], str | None]:
+    return lambda v, src: ", ".join(i for i in v["data_items"] if i in items) or None
 
 
-def _category_in(categories: frozenset) -> Callable[[dict], str | None]:
-    return lambda v: v["category"] if v["category"] in categories else None
+def _admin_items_without(items: frozenset) -> Callable[[dict, dict], str | None]:
+    # Once a person listed the data items, an item that is not listed is not there; the text
+    # alone never decides that (it may simply not mention the medical column).
+    def holds(v: dict, src: dict) -> str | None:
+        if src.get("data_items") != "admin" or not v["data_items"]:
+            return None
+        return None if any(i in items for i in v["data_items"]) else ", ".join(v["data_items"])
+    return holds
 
+
+def _category_in(categories: frozenset) -> Callable[[dict, dict], str | None]:
+    return lambda v, src: v["category"] if v["category"] in categories else None
+
+
+# Mistakes that put data before particular people, never on the open internet: My Number rule
+# Art. 2(3) ("電磁的方法により不特定多数の者が閲覧") cannot hold (My Number Q&A Q17-10).
+PARTICULAR_RECIPIENTS = frozenset({"misdirected_email", "misdirected_fax", "misdelivery", "verbal",
+                                   "loss", "wrong_disposal", "wrong_entry"})
 
 DERIVATIONS = (
     Derivation("sensitive", True, "data item {} is 要配慮個人情報 (sensitive personal information)",
                _items_in(SENSITIVE_ITEMS)),
     Derivation("financial", True, "data item {} can be used to take money", _items_in(FINANCIAL_ITEMS)),
+    Derivation("sensitive", False, "no sensitive item among the data items an admin listed ({})",
+               _admin_items_without(SENSITIVE_ITEMS), outranks=("extracted", "reply")),
+    Derivation("financial", False, "no financial item among the data items an admin listed ({})",
+               _admin_items_without(FINANCIAL_ITEMS), outranks=("extracted", "reply")),
     Derivation("wrongful", True, "category {} may have a wrongful purpose",
                _category_in(WRONGFUL_CATEGORIES)),
     Derivation("wrongful", False, "category {} is a mistake, not a wrongful act",
                _category_in(ACCIDENT_CATEGORIES)),
+    Derivation("publicly_exposed", False, "category {} puts data before particular people, "
+               "not on open view", _category_in(PARTICULAR_RECIPIENTS)),
 )
 
 
 @dataclass(frozen=True)
 class Known:
-    """The current value of every fact and a one-line reason for each known one."""
+    """The current value of every fact, a one-line reason for each known one, and its source
+    (extracted, reply, admin or derived)."""
 
     values: dict
     why: dict
+    sources: dict = dataclass_field(default_factory=dict)
 
     def __getitem__(self, field: str) -> Any:
         return self.values[field]
+
+    def by_admin(self, field: str) -> bool:
+        """Whether a person with authority stated this fact (derivations and reporters do not count)."""
+        return self.sources.get(field) == "admin"
 
 
 def _why_recorded(record: dict) -> str:
@@ -251,18 +252,40 @@ def _why_recorded(record: dict) -> str:
 def known(records: dict) -> Known:
     """Current values (defaults where nothing is recorded) with derived flags filled in."""
     values = {field: DEFAULTS[field] for field in FIELDS}
-    why = {}
+    why, sources = {}, {}
     for field in FIELDS:
         if field in records and records[field].get("value") is not None:
             values[field] = records[field]["value"]
             why[field] = _why_recorded(records[field])
+            sources[field] = records[field]["source"]
     values["data_items"] = list(values["data_items"])
     for rule in DERIVATIONS:
-        cause = rule.holds(values)
-        if cause and values[rule.field] is None:
+        cause = rule.holds(values, sources)
+        if cause and (values[rule.field] is None or sources.get(rule.field) in rule.outranks):
             values[rule.field] = rule.value
             why[rule.field] = rule.why.format(cause) + " (derived)"
-    return Known(values, why)
+            sources[rule.field] = "derived"
+    return Known(values, why, sources)
+
+
+EMPTY_RECORD = {"value": None, "source": None, "by": None, "at": None, "evidence": None}
+
+
+def shown(records: dict) -> dict:
+    """Every fact as `cases show --json` prints it: the stored record where there is one, a
+    derived flag as a record with source "derived", and null (never a string) for the unknown."""
+    facts = known(records)
+    out = {}
+    for field in FIELDS:
+        record = records.get(field)
+        if facts.sources.get(field) == "derived":
+            out[field] = {**EMPTY_RECORD, "value": facts[field], "source": "derived",
+                          "evidence": facts.why[field].removesuffix(" (derived)")}
+        elif record and record.get("value") is not None:
+            out[field] = {**EMPTY_RECORD, **record}
+        else:
+            out[field] = dict(EMPTY_RECORD)
+    return out
 
 
 def current(records: dict) -> dict:

@@ -48,11 +48,12 @@ def due_reminders(case_id: str, deadlines: list[dict], *, now: datetime, tz: tzi
     """Reminders owed now for one case's deadlines (dicts as stored), minus those already sent.
 
     Only the current stage is sent: a reminder whose moment passed while the service was down is
-    not sent late, because the next stage says more. Done and not-applicable deadlines give none.
+    not sent late, because the next stage says more. Done, skipped and not-applicable deadlines
+    give none; pending ones (a duty not yet decided) are reminded as if due.
     """
     owed = []
     for deadline in deadlines:
-        if deadline["status"] in ("done", "not_applicable"):
+        if deadline["status"] in ("done", "skipped", "not_applicable"):
             continue
         current = stage(deadline, now=now, tz=tz)
         if current is None:

@@ -1,101 +1,148 @@
-"""Drafts of the reports and notices (Enforcement Rules Art. 8(1), nine items) from a case."""
+"""Drafts of the reports and notices a privacy officer files, from a case.
+
+Kinds are the ids of the steps they serve (hyphens or underscores, old step ids too). A kind whose
+step does not apply to the case is refused with the reason, unless forced (then a warning heads
+the draft). Items are numbered `1.` to `n.`; no other line starts with a number and a point.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date
 
 import jinja2
 
 import templates
 
-from .facts import CATEGORY_LABELS, DATA_ITEM_LABELS, current, learned_at
+from . import report_context
+from .facts import AUDIENCES
+
+# Each kind: the step it serves, its template, the stage it is when not told, and whether it
+# is a public text (nobody named, no free text).
+KIND_SPECS = {
+    "ppc-preliminary": ("authorities", "ppc_preliminary", "report.txt.j2", "preliminary", False),
+    "ppc-final": ("authorities", "ppc_final", "report.txt.j2", "final", False),
+    "review-body": ("authorities", None, "report_review_body.txt.j2", None, False),
+    "client-notice": ("publication", "client_notice", "report.txt.j2", "preliminary", False),
+    "persons-notice": ("publication", "persons_notice", "report_persons.txt.j2", "preliminary", True),
+    "public-notice": ("publication", "public_notice", "report_public.txt.j2", "preliminary", True),
+    "gdpr-72h": ("authorities", "gdpr_72h", "report_gdpr.txt.j2", "preliminary", False),
+    "gdpr-controller-notice": ("authorities", "gdpr_controller_notice", "report_gdpr.txt.j2",
+                               "preliminary", False),
+    "sector-report": ("authorities", "sector_report", "report.txt.j2", "preliminary", False),
+}
+KINDS = tuple(KIND_SPECS)
+# Other names of a kind, and the stage they fix (None: the kind's own rule decides).
+ALIASES = {"review-body-preliminary": ("review-body", "preliminary"),
+           "review-body-final": ("review-body", "final"),
+           "persons": ("persons-notice", None), "client": ("client-notice", None),
+           "notice": ("public-notice", None), "gdpr": ("gdpr-72h", None)}
+STAGES = ("preliminary", "final")
+LANGS = ("ja", "en")
+NUMBERED = re.compile(r"^\d+\.")
 
 
 class ReportError(ValueError):
-    """An unknown report kind or language; the message is one line."""
+    """An unknown or inapplicable report kind, language or stage; the message is one line."""
 
 
-KINDS = ("ppc-preliminary", "ppc-final", "review-body", "persons-notice", "client-notice")
-LANGS = ("ja", "en")
-LANG_INDEX = {"ja": 0, "en": 1}
-PREVENTION_STEPS = ("measures", "implementation", "verification")
+@dataclass(frozen=True)
+class Draft:
+    """A rendered draft: its canonical kind and stage, and the text without a final newline."""
+
+    kind: str
+    stage: str
+    lang: str
+    text: str
+    forced: bool = False
+
+    @property
+    def sha256(self) -> str:
+        """Lowercase hex SHA-256 of the UTF-8 text exactly as printed, without the final newline."""
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
-def _phase(case: dict, phase_id: str) -> dict:
-    return next((p for p in case.get("phases") or [] if p["id"] == phase_id), {"steps": []})
+def resolve(kind: str, stage: str | None) -> tuple[str, str | None]:
+    """The canonical kind and the stage a name fixes: `review_body_final` is review-body, final."""
+    name = kind.strip().lower().replace("_", "-")
+    fixed = None
+    if name in ALIASES:
+        name, fixed = ALIASES[name]
+    if name not in KIND_SPECS:
+        raise ReportError(f"unknown report kind {kind!r} (one of {', '.join(KINDS)}, or a step id)")
+    if stage is not None and stage not in STAGES:
+        raise ReportError(f"unknown stage {stage!r} (one of {', '.join(STAGES)})")
+    own = KIND_SPECS[name][3] if name.startswith("ppc-") else fixed
+    if stage and own and stage != own:
+        raise ReportError(f"{kind} is the {own} report; it cannot be drafted as the {stage} one")
+    return name, stage or own
 
 
-def _step(case: dict, phase_id: str, step_id: str) -> dict:
-    steps = _phase(case, phase_id)["steps"]
-    return next((s for s in steps if s["id"] == step_id), {"status": "open", "note": None})
-
-
-def _discovered(case: dict, lang: str) -> str | None:
-    start = learned_at(case)
-    if not start:
-        return None
-    day = datetime.fromisoformat(start).date()
-    return f"{day.year}年{day.month}月{day.day}日" if lang == "ja" else day.isoformat()
-
-
-def _risks(values: dict) -> list[str]:
-    """Kinds of secondary harm the facts make possible; the template words them."""
-    return [flag for flag in ("sensitive", "financial", "wrongful") if values[flag]]
-
-
-def _preliminary(kind: str, case: dict) -> bool:
-    # The review body's draft is its preliminary report while that one is still owed.
+def _stage(case: dict, kind: str, stage: str | None) -> str:
+    if stage:
+        return stage
     if kind == "review-body":
-        return _step(case, "authorities", "review_body_preliminary")["status"] == "open"
-    return kind in ("ppc-preliminary", "client-notice")
+        # The preliminary while it is still owed, the final once it was filed or is not needed.
+        owed = report_context.step(case, "authorities", "review_body_preliminary")["status"]
+        return "preliminary" if owed in ("open", "pending") else "final"
+    return KIND_SPECS[kind][3]
 
 
-def _public_context(case: dict, kind: str, lang: str, org_name: str) -> dict:
-    """What a notice to the persons may say: facts and labels only, no free text, nobody named."""
-    values = current(case.get("facts") or {})
-    i = LANG_INDEX[lang]
-    category = CATEGORY_LABELS[values["category"]][i] if values["category"] else None
-    return {
-        "kind": kind, "org_name": org_name, "preliminary": _preliminary(kind, case),
-        "discovered": _discovered(case, lang), "category": category,
-        "data_items": [DATA_ITEM_LABELS[item][i] for item in values["data_items"]],
-        "risks": _risks(values), "encrypted": values["encrypted"],
-    }
+def _step_of(kind: str, stage: str) -> tuple[str, str]:
+    phase, step, *_ = KIND_SPECS[kind]
+    return phase, step or f"review_body_{stage}"
 
 
-def _context(case: dict, kind: str, lang: str, org_name: str, report_to: str) -> dict:
-    values = current(case.get("facts") or {})
-    prevention = [(s, _step(case, "prevention", s)["note"]) for s in PREVENTION_STEPS
-                  if _step(case, "prevention", s)["status"] == "closed"]
-    return {
-        **_public_context(case, kind, lang, org_name),
-        "report_to": report_to, "case_id": case.get("id"),
-        "persons": values["persons"], "persons_estimated": values["persons_estimated"],
-        "cause": _step(case, "prevention", "cause").get("note"),
-        "persons_step": _step(case, "publication", "persons"),
-        "notice_step": _step(case, "publication", "notice"),
-        "prevention": prevention,
-        "containment": _phase(case, "containment").get("note"),
-        "entrusted": values["entrusted"], "client": values["client"],
-        "triggers": (case.get("assessment") or {}).get("triggers", []),
-    }
+def inapplicable(case: dict, kind: str, stage: str) -> str | None:
+    """Why the kind does not apply to the case (its step is not applicable), or None."""
+    phase, step = _step_of(kind, stage)
+    found = report_context.step(case, phase, step)
+    if found["status"] == "not_applicable":
+        return found.get("reason") or "its step does not apply"
+    return None
 
 
 def environment(lang: str) -> jinja2.Environment:
     """The jinja2 environment for one language's templates (plain text: no autoescape)."""
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(templates.TEMPLATE_DIR / lang),
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                              trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates.TEMPLATE_DIR / lang),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             trim_blocks=True, lstrip_blocks=True, autoescape=False)
+    env.filters["count"] = lambda n: f"{n:,}"
+    return env
 
 
-def draft(case: dict, kind: str, lang: str, *, org_name: str, report_to: str) -> str:
-    """The draft text of one report or notice, for a person to check and send."""
-    if kind not in KINDS:
-        raise ReportError(f"unknown report kind {kind!r} (one of {', '.join(KINDS)})")
+def _check_numbering(text: str) -> str:
+    """Items run 1. to n.; a line of free text that would look like one is indented."""
+    lines, expected = [], 1
+    for line in text.splitlines():
+        if NUMBERED.match(line):
+            if line.startswith(f"{expected}. "):
+                expected += 1
+            else:
+                line = "  " + line
+        lines.append(line)
+    return "\n".join(lines).rstrip("\n")
+
+
+def draft(case: dict, kind: str, lang: str, *, org, stage: str | None = None,
+          audience: str | None = None, force: bool = False, today: date | None = None) -> Draft:
+    """The draft of one report or notice, for a person to check and file."""
     if lang not in LANGS:
         raise ReportError(f"unknown language {lang!r} (one of {', '.join(LANGS)})")
-    if kind == "persons-notice":
-        context, name = _public_context(case, kind, lang, org_name), "report_persons.txt.j2"
-    else:
-        context, name = _context(case, kind, lang, org_name, report_to), "report.txt.j2"
-    return environment(lang).get_template(name).render(**context)
+    if audience is not None and audience not in AUDIENCES:
+        raise ReportError(f"unknown audience {audience!r} (one of {', '.join(AUDIENCES)})")
+    kind, fixed = resolve(kind, stage)
+    stage = _stage(case, kind, fixed)
+    why_not = inapplicable(case, kind, stage)
+    if why_not and not force:
+        raise ReportError(f"{kind} ({stage}) does not apply to {case.get('id')}: {why_not} "
+                          "(--force to draft it anyway)")
+    public = KIND_SPECS[kind][4]
+    build = report_context.public if public else report_context.full
+    context = build(case, kind, lang, org=org, preliminary=stage == "preliminary", audience=audience,
+                    today=today)
+    text = environment(lang).get_template(KIND_SPECS[kind][2]).render(**context, stage=stage,
+                                                                      warning=why_not)
+    return Draft(kind, stage, lang, _check_numbering(text), forced=bool(why_not))
