@@ -134,5 +134,6 @@ def parse_fact_form(text: str, *, tz: ZoneInfo, today: date) -> dict:
     facts: dict = {}
     for fieldname, value in _answers(strip_quoted(text).splitlines()).items():
         parsed = PARSERS[fieldname](value, tz, today) or {}
-        facts.update({key: v for key, v in parsed.items() if v not in (None, [], "")})
+        # A count given in the form replaces an order of magnitude read before (persons_max).
+        facts.update({key: v for key, v in parsed.items() if v not in (None, [], "") or key == "persons_max"})
     return facts

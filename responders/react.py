@@ -39,7 +39,8 @@ ANALYSED_CHARS = 50_000
 def _head(message: dict) -> str:
     return (message.get("text") or "")[:ANALYSED_CHARS]
 # Facts that travel with a form field: the reporter is told of the field they filled in.
-FORM_FIELD = {"persons_estimated": "persons", "client": "entrusted"}
+FORM_FIELD = {"persons_estimated": "persons", "persons_over": "persons", "persons_max": "persons",
+              "client": "entrusted"}
 
 
 class Responder:

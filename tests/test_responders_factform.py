@@ -39,7 +39,7 @@ def test_japanese_reply_with_full_width_characters():
     assert parse(reply) == {
         "discovered_at": "2026-11-25T14:00:00+09:00",
         "data_items": ["name", "address", "medical"],
-        "persons": 120, "persons_estimated": True,
+        "persons": 120, "persons_estimated": True, "persons_over": False, "persons_max": None,
         "entrusted": True, "client": "株式会社ABC",
         "encrypted": False,
     }
@@ -54,7 +54,7 @@ def test_english_reply():
     assert parse(reply) == {
         "discovered_at": "2026-11-25T09:30:00+09:00",
         "data_items": ["name", "address", "medical"],
-        "persons": 120, "persons_estimated": True,
+        "persons": 120, "persons_estimated": True, "persons_over": False, "persons_max": None,
         "entrusted": True, "client": "ABC Corp",
         "encrypted": False,
     }
@@ -81,7 +81,8 @@ def test_the_form_in_the_guidance_is_one_the_parser_reads(language):
     filled = "\n".join(line + value for line, value in zip(form_lines, values))
     assert parse(filled + "\n\n" + quoted(text)) == {
         "discovered_at": "2026-11-25T14:00:00+09:00", "data_items": ["name", "email"],
-        "persons": 35, "persons_estimated": False, "entrusted": False, "encrypted": True,
+        "persons": 35, "persons_estimated": False, "persons_over": False, "persons_max": None,
+        "entrusted": False, "encrypted": True,
     }
 
 
@@ -104,7 +105,8 @@ QUOTE_STARTS = [
 
 @pytest.mark.parametrize("quote", QUOTE_STARTS)
 def test_quoted_text_is_ignored(quote):
-    assert parse(ANSWER + "\n" + quote) == {"persons": 30, "persons_estimated": False}
+    assert parse(ANSWER + "\n" + quote) == {"persons": 30, "persons_estimated": False,
+                                            "persons_over": False, "persons_max": None}
     assert parse(quote) == {}
 
 
@@ -155,11 +157,16 @@ def test_discovered_at_nonsense_is_dropped(value):
     ("氏名、住所、病歴", ["name", "address", "medical"]),
     ("顧客の氏名・メールアドレス・電話番号", ["name", "phone", "email"]),
     ("生年月日、クレジットカード番号", ["birthdate", "card_number"]),
-    ("ログインID・パスワード、口座番号", ["account", "id_password"]),
+    # One vocabulary with the extractor: a password is T2 only for a service where money moves.
+    ("ログインID・パスワード、口座番号", ["account", "login"]),
+    ("ネットバンキングのログインID・パスワード", ["id_password"]),
+    ("ログイン情報", ["login"]),
+    ("顧客１２０名の氏名、病歴・健康診断結果等", ["name", "medical"]),
     ("マイナンバー", ["my_number"]),
     ("健康診断結果", ["medical"]),
     ("names, email addresses, dates of birth", ["name", "email", "birthdate"]),
-    ("usernames and passwords, bank account numbers", ["account", "id_password"]),
+    ("usernames and passwords, bank account numbers", ["account", "login"]),
+    ("online banking usernames and passwords", ["id_password"]),
     ("credit card numbers", ["card_number"]),
     ("氏名、購入履歴", ["name", "other"]),
     ("customer names and shoe sizes", ["name", "other"]),
@@ -169,7 +176,7 @@ def test_data_items(value, expected):
     assert parse(f"漏えいした情報: {value}") == {"data_items": expected}
 
 
-@pytest.mark.parametrize("value, persons, estimated", [
+@pytest.mark.parametrize("value, persons, estimated", [  # a count read back whole: over and bound reset
     ("120", 120, False),
     ("120名", 120, False),
     ("約120名", 120, True),
@@ -184,7 +191,8 @@ def test_data_items(value, expected):
     ("0", 0, False),
 ])
 def test_persons(value, persons, estimated):
-    assert parse(f"人数: {value}") == {"persons": persons, "persons_estimated": estimated}
+    assert parse(f"人数: {value}") == {"persons": persons, "persons_estimated": estimated,
+                                     "persons_over": value == "1000人以上", "persons_max": None}
 
 
 @pytest.mark.parametrize("line, expected", [
@@ -215,9 +223,10 @@ def test_encrypted(value, expected):
 def test_labels_with_bullets_brackets_and_hints():
     text = "1. 発覚日時: 11/25 14:00\n・人数（おおよそ）: 40名\n【暗号化】なし\n* Data (e.g. names): names\n"
     assert parse(text) == {"discovered_at": "2026-11-25T14:00:00+09:00", "persons": 40,
-                           "persons_estimated": False, "encrypted": False, "data_items": ["name"]}
+                           "persons_estimated": False, "persons_over": False, "persons_max": None, "encrypted": False, "data_items": ["name"]}
 
 
 def test_first_answer_wins_and_unrelated_colon_lines_are_ignored():
     text = "宛先: x@outside.example\n時刻: 14:00\n人数: 10\n人数: 20\nURL: https://example.com/a:b\n"
-    assert parse(text) == {"persons": 10, "persons_estimated": False}
+    assert parse(text) == {"persons": 10, "persons_estimated": False, "persons_over": False,
+                           "persons_max": None}

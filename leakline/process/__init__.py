@@ -51,12 +51,13 @@ def apply_extraction(case: dict, text: str, subject: str, at: Any) -> tuple[dict
     """The case with facts extracted from a report's text (source "extracted"), and what changed.
 
     Extraction replaces earlier extraction field by field and never a reply's or an admin's
-    word. discovered_at defaults to when the report was received. Call reassess afterwards.
+    word. discovered_at is the discovery the text dates before the case's received_at (昨日,
+    先週金曜), else when the report was received. Call reassess afterwards.
     """
-    found = extract(subject, text)
+    found = extract(subject, text, received_at=case.get("received_at"))
     values, evidence = dict(found.values), dict(found.evidence)
     records = case.get("facts") or {}
-    if "discovered_at" not in records and case.get("received_at"):
+    if "discovered_at" not in values and "discovered_at" not in records and case.get("received_at"):
         values["discovered_at"] = case["received_at"]
         evidence["discovered_at"] = "when the report was received"
     merged, changes = merge(records, values, source="extracted", by="extraction", at=at,
