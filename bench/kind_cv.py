@@ -55,7 +55,10 @@ def main() -> None:
     parser.add_argument("files", nargs="+")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--test", action="append", default=[], help="train on FILES, score on this file")
     args = parser.parse_args()
+    if args.test:
+        return holdout(args.files, args.test)
     records = [r for path in args.files for r in read(path)]
     texts = [normalize(r["subject"], r["body"]).lower() for r in records]
     labels = [r["labels"]["category"] for r in records]
@@ -75,6 +78,20 @@ def main() -> None:
                     approaches[name].append(decide(model, texts[i], rules[i]))
     for name, predicted in approaches.items():
         print(tally(name, gold, predicted))
+
+
+def holdout(train_files: list[str], test_files: list[str]) -> None:
+    train = [r for path in train_files for r in read(path)]
+    test = [r for path in test_files for r in read(path)]
+    model = kindmodel.train([normalize(r["subject"], r["body"]).lower() for r in train],
+                            [r["labels"]["category"] for r in train])
+    texts = [normalize(r["subject"], r["body"]).lower() for r in test]
+    labels = [r["labels"]["category"] for r in test]
+    rules = [kinds.read_kind(t).category for t in texts]
+    print(f"trained on {len(train)}, scored on {len(test)}")
+    print(tally("rules", labels, rules))
+    for name, decide in kindmodel.APPROACHES.items():
+        print(tally(name, labels, [decide(model, t, r) for t, r in zip(texts, rules)]))
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ EN_PERSONS = (r"customers?|people|persons?|individuals?|records?|patients?|emplo
               r"|borrowers?|account holders?|cardholders?|job seekers?|volunteers?|workers?|rows")
 EN_COUNT = re.compile(
     rf"{EN_PRE}\s*(?:between\s+)?(?:(?P<low>{_DIGITS})\s*(?:-|–|to|and)\s*)?"
-    rf"(?<![\w.,])(?P<num>{EN_NUMBER})\+?\s+(?P<adj>(?:[a-z'\-]+\s+){{0,3}}?)(?P<unit>{EN_PERSONS})\b")
+    rf"(?<![\w.,:/\-])(?P<num>{EN_NUMBER})\+?\s+(?P<adj>(?:[a-z'\-]+\s+){{0,3}}?)(?P<unit>{EN_PERSONS})\b")
 EN_MAGNITUDE = re.compile(r"(?P<mag>several tens of thousands|tens of thousands|hundreds of thousands"
                           r"|several thousand|several hundred|several dozen|thousands|hundreds|dozens)"
                           r"(?: of)?\s+(?:[a-z'\-]+\s+){0,2}?(?:" + EN_PERSONS + r")\b")
@@ -71,7 +71,8 @@ NOT_PERSONS_AFTER = re.compile(
     r"\s*(?:の|が|は)?\s*(?:メール(?!アドレス)|通(?!知)|回|枚|台|日|箇所|か所|担当|スタッフ|体制|規模|会社|企業|事業所"
     r"|(?:が|で)(?:閲覧|見|確認し|対応|作業|受け取|出席|参加し))")
 NOT_PERSONS_BEFORE = re.compile(
-    r"(?:従業員数|社員数|職員数|スタッフ数|社員は|従業員は|当社は|弊社は|staff of|workforce of|team of|employs"
+    r"(?:(?:従業員|社員|職員|スタッフ|教職員|当社|弊社|当館|当院|当店)(?:数|の数)?(?:は|が|:)?(?:全部で|全体で|全員で|計|合計)?"
+    r"|staff of|workforce of|team of|employs|we have|we employ"
     r"|受付番号|番号|no\.|#|第|部屋|号室|ページ|電話|tel|fax)\s*(?:約|およそ)?\s*$")
 EN_NOT_PERSONS_AFTER = re.compile(r"\s+(?:saw|viewed|received|opened|were cc'?d|attended|work|worked)\b")
 
@@ -169,6 +170,34 @@ def counts(text: str) -> list[Count]:
             bound = MAGNITUDES[match.group("mag")]
             found.append((match.start(), Count(None, True, False, bound, match.group(0), 2)))
     return [count for _, count in sorted(found, key=lambda pair: pair[0])]
+
+
+# One or two identified persons told by name (A様, 田中様, Ms. Sato) when no count is given. A
+# list, a file or "others" means more people than those named: then nothing is counted.
+NAMED = re.compile(r"(?<![一-龥ぁ-んァ-ヴa-z])((?:[a-z]|[一-龥]{1,3}))(?:様|さま)(?![方々])"
+                   r"|(?:患者|利用者|会員|生徒|児童|依頼者|申込者|応募者|顧客|入居者|受診者)(?:の)?\s?([a-z])(?![a-z])(?:さん|様)?"
+                   r"|(?<![a-z])(?:mr|ms|mrs|miss|dr)\.?\s+([a-z][a-z\-]+)")
+NOT_NAMES = frozenset({"皆", "各", "先方", "客", "お客", "患者", "利用者", "会員", "保護者", "業者", "担当者", "店長", "社",
+                       "管理者", "保証人", "契約者", "入居者", "申込者", "依頼者", "応募者", "受診者", "利用",
+                       "貴社", "御社", "皆さ", "奥", "同", "神", "仏", "王", "殿", "ご家族", "家族", "相手", "方", "先",
+                       "受取人", "受信者", "送信者", "事業者", "病院", "医院", "薬局", "会社", "取引先", "ご本人", "本人"})
+MANY = re.compile(r"一覧|リスト|名簿|データベース|全員分|複数|エクセル|excel|csv|(?<![a-z])list|database|roster"
+                  r"|spreadsheet|everyone|several|multiple")
+# Papers swapped between two people leak both; otherwise one person's data went to another.
+SWAPPED = re.compile(r"入れ違|入れ替|取り違え|それぞれ|お互い|逆に|swapped|each other|mix-?up|switched")
+
+
+def named(text: str) -> Count | None:
+    """A count of the persons a report names one by one, when it names few and lists nothing."""
+    names = set()
+    for match in NAMED.finditer(text):
+        name = next(g for g in match.groups() if g)
+        if name not in NOT_NAMES and not name.endswith(("社", "店", "院", "局", "課", "部")):
+            names.add(name)
+    if not names or len(names) > 3 or MANY.search(text):
+        return None
+    number = len(names) if SWAPPED.search(text) else 1
+    return Count(number, False, False, None, "、".join(sorted(names)), 1)
 
 
 class Persons(NamedTuple):

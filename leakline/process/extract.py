@@ -129,7 +129,10 @@ def _entrusted(text: str, original: str) -> dict[str, Said]:
 
 
 def _persons(text: str) -> dict[str, Said]:
-    found = counts_.persons(counts_.counts(text))
+    stated = counts_.counts(text)
+    if not stated and (by_name := counts_.named(text)):
+        stated = [by_name]
+    found = counts_.persons(stated)
     if not found:
         return {}
     why = f"matched {found.words}"
