@@ -71,7 +71,7 @@ NOT_PERSONS_AFTER = re.compile(
     r"\s*(?:の|が|は)?\s*(?:メール(?!アドレス)|通(?!知)|回|枚|台|日|箇所|か所|担当|スタッフ|体制|規模|会社|企業|事業所"
     r"|(?:が|で)(?:閲覧|見|確認し|対応|作業|受け取|出席|参加し))")
 NOT_PERSONS_BEFORE = re.compile(
-    r"(?:(?:従業員|社員|職員|スタッフ|教職員|当社|弊社|当館|当院|当店)(?:数|の数)?(?:は|が|:)?(?:全部で|全体で|全員で|計|合計)?"
+    r"(?:(?:(?:当社|弊社|当館|当院|当店)の?)?(?:従業員|社員|職員|スタッフ|教職員)(?:数(?:は|が|:)?|は|が)(?:全部で|全体で|全員で|計|合計)?"
     r"|staff of|workforce of|team of|employs|we have|we employ"
     r"|受付番号|番号|no\.|#|第|部屋|号室|ページ|電話|tel|fax)\s*(?:約|およそ)?\s*$")
 EN_NOT_PERSONS_AFTER = re.compile(r"\s+(?:saw|viewed|received|opened|were cc'?d|attended|work|worked)\b")
