@@ -55,14 +55,18 @@ def main() -> None:
     parser.add_argument("files", nargs="+")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--params", default="", help="training parameters, e.g. keep=3000,epochs=30")
     parser.add_argument("--test", action="append", default=[], help="train on FILES, score on this file")
     args = parser.parse_args()
+    params = {k: float(v) if "." in v or "e" in v else int(v)
+              for k, v in (item.split("=") for item in args.params.split(",") if item)}
     if args.test:
         return holdout(args.files, args.test)
     records = [r for path in args.files for r in read(path)]
     texts = [normalize(r["subject"], r["body"]).lower() for r in records]
     labels = [r["labels"]["category"] for r in records]
-    rules = [kinds.read_kind(t).category for t in texts]
+    kinds_read = [kinds.read_kind(t) for t in texts]
+    rules = [k.category for k in kinds_read]
     print(f"{len(records)} reports, {args.folds}-fold CV x{args.repeats}")
     print(tally("rules (tuned on all)", labels, rules))
     approaches = {name: [] for name in kindmodel.APPROACHES}
@@ -71,11 +75,11 @@ def main() -> None:
         for fold in folds(labels, args.folds, seed=repeat):
             held = set(fold)
             train = [i for i in range(len(records)) if i not in held]
-            model = kindmodel.train([texts[i] for i in train], [labels[i] for i in train])
+            model = kindmodel.train([texts[i] for i in train], [labels[i] for i in train], **params)
             for i in fold:
                 gold.append(labels[i])
                 for name, decide in kindmodel.APPROACHES.items():
-                    approaches[name].append(decide(model, texts[i], rules[i]))
+                    approaches[name].append(decide(model, texts[i], kinds_read[i]))
     for name, predicted in approaches.items():
         print(tally(name, gold, predicted))
 
@@ -87,11 +91,12 @@ def holdout(train_files: list[str], test_files: list[str]) -> None:
                             [r["labels"]["category"] for r in train])
     texts = [normalize(r["subject"], r["body"]).lower() for r in test]
     labels = [r["labels"]["category"] for r in test]
-    rules = [kinds.read_kind(t).category for t in texts]
+    kinds_read = [kinds.read_kind(t) for t in texts]
+    rules = [k.category for k in kinds_read]
     print(f"trained on {len(train)}, scored on {len(test)}")
     print(tally("rules", labels, rules))
     for name, decide in kindmodel.APPROACHES.items():
-        print(tally(name, labels, [decide(model, t, r) for t, r in zip(texts, rules)]))
+        print(tally(name, labels, [decide(model, t, r) for t, r in zip(texts, kinds_read)]))
 
 
 if __name__ == "__main__":

@@ -134,7 +134,7 @@ REPORTS = [
     ("マイナンバー書類の共有フォルダ保存",
      "給与担当者が、従業員のマイナンバーが記載された扶養控除等申告書のコピー（12名分）を社内の共有フォルダに"
      "誤って保存し、全社員が閲覧できる状態になっていました。",
-     expect("wrong_display", 12)),
+     expect(None, 12)),  # too short to be sure: unknown, asked in the form
     ("Referral faxed to wrong clinic",
      "A nurse faxed a referral letter with a patient's diagnosis and medication list to the wrong clinic. The "
      "receiving clinic has confirmed they shredded it. One patient is affected.",
@@ -162,7 +162,7 @@ REPORTS = [
     ("Application forms thrown away",
      "Boxes of old application forms (about 1,500 applicants: names, addresses, dates of birth) were thrown away "
      "by mistake with general waste instead of being shredded.",
-     expect("wrong_disposal", 1500, True)),
+     expect(None, 1500, True)),  # too short to be sure: unknown, asked in the form
     ("USB stick lost at client site",
      "An engineer lost a USB stick at a client site. It held a database extract we maintain on behalf of our "
      "client, 3,200 members of their loyalty programme (names, emails, birthdays). The stick was unencrypted.",
@@ -231,7 +231,7 @@ LATER = [
     ("Data visible on public link",
      "A shared cloud folder with the membership list (approximately 640 members: names, emails, dates of birth) "
      "was set to 'anyone with the link' and was publicly accessible for two weeks.",
-     expect("wrong_display", 640, True)),
+     expect(None, 640, True)),  # too short to be sure: unknown, asked in the form
 ]
 
 # Written later still, scored, then the rules widened again.
@@ -252,7 +252,7 @@ UNSEEN = [
     ("サーバー設定ミスによる公開",
      "クラウドストレージのアクセス権限設定を誤り、セミナー参加者名簿（氏名・会社名・メールアドレス、計1,032名）が"
      "URLを知っていれば誰でも閲覧可能な状態になっていました。期間は3月1日から3月9日です。",
-     expect("wrong_display", 1032)),
+     expect(None, 1032)),  # too short to be sure: unknown, asked in the form
     ("Ex-employee took client list",
      "We learned that a sales rep who left last month downloaded our customer list (approximately 7,500 records with "
      "names, emails and purchase history) to a personal drive before leaving and is now using it at a competitor.",

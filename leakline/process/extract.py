@@ -15,7 +15,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from . import counts as counts_
-from . import dates, kinds
+from . import dates, kindmodel, kinds
 from .facts import FINANCIAL_ITEMS, SENSITIVE_ITEMS, WRONGFUL_CATEGORIES
 from .vocab import SENSITIVE_WORDS, Rule, affirmed, data_items, find, hedged
 
@@ -168,10 +168,10 @@ def extract(subject: str, text: str, received_at: datetime | str | None = None,
     original = normalize(subject, text)
     lowered = original.lower()
     kind = kinds.read_kind(lowered)
+    category, why = kindmodel.combine(kindmodel.load(), lowered, kind)
     items = data_items(lowered)
-    category = kind.category
     said: dict[str, Said | None] = {
-        "category": (category, f"matched {kind.words}") if category else None,
+        "category": (category, f"matched {kind.words}" if why == "rules" else why) if category else None,
         "data_items": (list(items), "matched " + ", ".join(items.values())) if items else None,
         "sensitive": _flag(*(w for i, w in items.items() if i in SENSITIVE_ITEMS),
                            affirmed(SENSITIVE_WORDS, lowered)),

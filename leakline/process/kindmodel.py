@@ -83,8 +83,8 @@ def _select(docs: list[set[str]], labels: list[str], keep: int) -> list[str]:
     return [f for f, _ in sorted(score.items(), key=lambda item: -item[1])[:keep]]
 
 
-def train(texts: list[str], labels: list[str], *, keep: int = 3000, epochs: int = 30,
-          rate: float = 0.5, l2: float = 1e-3) -> Model:
+def train(texts: list[str], labels: list[str], *, keep: int = 3000, epochs: int = 60,
+          rate: float = 1.0, l2: float = 1e-4) -> Model:
     """Multinomial logistic regression by stochastic gradient descent on presence features."""
     kinds = tuple(sorted(set(labels)))
     docs = [features(t) for t in texts]
@@ -136,33 +136,67 @@ def load() -> Model | None:
     return Model(tuple(data["kinds"]), tuple(data["bias"]), {f: tuple(w) for f, w in data["weights"].items()})
 
 
-# Ways to combine the model with the rules (kinds.read_kind), compared by bench/kind_cv.py.
-Decide = Callable[[Model, str, "str | None"], "str | None"]
+WRONGFUL = frozenset({"unauthorized_access", "malware", "theft", "insider"})
+ACCIDENTS = frozenset({"misdirected_email", "misdirected_fax", "misdelivery", "wrong_display", "wrong_entry",
+                       "wrong_disposal", "verbal"})
 
 
-def _confident(threshold: float) -> Decide:
-    def decide(model: Model, text: str, rules: str | None) -> str | None:
-        kind, p = model.predict(text)
-        return kind if p >= threshold else None
-    return decide
+def combine(model: Model | None, text: str, rules, *, threshold: float = 0.3, doubt: float = 0.2,
+            sure: int = 6) -> tuple[str | None, str]:
+    """The kind: the rules' when they are sure, else the model's when it is (p >= threshold).
+
+    Never an accident kind while the model gives the wrongful acts together `doubt` or more (that
+    would drop T3), unless the rules' cues for it weigh `sure` or more and name no wrongful act;
+    never a kind whose naming words the report denies. `rules` is a kinds.Kind. Returns the kind
+    and why.
+    """
+    probs = dict(zip(model.kinds, model.probabilities(text))) if model else {}
+    if rules.category:
+        kind, why = rules.category, "rules"
+    elif probs:
+        kind = max(probs, key=probs.__getitem__)
+        if probs[kind] < threshold:
+            return None, f"model unsure ({kind} {probs[kind]:.2f})"
+        if kind in rules.denied:
+            return None, f"model {kind}, which the report denies"
+        why = f"model {probs[kind]:.2f}"
+    else:
+        return None, "no cue"
+    wrongful = sum(p for k, p in probs.items() if k in WRONGFUL)
+    cued = any(rules.scores.get(k, 0) >= 3 for k in WRONGFUL)
+    certain = why == "rules" and rules.weight >= sure and not cued
+    if kind in ACCIDENTS and wrongful >= doubt and not certain:
+        return None, f"{kind}, but a wrongful act is possible ({wrongful:.2f})"
+    return kind, why
+
+
+# Ways to decide, compared by bench/kind_cv.py: (model, text, kinds.Kind) -> kind or None.
+Decide = Callable[[Model, str, object], "str | None"]
+
+
+def _combined(threshold: float, doubt: float, sure: int = 99) -> Decide:
+    return lambda model, text, rules: combine(model, text, rules, threshold=threshold, doubt=doubt, sure=sure)[0]
 
 
 def _rules_then(threshold: float) -> Decide:
-    def decide(model: Model, text: str, rules: str | None) -> str | None:
-        if rules:
-            return rules
+    def decide(model: Model, text: str, rules) -> str | None:
+        if rules.category:
+            return rules.category
         kind, p = model.predict(text)
         return kind if p >= threshold else None
     return decide
 
 
 APPROACHES: dict[str, Decide] = {
-    "model": _confident(0.0),
-    "model p>=0.5": _confident(0.5),
-    "model p>=0.7": _confident(0.7),
+    "model": lambda model, text, rules: model.predict(text)[0],
+    "model p>=0.5": lambda model, text, rules: (lambda k, p: k if p >= 0.5 else None)(*model.predict(text)),
     "rules, else model": _rules_then(0.0),
     "rules, else model p>=0.5": _rules_then(0.5),
-    "rules, else model p>=0.7": _rules_then(0.7),
+    "rules/model t=0.3, no guard": _combined(0.3, 1.01),
+    "rules/model t=0.3, guard 0.2": _combined(0.3, 0.2),
+    "rules/model t=0.3, guard 0.2 unless rules>=6": _combined(0.3, 0.2, 6),
+    "rules/model t=0.3, guard 0.3 unless rules>=6": _combined(0.3, 0.3, 6),
+    "rules/model t=0.4, guard 0.2 unless rules>=6": _combined(0.4, 0.2, 6),
 }
 
 

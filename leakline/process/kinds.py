@@ -120,6 +120,49 @@ DOMINATES = (
     ("malware", "wrong_display"), ("unauthorized_access", "wrong_display"), ("misdirected_email", "misdelivery"),
 )
 COMPILED = tuple((kind, weight, re.compile(pattern)) for kind, weight, pattern in CUES)
+
+_MAIL = (r"メール|アドレス|返信|転送|添付|宛先|bcc|ml|メーリングリスト|差し込み|ショートメール|sms|line|チャット|e-?mail|mailed"
+         r"|attach|repl(?:y|ied)|forward|newsletter|mailing list|mail merge|\bcc\b|outlook|inbox|thread|text messages?")
+# Sending mail (not an e-mail address listed as data).
+_SEND = (r"メール(?:を|で|に|が|の誤|送信|配信)|送信|返信|転送|添付|宛先|bcc|ml|メーリングリスト|差し込み|ショートメール|sms|一斉配信"
+         r"|e-?mailed|e-?mail (?:to|with)|sent (?:the|a|an|it|them|our|my)|attach|repl(?:y|ied)|forward|newsletter|mailing list"
+         r"|mail merge|\bcc\b|outlook|thread|text messages?")
+_PAPER = (r"郵送|封筒|封入|同封|同梱|投函|ポスト|発送|宅配|配達|配送|置き配|伝票|納品書|送り状|手渡|お渡し|渡し|交付|窓口|受付で"
+          r"|リュック|連絡帳|envelope|enclos|stuff|pouch|parcel|courier|deliver|by post|posted|counter|folio|handed|gave|given")
+_SCREEN = (r"表示|見え|閲覧|画面|ページ|アプリ|サイト|マイページ|ログインしたら|開いたら|displayed|shown|visible|saw|see|screen"
+           r"|page|app\b|portal|tab\b|dashboard|opened")
+_OTHER = (r"別の|他の|違う|ちがう|他人|間違|まちが|誤|ずれ|隣|となり|前の(?:人|方|お客様)|じゃない|ではない|知らない|取り違|入れ違"
+          r"|another|wrong|someone else|other (?:guest|customer|patient|family|student|user|member|learner|attendee)s?"
+          r"|neighbou?r|previous (?:customer|person|guest)|instead of|each other|by mistake|accidentally|mistakenly")
+# Two cues in one sentence: a channel and a mix-up. (kind, weight, channel, mix-up, not with)
+PAIRS = (
+    ("misdirected_email", 3, _SEND, _OTHER + r"|送ってしま|送信してしま|送ってま|送るつもり|返信してしま|転送してしま|選ばれ|選んでしま"
+                                   r"|meant to|should have|visible|all (?:the )?recipients", _PAPER + r"|fax|ファックス"),
+    ("misdelivery", 3, _PAPER, _OTHER + r"|まざ|混ざ|入って(?:い)?た|入れてしま|一緒に入", _MAIL + r"|fax|ファックス|表示|画面"),
+    ("wrong_display", 3, _SCREEN, r"別の|他の|他人|知らない|誰でも|外部から|第三者|ほかの|前の|another|other (?:users?|customers?|members?"
+                                  r"|patients?|learners?|attendees?|people)|anyone|someone else|each other", _MAIL + r"|封筒|郵送"),
+    ("wrong_entry", 3, r"登録|入力|マスタ|コード|番号を|\bregistered|\btyped|\bentered|\brecords?\b|\bmaster\b|on file|\bcrm\b",
+     r"間違|まちが|誤|違|別の|ずれ|コピペ|instead of|wrong|typo|mistake|another", r"fax|ファックス|表示|画面|添付|attach"),
+    ("loss", 3, r"網棚|置いたまま|置いてき|忘れ|ない(?:こと)?に気づ|なくな|見つから|入って(?:い)?ませ|ありませんでした|gone|left (?:it|my|the)",
+     r"電車|タクシー|バス|駅|店|公園|ベンチ|会議室|ホテル|新幹線|机|棚|キャビネット|バッグ|カバン|train|taxi|bus|station|cafe|hotel",
+     r"割ら|壊|こじ開|盗|broken|forced|stolen|snatch"),
+    ("theft", 4, r"鍵が(?:こわ|壊)|ドア(?:が|を)(?:こじ|壊)|切られ|持っていかれ|ひったく|forced|broken|smashed|searched|snatched"
+     r"|grabbed|ransacked", r"なくな|ない|盗|gone|missing|stolen|taken|持っていかれ|現金|カバン|バッグ|laptop|bag", None),
+    ("unauthorized_access", 3, r"ログイン|アクセス|エクスポート|ダウンロード|管理画面|アカウント|login|logged|access|export|download|account"
+     r"|api|rdp|admin", r"見覚えのない|身に覚えのない|知らない|不審|海外|第三者|外部|unknown|unusual|suspicious|foreign|don'?t use"
+     r"|not (?:ours|us)|outside", r"表示|画面に(?:別|他)"),
+    ("unauthorized_access", 3, r"リンク|ページ|sms|url|link|page|site", r"(?:id|パスワード|カード)[^。\n]{0,20}入力|re-?confirm|enter(?:ed)? "
+     r"(?:their|his|her|the)|偽|fake|pretending|装|altered|改ざん|outside server|外部(?:の)?サーバ", None),
+    ("misuse", 3, r"営業|dm|ダイレクトメール|メルマガ|勧誘|誘|newsletter|marketing|sales|campaign|model|train|私用|個人的",
+     r"使(?:い|っ|う)|利用|流用|転用|use|used|took", r"誤送信|間違|wrong"),
+    ("verbal", 3, r"電話|窓口|受付|待合|口頭|大きな声|声で|同窓会|発言|話|phone|call|in person|said|told|aloud",
+     r"伝え|教え|答え|話し|言って|言っ|呼|回答|disclos|told|gave|revealed|confirmed|said", r"メール|送信|fax|郵送|e-?mail"),
+    ("insider", 3, r"撮影|写真|スマ(?:ート)?フォン|usb|私物|持ち出|照会|photos?|smartphone|usb|copied|copy",
+     r"無断|許可なく|業務(?:と関係|外)|本人に確認|退職|his own|her own|without|personal|contractor|operator|staff", None),
+)
+COMPILED_PAIRS = tuple((kind, weight, re.compile(a), re.compile(b), re.compile(c) if c else None)
+                       for kind, weight, a, b, c in PAIRS)
+SENTENCES = re.compile(r"[^。!?\n]+(?:[。!?]|$)|[^.\n]+")
 # A kind is named when its weight is at least this and leads the next by LEAD.
 MIN_WEIGHT, LEAD = 3, 2
 
@@ -132,19 +175,31 @@ class Kind(NamedTuple):
     runner_up: int
     words: str
     scores: dict
+    denied: frozenset = frozenset()
 
 
-def scores(text: str) -> tuple[dict[str, int], dict[str, str]]:
-    """The weight of each kind in prepared text, and the first words that gave it."""
+def scores(text: str, denied: set | None = None) -> tuple[dict[str, int], dict[str, str]]:
+    """The weight of each kind in prepared text, and the first words that gave it; kinds whose
+    naming words are all denied ("不正アクセスの形跡はありません") go into `denied`."""
     weights: dict[str, int] = {}
     words: dict[str, str] = {}
     for kind, weight, pattern in COMPILED:
         for match in pattern.finditer(text):
             if weight >= 3 and negated(text, match):
-                continue  # "不正アクセスの形跡はありません"
+                if denied is not None:
+                    denied.add(kind)
+                continue
             weights[kind] = weights.get(kind, 0) + weight
             words.setdefault(kind, match.group(0))
             break
+    for sentence in SENTENCES.findall(text):
+        for kind, weight, channel, mixup, unless in COMPILED_PAIRS:
+            if weights.get(kind, 0) >= 3 + weight or (unless and unless.search(sentence)):
+                continue
+            first = channel.search(sentence)
+            if first and mixup.search(sentence):
+                weights[kind] = weights.get(kind, 0) + weight
+                words.setdefault(kind, sentence.strip()[:40])
     for strong, weak in DOMINATES:
         if weights.get(strong, 0) >= MIN_WEIGHT and weak in weights:
             weights[weak] = min(weights[weak], 1)
@@ -152,11 +207,13 @@ def scores(text: str) -> tuple[dict[str, int], dict[str, str]]:
 
 
 def read_kind(text: str) -> Kind:
-    weights, words = scores(text)
+    denied: set = set()
+    weights, words = scores(text, denied)
+    denied = frozenset(k for k in denied if weights.get(k, 0) < MIN_WEIGHT)
     ranked = sorted(weights.items(), key=lambda item: -item[1])
     if not ranked:
-        return Kind(None, 0, 0, "", weights)
+        return Kind(None, 0, 0, "", weights, denied)
     (best, weight), runner = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0)
     if weight < MIN_WEIGHT or weight - runner < LEAD:
-        return Kind(None, weight, runner, words.get(best, ""), weights)
-    return Kind(best, weight, runner, words[best], weights)
+        return Kind(None, weight, runner, words.get(best, ""), weights, denied)
+    return Kind(best, weight, runner, words[best], weights, denied)
