@@ -117,7 +117,7 @@ class Responder:
                 "no reply to this sender" if kind is None else "one guidance reply per window"]}}]
         language = self._language(case, message)
         org = self.config.organization.name
-        rendered = (render_guidance(case, language=language, org_name=org,
+        rendered = (render_guidance(case, language=language, org_name=org, tz=self.config.service.tz,
                                     recipients=esc.initial_recipients(case, self.config))
                     if kind == "guidance" else render_receipt(language=language, org_name=org))
         try:

@@ -67,8 +67,9 @@ def test_quoted_untouched_form_yields_nothing(language):
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])
-def test_untouched_form_copied_without_quote_marks_yields_nothing(language):
-    assert parse(guidance_text(language)) == {}
+def test_untouched_form_copied_without_quote_marks_yields_only_what_was_prefilled(language):
+    # The kind was read and is pre-filled; hints, the list and the empty fields give nothing.
+    assert parse(guidance_text(language)) == {"category": "misdirected_email"}
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])
@@ -230,3 +231,64 @@ def test_first_answer_wins_and_unrelated_colon_lines_are_ignored():
     text = "宛先: x@outside.example\n時刻: 14:00\n人数: 10\n人数: 20\nURL: https://example.com/a:b\n"
     assert parse(text) == {"persons": 10, "persons_estimated": False, "persons_over": False,
                            "persons_max": None}
+
+
+# ---- the form pre-filled with what was read, and the kind asked from a list ----
+
+def _case_with_facts(facts: dict) -> dict:
+    from leakline.process.facts import merge
+    records, _ = merge({}, facts, source="extracted", by="extraction", at="2026-11-26T10:00:00+09:00")
+    return {**CASE, "category": facts.get("category"), "facts": records}
+
+
+def _own_form(text: str) -> str:
+    """The form lines of a guidance text, as a reporter copies them into a reply."""
+    labels = ("種類:", "発覚日時:", "漏えいした情報:", "人数:", "委託元:", "暗号化:",
+              "Kind:", "Discovered:", "Data:", "Persons:", "Entrusted by a client:", "Encrypted:")
+    return "\n".join(line for line in text.splitlines() if line.startswith(labels))
+
+
+PREFILLED = {"discovered_at": "2026-11-24T17:40:00+09:00", "data_items": ["name", "address", "medical"],
+             "persons": 1000, "persons_estimated": True, "persons_over": True, "entrusted": False,
+             "encrypted": False}
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_a_prefilled_form_sent_back_untouched_reads_back_the_same(language):
+    text = render_guidance(_case_with_facts({**PREFILLED, "category": "misdelivery"}), language=language,
+                           recipients=OFFICER, org_name="株式会社サンプル").text
+    assert ("違っていれば書き換えてください" if language == "ja" else "write over it") in text
+    assert parse(_own_form(text)) == {**PREFILLED, "category": "misdelivery", "persons_max": None}
+
+
+@pytest.mark.parametrize("language, magnitude", [("ja", "人数: 数千名"), ("en", "Persons: several thousand")])
+def test_an_order_of_magnitude_is_shown_and_read_back(language, magnitude):
+    facts = {"persons_max": 9999, "category": "loss"}
+    text = render_guidance(_case_with_facts(facts), language=language, recipients=OFFICER,
+                           org_name="株式会社サンプル").text
+    assert magnitude in text
+    assert parse(_own_form(text)) == {"category": "loss", "persons": None, "persons_estimated": False,
+                                      "persons_over": False, "persons_max": 9999}
+
+
+def test_an_unknown_kind_is_asked_with_a_numbered_list_and_the_number_is_read():
+    text = render_guidance(_case_with_facts({"persons": 3}), language="ja", recipients=OFFICER,
+                           org_name="株式会社サンプル").text
+    assert "種類(番号で答えてください)" in text and "3) 誤配達・誤交付（封入ミスを含む）" in text
+    assert "種類: \n" in text
+    assert parse("種類: 3\n") == {"category": "misdelivery"}
+    assert parse("種類: 7 盗まれたと思います\n") == {"category": "theft"}
+    assert parse("Kind: unauthorized_access\n") == {"category": "unauthorized_access"}
+    assert parse("種類: わからない\n") == {}
+    assert parse("種類: 99\n") == {}
+
+
+def test_a_known_kind_is_prefilled_and_not_asked():
+    text = render_guidance(CASE, language="en", recipients=OFFICER, org_name="株式会社サンプル").text
+    assert "Kind: email sent to the wrong recipient\n" in text and "answer with the number" not in text
+
+
+def test_encryption_is_never_prefilled_as_given():
+    text = render_guidance(_case_with_facts({"encryption_claim": "BitLockerで暗号化", "category": "loss"}),
+                           language="ja", recipients=OFFICER, org_name="株式会社サンプル").text
+    assert "暗号化: \n" in text

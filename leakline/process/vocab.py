@@ -51,9 +51,17 @@ def hedged(text: str, match: re.Match) -> bool:
     return bool(HEDGE.search(clause(text, match.start(), match.end())))
 
 
+# Verbs that deny something else than the mention: "名簿(氏名・住所)が見当たりません" lost the list.
+OTHER_DENIALS = re.compile(r"見当たら|見つから|わから|分から|つかな|つながら|届か|戻ら|取れ|開け|開か|でき|しれ|いけ|なら|知ら"
+                           r"|気づか|気付か|返ってこ|出てこ|止まら|入って(?:い)?ませ|いない(?:こと)?に気")
+
+
 def negated(text: str, match: re.Match) -> bool:
     """Whether a mention is denied: 暗号化されていない, 未暗号化, not encrypted, no medical data."""
-    if JA_NEGATION.match(text, match.end()) or text[max(match.start() - 1, 0):match.start()] in ("未", "非", "無"):
+    denial = JA_NEGATION.match(text, match.end())
+    if denial and not OTHER_DENIALS.search(denial.group(0)):
+        return True
+    if text[max(match.start() - 1, 0):match.start()] in ("未", "非", "無"):
         return True
     before = re.findall(r"[a-z']+", text[max(match.start() - 40, 0):match.start()])[-4:]
     return any(word in EN_NEGATION or word.endswith("n't") for word in before)
