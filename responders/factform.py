@@ -68,6 +68,10 @@ PARSERS = {
 }
 
 
+# The note above a pre-filled form (templates/*/guidance*.j2): its presence marks a copy of our mail.
+PREFILL_NOTE = re.compile(r"違っていれば書き換えてください|if it is wrong, write over it", re.I)
+
+
 def normalize(text: str) -> str:
     """NFKC: full-width digits, letters and colons become ASCII; half-width kana become full-width."""
     return unicodedata.normalize("NFKC", text)
@@ -128,19 +132,27 @@ def _answers(lines: list[str]) -> dict[str, str]:
     return answers
 
 
-def parse_fact_form(text: str, *, tz: ZoneInfo, today: date) -> dict:
+def parse_fact_form(text: str, *, tz: ZoneInfo, today: date, known: dict | None = None) -> dict:
     """The facts a reporter filled in, keyed as the facts model; only keys actually answered.
 
     Keys: category (an id: the number of the list, a label or the id), discovered_at (ISO datetime in `tz`; midnight when only a date was given), data_items
     (list of ids), persons (int) with persons_estimated (bool), entrusted (bool) with client (str,
     when named), encrypted (bool). `today` anchors "今日", "yesterday" and dates without a year.
+    When the text holds a copy of our guidance (its pre-fill note, unquoted: an autoresponder's
+    echo, a whole mail pasted back), answers equal to the `known` values are what we pre-filled,
+    not the reporter's word: only the values written over count.
     """
     facts: dict = {}
-    for fieldname, value in _answers(strip_quoted(text).splitlines()).items():
+    own = strip_quoted(text)
+    for fieldname, value in _answers(own.splitlines()).items():
         parsed = PARSERS[fieldname](value, tz, today) or {}
         # A count replaces an order of magnitude read before, and an order of magnitude a count.
         reset = {"persons_max"} | ({"persons"} if parsed.get("persons_max") is not None else set())
         facts.update({key: v for key, v in parsed.items() if v not in (None, [], "") or key in reset})
+    if known and PREFILL_NOTE.search(own):
+        facts = {key: v for key, v in facts.items() if key not in known or known[key] != v}
+        if facts.keys() <= {"persons_estimated", "persons_over", "persons_max"}:
+            facts = {key: v for key, v in facts.items() if v not in (None, False)}
     return facts
 
 

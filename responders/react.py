@@ -204,7 +204,8 @@ class Responder:
                         mail_from: str) -> list[dict]:
         now = self.now()
         values = parse_fact_form(_head(message), tz=self.config.service.tz,
-                                 today=now.astimezone(self.config.service.tz).date())
+                                 today=now.astimezone(self.config.service.tz).date(),
+                                 known=process.current(case.get("facts") or {}))
         if not values:
             return []
         updated, changes = process.apply_facts(case, values, "reply", by=message["from"],

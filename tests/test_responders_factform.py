@@ -292,3 +292,16 @@ def test_encryption_is_never_prefilled_as_given():
     text = render_guidance(_case_with_facts({"encryption_claim": "BitLockerで暗号化", "category": "loss"}),
                            language="ja", recipients=OFFICER, org_name="株式会社サンプル").text
     assert "暗号化: \n" in text
+
+
+def test_a_pasted_copy_of_the_guidance_gives_only_the_values_written_over():
+    case = _case_with_facts({**PREFILLED, "category": "misdelivery"})
+    text = render_guidance(case, language="ja", recipients=OFFICER, org_name="株式会社サンプル").text
+    from leakline.process.facts import current
+    known = current(case["facts"])
+    assert parse_fact_form(text, tz=TZ, today=TODAY, known=known) == {}  # an echo: nothing new
+    edited = text.replace("人数: 1,000名超", "人数: 1,500名")
+    assert parse_fact_form(edited, tz=TZ, today=TODAY, known=known) == {
+        "persons": 1500, "persons_estimated": False, "persons_over": False}
+    # Without our note, the same lines are the reporter's own word, recorded as such.
+    assert parse_fact_form(_own_form(text), tz=TZ, today=TODAY, known=known)["persons"] == 1000

@@ -13,7 +13,7 @@ from .facts import Change, FactError, current, learned_at, merge
 from .phases import PhaseError, open_items
 
 __all__ = ["reassess", "apply_extraction", "apply_facts", "close", "open_items", "discovered_at",
-           "FactError", "PhaseError", "Change"]
+           "current", "FactError", "PhaseError", "Change"]
 
 
 def _org_tracks(org: Any) -> dict:
