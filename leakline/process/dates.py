@@ -203,12 +203,18 @@ def discovery(text: str, received: datetime, tz: tzinfo) -> tuple[str, str] | No
     of the text that lies before the receipt: reports tell what happened when it was noticed.
     """
     local = received.astimezone(tz)
-    stated = [s for s in dates_in(text, local.date())
-              if datetime.combine(s.day, s.at or time(0), tzinfo=tz) < local]
+
+    def before(found: list[Stated]) -> list[Stated]:
+        return [s for s in found if datetime.combine(s.day, s.at or time(0), tzinfo=tz) < local]
+
+    # Dates are read first in the sentences that speak of noticing (a fraction of the text).
+    noticed: list[Stated] = []
+    for window in {_sentence(text, m.start(), m.end()) for m in DISCOVERY.finditer(text)}:
+        noticed += before(dates_in(window, local.date()))
+    stated = noticed or before(dates_in(text, local.date()))
     if not stated:
         return None
-    noticed = [s for s in stated if DISCOVERY.search(_sentence(text, s.start, s.end))]
-    chosen = min(noticed or stated, key=lambda s: (s.day, s.at or time(0)))
+    chosen = min(stated, key=lambda s: (s.day, s.at or time(0)))
     if chosen.day == local.date() and chosen.at is None:
         return None  # "today": the receipt says as much
     return moment(chosen.day, chosen.at, tz), chosen.words

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from . import counts as counts_
 from . import dates, kindmodel, kinds
 from .facts import FINANCIAL_ITEMS, SENSITIVE_ITEMS, WRONGFUL_CATEGORIES
-from .vocab import SENSITIVE_WORDS, Rule, affirmed, data_items, find, hedged
+from .vocab import SENSITIVE_WORDS, Rule, affirmed, clause, data_items, find, hedged
 
 ANALYSED_CHARS = 50_000  # a pasted 10 MB log need not be scanned whole
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -36,10 +36,10 @@ WRONGFUL_WORDS = Rule("wrongful", (
 
 # Encryption as the reporter tells it: a claim for the officer, never the fact itself.
 ENCRYPTION_CLAIM = Rule("encryption_claim", (
-    r"[^、。\n]{0,20}(?:暗号化|パスワード(?:付き|付|つき)|パスワード(?:を|は|が)?(?:設定|かけ|かか|保護)|パスワードロック"
-    r"|bitlocker|filevault|ロックがかか|ロック(?:を|は)?(?:かけ|設定))[^、。\n]{0,15}",
-    r"[^,.\n]{0,30}(?:encrypted|encryption|password[- ]protected|bitlocker|filevault|had a password|with a password"
-    r"|passcode|pin (?:lock|at start)|locked with)[^,.\n]{0,20}"), negatable=True)
+    r"暗号化|パスワード(?:付き|付|つき)|パスワード(?:を|は|が)?(?:設定|かけ|かか|保護)|パスワードロック|bitlocker|filevault"
+    r"|ロックがかか|ロック(?:を|は)?(?:かけ|設定)",
+    r"encrypted|encryption|password[- ]protected|had a password|with a password|passcode|pin (?:lock|at start)"
+    r"|locked with"), negatable=True)
 UNENCRYPTED = Rule("encrypted", (
     r"未暗号化", r"非暗号化", r"平文", r"暗号化(?:は|も)?(?:されて|して|され)?(?:い)?(?:ない|なかった|ません|おらず)",
     r"パスワード(?:は|も|を)?(?:かけて|設定して|付けて|つけて)(?:い)?(?:ない|なかった|ません|おらず)",
@@ -112,7 +112,7 @@ def _encryption(text: str, category: str | None) -> dict[str, Said]:
     claim, denied = find(ENCRYPTION_CLAIM, text)
     # An attacker's encryption is the attack (malware, 毀損), never a protection of the data.
     if claim and not denied and category != "malware" and not hedged(text, claim) and "encrypted" not in said:
-        words = claim.group(0).strip(" 、,")
+        words = clause(text, claim.start(), claim.end(), reach=40).strip(" 、,")[:80]
         said["encryption_claim"] = (words, f"matched {words}")
     return said
 

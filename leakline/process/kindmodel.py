@@ -23,10 +23,11 @@ RUNS = re.compile(r"[一-龥々〆ヵヶ]+|[ァ-ヴー]+|[a-z][a-z'\-]+|[ぁ-ん
 MAX_CHARS = 6_000  # the start of a report says what happened; the rest is detail and signatures
 
 
-def features(text: str) -> set[str]:
-    """Runs of one script and the bigrams inside them (prepared text), and the rules' cues."""
+def features(text: str, cues: dict | None = None) -> set[str]:
+    """Runs of one script and the bigrams inside them (prepared text), and the rules' cues
+    (kinds.scores of the text, computed here unless given)."""
     text = text[:MAX_CHARS]
-    found = {f"cue:{kind}" for kind in cue_kinds(text)}
+    found = {f"cue:{kind}" for kind in (cue_kinds(text) if cues is None else cues)}
     for run in RUNS.findall(text):
         found.add(run)
         if run[0] > "~" and len(run) > 2:
@@ -44,9 +45,9 @@ class Model(NamedTuple):
     bias: tuple[float, ...]
     weights: dict  # feature -> tuple of per-kind weights
 
-    def probabilities(self, text: str) -> list[float]:
+    def probabilities(self, text: str, cues: dict | None = None) -> list[float]:
         totals = list(self.bias)
-        for feature in features(text):
+        for feature in features(text, cues):
             row = self.weights.get(feature)
             if row is not None:
                 for i, w in enumerate(row):
@@ -150,7 +151,7 @@ def combine(model: Model | None, text: str, rules, *, threshold: float = 0.3, do
     never a kind whose naming words the report denies. `rules` is a kinds.Kind. Returns the kind
     and why.
     """
-    probs = dict(zip(model.kinds, model.probabilities(text))) if model else {}
+    probs = dict(zip(model.kinds, model.probabilities(text, rules.scores))) if model else {}
     if rules.category:
         kind, why = rules.category, "rules"
     elif probs:

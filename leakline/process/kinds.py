@@ -192,14 +192,16 @@ def scores(text: str, denied: set | None = None) -> tuple[dict[str, int], dict[s
             weights[kind] = weights.get(kind, 0) + weight
             words.setdefault(kind, match.group(0))
             break
-    for sentence in SENTENCES.findall(text):
-        for kind, weight, channel, mixup, unless in COMPILED_PAIRS:
-            if weights.get(kind, 0) >= 3 + weight or (unless and unless.search(sentence)):
-                continue
-            first = channel.search(sentence)
-            if first and mixup.search(sentence):
+    sentences = None
+    for kind, weight, channel, mixup, unless in COMPILED_PAIRS:
+        if not (channel.search(text) and mixup.search(text)):
+            continue  # most pairs fail on the whole text: no need to look sentence by sentence
+        sentences = sentences if sentences is not None else SENTENCES.findall(text)
+        for sentence in sentences:
+            if channel.search(sentence) and mixup.search(sentence) and not (unless and unless.search(sentence)):
                 weights[kind] = weights.get(kind, 0) + weight
                 words.setdefault(kind, sentence.strip()[:40])
+                break
     for strong, weak in DOMINATES:
         if weights.get(strong, 0) >= MIN_WEIGHT and weak in weights:
             weights[weak] = min(weights[weak], 1)

@@ -9,6 +9,7 @@ only next to a service where money can be spent. Text is NFKC-normalised and low
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 from .counts import prepare
@@ -67,16 +68,22 @@ def negated(text: str, match: re.Match) -> bool:
     return any(word in EN_NEGATION or word.endswith("n't") for word in before)
 
 
+@lru_cache(maxsize=None)
+def _compiled(rule: Rule) -> tuple[re.Pattern, re.Pattern | None]:
+    """All patterns of a rule as one expression (one pass over the text), compiled once."""
+    return re.compile("|".join(f"(?:{p})" for p in rule.patterns)), re.compile(rule.unless) if rule.unless else None
+
+
 def find(rule: Rule, text: str) -> tuple[re.Match | None, bool]:
     """The first mention of the rule and whether it was denied (a denial counts if nothing affirms)."""
     denial = None
-    for pattern in rule.patterns:
-        for match in re.finditer(pattern, text):
-            if rule.unless and re.search(rule.unless, text[max(match.start() - 25, 0):match.end() + 25]):
-                continue
-            if not (rule.negatable and negated(text, match)):
-                return match, False
-            denial = denial or match
+    pattern, unless = _compiled(rule)
+    for match in pattern.finditer(text):
+        if unless and unless.search(text, max(match.start() - 25, 0), match.end() + 25):
+            continue
+        if not (rule.negatable and negated(text, match)):
+            return match, False
+        denial = denial or match
     return denial, denial is not None
 
 
@@ -167,7 +174,7 @@ def item_spans(text: str) -> list[tuple[str, int, int]]:
     """Every mention of a data item in prepared text that is not denied: (item, start, end)."""
     spans = []
     for rule in (*DATA_ITEM_RULES, CREDENTIALS):
-        for pattern in rule.patterns:
+        for pattern in rule.patterns:  # each pattern alone: a shorter one must not hide a longer
             for match in re.finditer(pattern, text):
                 if rule.unless and re.search(rule.unless, text[max(match.start() - 25, 0):match.end() + 25]):
                     continue
