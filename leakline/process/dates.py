@@ -56,6 +56,7 @@ class Stated(NamedTuple):
     start: int
     end: int
     words: str
+    yearless: bool = False  # 3/20 with no year: may mean a coming date, read as last year's
 
 
 def _latest(month: int, day: int, today: date, year: int | None = None) -> date | None:
@@ -132,8 +133,9 @@ def dates_in(text: str, today: date) -> list[Stated]:
         groups = {k[len(prefix):]: v for k, v in match.groupdict().items() if k.startswith(prefix) and v}
         day = _day(KINDS[index], groups, match.group(0).strip(), today)
         if day is not None:
+            yearless = KINDS[index] in ("md", "mdy_en", "dmy_en") and not groups.get("y")
             found.append(Stated(day, _time_near(text, match.start(), match.end()), match.start(),
-                                match.end(), match.group(0).strip()))
+                                match.end(), match.group(0).strip(), yearless))
     return found
 
 
@@ -195,6 +197,13 @@ def _sentence(text: str, start: int, end: int) -> str:
     return text[left:right.start() if right else min(end + 200, len(text))]
 
 
+YEARLESS_REACH = timedelta(days=180)  # "3月20日" further back than this is a coming date, not a discovery
+
+
+def _plausible(found: list[Stated], today: date) -> list[Stated]:
+    return [s for s in found if not (s.yearless and today - s.day > YEARLESS_REACH)]
+
+
 def discovery(text: str, received: datetime, tz: tzinfo) -> tuple[str, str] | None:
     """When the text says the problem was noticed, if that is before `received`, with the words.
 
@@ -207,11 +216,20 @@ def discovery(text: str, received: datetime, tz: tzinfo) -> tuple[str, str] | No
     def before(found: list[Stated]) -> list[Stated]:
         return [s for s in found if datetime.combine(s.day, s.at or time(0), tzinfo=tz) < local]
 
-    # Dates are read first in the sentences that speak of noticing (a fraction of the text).
+    # Dates are read first in the sentences that speak of noticing (a fraction of the text); in
+    # each, the date nearest the word of noticing is the discovery ("2月20日に送ったメールについて、
+    # 昨日連絡があり判明": yesterday), and the earliest of those wins.
     noticed: list[Stated] = []
-    for window in {_sentence(text, m.start(), m.end()) for m in DISCOVERY.finditer(text)}:
-        noticed += before(dates_in(window, local.date()))
-    stated = noticed or before(dates_in(text, local.date()))
+    for m in DISCOVERY.finditer(text):
+        left = max((e.end() for e in SENTENCE_END.finditer(text, max(m.start() - 200, 0), m.start())),
+                   default=max(m.start() - 200, 0))
+        right = SENTENCE_END.search(text, m.end())
+        window = text[left:right.start() if right else min(m.end() + 200, len(text))]
+        found = _plausible(before(dates_in(window, local.date())), local.date())
+        if found:
+            at = m.start() - left
+            noticed.append(min(found, key=lambda s: min(abs(s.end - at), abs(s.start - at))))
+    stated = noticed or _plausible(before(dates_in(text, local.date())), local.date())
     if not stated:
         return None
     chosen = min(stated, key=lambda s: (s.day, s.at or time(0)))
