@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from leakline.process.facts import CATEGORIES, CATEGORY_LABELS, DATA_ITEM_LABELS
 from responders.factvalues import (
-    is_unknown, parse_data_items, parse_discovered_at, parse_encrypted, parse_entrusted, parse_persons,
+    is_unknown, parse_category, parse_data_items, parse_discovered_at, parse_encrypted, parse_entrusted,
+    parse_persons,
 )
 
 LABELS = {
+    "category": ("種類", "事故の種類", "事案の種類", "kind", "kindofincident", "type", "typeofincident", "category"),
     "discovered_at": (
         "発覚日時", "発覚日", "発覚した日時", "発覚した日", "発見日時", "発見日", "気づいた日時",
         "discovered", "discoveredat", "discoveredon", "datediscovered", "whendiscovered",
@@ -56,12 +59,17 @@ BRACKET_LINE = re.compile(rf"^\s*{_BULLET}\s*【(?P<label>[^】]{{1,40}})】\s*(
 _LABEL_NOISE = re.compile(r"[\s?？*]|[(（][^)）]*[)）]")
 
 PARSERS = {
+    "category": lambda value, tz, today: parse_category(value),
     "discovered_at": lambda value, tz, today: {"discovered_at": parse_discovered_at(value, tz, today)},
     "data_items": lambda value, tz, today: {"data_items": parse_data_items(value)},
     "persons": lambda value, tz, today: parse_persons(value),
     "entrusted": lambda value, tz, today: parse_entrusted(value),
     "encrypted": lambda value, tz, today: {"encrypted": parse_encrypted(value)},
 }
+
+
+# The note above a pre-filled form (templates/*/guidance*.j2): its presence marks a copy of our mail.
+PREFILL_NOTE = re.compile(r"違っていれば書き換えてください|if it is wrong, write over it", re.I)
 
 
 def normalize(text: str) -> str:
@@ -124,15 +132,80 @@ def _answers(lines: list[str]) -> dict[str, str]:
     return answers
 
 
-def parse_fact_form(text: str, *, tz: ZoneInfo, today: date) -> dict:
+def parse_fact_form(text: str, *, tz: ZoneInfo, today: date, known: dict | None = None) -> dict:
     """The facts a reporter filled in, keyed as the facts model; only keys actually answered.
 
-    Keys: discovered_at (ISO datetime in `tz`; midnight when only a date was given), data_items
+    Keys: category (an id: the number of the list, a label or the id), discovered_at (ISO datetime in `tz`; midnight when only a date was given), data_items
     (list of ids), persons (int) with persons_estimated (bool), entrusted (bool) with client (str,
     when named), encrypted (bool). `today` anchors "今日", "yesterday" and dates without a year.
+    When the text holds a copy of our guidance (its pre-fill note, unquoted: an autoresponder's
+    echo, a whole mail pasted back), answers equal to the `known` values are what we pre-filled,
+    not the reporter's word: only the values written over count.
     """
     facts: dict = {}
-    for fieldname, value in _answers(strip_quoted(text).splitlines()).items():
+    own = strip_quoted(text)
+    for fieldname, value in _answers(own.splitlines()).items():
         parsed = PARSERS[fieldname](value, tz, today) or {}
-        facts.update({key: v for key, v in parsed.items() if v not in (None, [], "")})
+        # A count replaces an order of magnitude read before, and an order of magnitude a count.
+        reset = {"persons_max"} | ({"persons"} if parsed.get("persons_max") is not None else set())
+        facts.update({key: v for key, v in parsed.items() if v not in (None, [], "") or key in reset})
+    if known and PREFILL_NOTE.search(own):
+        facts = {key: v for key, v in facts.items() if key not in known or known[key] != v}
+        if facts.keys() <= {"persons_estimated", "persons_over", "persons_max"}:
+            facts = {key: v for key, v in facts.items() if v not in (None, False)}
     return facts
+
+
+# ---- the form as sent: what was read, pre-filled, so the reporter corrects rather than retypes ----
+
+MAGNITUDE_WORDS = {99: ("数十", "dozens"), 999: ("数百", "several hundred"), 9_999: ("数千", "several thousand"),
+                   99_999: ("数万", "tens of thousands")}
+
+
+def kind_choices(language: str) -> list[str]:
+    """The kinds as the numbered list the form offers (reply with the number)."""
+    index = 0 if language == "ja" else 1
+    return [CATEGORY_LABELS[kind][index] for kind in CATEGORIES]
+
+
+def _persons_text(values: dict, ja: bool) -> str:
+    number, bound = values.get("persons"), values.get("persons_max")
+    if number is None:
+        words = MAGNITUDE_WORDS.get(bound)
+        return (words[0] + "名" if ja else words[1]) if words else ""
+    if values.get("persons_over"):
+        return f"{number:,}名超" if ja else f"more than {number:,}"
+    if values.get("persons_estimated"):
+        return f"約{number:,}名" if ja else f"about {number:,}"
+    return f"{number:,}名" if ja else f"{number:,}"
+
+
+def _moment_text(value: str | None, tz: ZoneInfo) -> str:
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        return moment.date().isoformat() if len(value) <= 10 else moment.strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def prefill(values: dict, language: str, tz: ZoneInfo) -> dict[str, str]:
+    """Each form field with what leakline read so far, written so the parser reads it back the same.
+
+    Encryption is never pre-filled as given (only an explicit "なし"/"no"): the exception it
+    would open is for a person to decide, not for a default left untouched.
+    """
+    ja = language == "ja"
+    index = 0 if ja else 1
+    category = values.get("category")
+    entrusted = values.get("entrusted")
+    return {
+        "category": CATEGORY_LABELS[category][index] if category in CATEGORY_LABELS else "",
+        "discovered_at": _moment_text(values.get("discovered_at"), tz),
+        "data_items": ("、" if ja else ", ").join(DATA_ITEM_LABELS[i][index] for i in values.get("data_items") or []
+                                                 if i in DATA_ITEM_LABELS),
+        "persons": _persons_text(values, ja),
+        "entrusted": (values.get("client") or ("はい" if ja else "yes")) if entrusted else
+                     (("なし" if ja else "no") if entrusted is False else ""),
+        "encrypted": ("なし" if ja else "no") if values.get("encrypted") is False else "",
+    }

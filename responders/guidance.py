@@ -8,7 +8,11 @@ reply may be forwarded further than the names should go.
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from leakline.process.facts import current
 from responders.escalation import Recipient
+from responders.factform import kind_choices, prefill
 from responders.render import Rendered, render_mail
 
 # Which list of containment steps fits each category (ids owned by leakline/process).
@@ -45,13 +49,16 @@ def _echo(subject: str | None) -> str:
 
 
 def render_guidance(case: dict, *, language: str, recipients: list[Recipient],
-                    org_name: str) -> Rendered:
+                    org_name: str, tz: ZoneInfo = ZoneInfo("Asia/Tokyo")) -> Rendered:
     """The reply to an internal reporter on a new case.
 
     `recipients` are those escalation.initial_recipients() chose; only their roles are shown.
     When no supervisor of the reporter is configured, the reporter is asked to tell theirs.
+    The fact form comes pre-filled with what was read; an unknown kind is asked with a list.
     """
     roles = notified_roles(recipients)
+    values = {**current(case.get("facts") or {})}
+    values["category"] = values["category"] or case.get("category")
     return render_mail("guidance", language, {
         "case_id": case["id"],
         "reporter_name": case.get("reporter_name") or "",
@@ -61,6 +68,8 @@ def render_guidance(case: dict, *, language: str, recipients: list[Recipient],
         "roles": roles,
         "superior_notified": "supervisor" in roles,
         "org_name": org_name,
+        "prefill": prefill(values, language, tz),
+        "kind_choices": [] if values.get("category") else kind_choices(language),
     })
 
 

@@ -39,7 +39,8 @@ ANALYSED_CHARS = 50_000
 def _head(message: dict) -> str:
     return (message.get("text") or "")[:ANALYSED_CHARS]
 # Facts that travel with a form field: the reporter is told of the field they filled in.
-FORM_FIELD = {"persons_estimated": "persons", "client": "entrusted"}
+FORM_FIELD = {"persons_estimated": "persons", "persons_over": "persons", "persons_max": "persons",
+              "client": "entrusted"}
 
 
 class Responder:
@@ -116,7 +117,7 @@ class Responder:
                 "no reply to this sender" if kind is None else "one guidance reply per window"]}}]
         language = self._language(case, message)
         org = self.config.organization.name
-        rendered = (render_guidance(case, language=language, org_name=org,
+        rendered = (render_guidance(case, language=language, org_name=org, tz=self.config.service.tz,
                                     recipients=esc.initial_recipients(case, self.config))
                     if kind == "guidance" else render_receipt(language=language, org_name=org))
         try:
@@ -203,7 +204,8 @@ class Responder:
                         mail_from: str) -> list[dict]:
         now = self.now()
         values = parse_fact_form(_head(message), tz=self.config.service.tz,
-                                 today=now.astimezone(self.config.service.tz).date())
+                                 today=now.astimezone(self.config.service.tz).date(),
+                                 known=process.current(case.get("facts") or {}))
         if not values:
             return []
         updated, changes = process.apply_facts(case, values, "reply", by=message["from"],

@@ -17,7 +17,7 @@ def flow(tmp_path) -> Flow:
 def guidance_of(flow: Flow):
     sent = flow.run(report())
     (guidance,) = to_addr(sent, REPORTER)
-    assert "人数: \n" in guidance.text  # the empty form travels in the guidance
+    assert "\n人数: " in guidance.text and "\n暗号化: \n" in guidance.text  # the form travels, pre-filled
     return guidance
 
 

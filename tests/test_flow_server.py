@@ -77,7 +77,8 @@ def test_a_report_sent_to_the_server_gets_guidance_and_escalations_in_the_maildi
     for expected in ("山田太郎 さん", f"受付番号: {case_id}", "通知済み: 個人情報保護管理者、上長",
                      "一人で対応しない", "後回しにしない", "証拠を残す",
                      "■ 今すぐやること(紛失)", "■ わかる範囲で、このメールに返信してください",
-                     "発覚日時: \n", "漏えいした情報: \n", "人数: \n", "委託元: \n", "暗号化: \n"):
+                     # the fact form, pre-filled with what was read (issue 11)
+                     "\n発覚日時: ", "漏えいした情報: 氏名", "人数: 約80名\n", "委託元: \n", "暗号化: なし\n"):
         assert expected in text, expected
     assert "一人で対応しない" in guidance.html and "<script" not in guidance.html
 

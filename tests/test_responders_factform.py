@@ -39,7 +39,7 @@ def test_japanese_reply_with_full_width_characters():
     assert parse(reply) == {
         "discovered_at": "2026-11-25T14:00:00+09:00",
         "data_items": ["name", "address", "medical"],
-        "persons": 120, "persons_estimated": True,
+        "persons": 120, "persons_estimated": True, "persons_over": False, "persons_max": None,
         "entrusted": True, "client": "株式会社ABC",
         "encrypted": False,
     }
@@ -54,7 +54,7 @@ def test_english_reply():
     assert parse(reply) == {
         "discovered_at": "2026-11-25T09:30:00+09:00",
         "data_items": ["name", "address", "medical"],
-        "persons": 120, "persons_estimated": True,
+        "persons": 120, "persons_estimated": True, "persons_over": False, "persons_max": None,
         "entrusted": True, "client": "ABC Corp",
         "encrypted": False,
     }
@@ -67,8 +67,9 @@ def test_quoted_untouched_form_yields_nothing(language):
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])
-def test_untouched_form_copied_without_quote_marks_yields_nothing(language):
-    assert parse(guidance_text(language)) == {}
+def test_untouched_form_copied_without_quote_marks_yields_only_what_was_prefilled(language):
+    # The kind was read and is pre-filled; hints, the list and the empty fields give nothing.
+    assert parse(guidance_text(language)) == {"category": "misdirected_email"}
 
 
 @pytest.mark.parametrize("language", ["ja", "en"])
@@ -81,7 +82,8 @@ def test_the_form_in_the_guidance_is_one_the_parser_reads(language):
     filled = "\n".join(line + value for line, value in zip(form_lines, values))
     assert parse(filled + "\n\n" + quoted(text)) == {
         "discovered_at": "2026-11-25T14:00:00+09:00", "data_items": ["name", "email"],
-        "persons": 35, "persons_estimated": False, "entrusted": False, "encrypted": True,
+        "persons": 35, "persons_estimated": False, "persons_over": False, "persons_max": None,
+        "entrusted": False, "encrypted": True,
     }
 
 
@@ -104,7 +106,8 @@ QUOTE_STARTS = [
 
 @pytest.mark.parametrize("quote", QUOTE_STARTS)
 def test_quoted_text_is_ignored(quote):
-    assert parse(ANSWER + "\n" + quote) == {"persons": 30, "persons_estimated": False}
+    assert parse(ANSWER + "\n" + quote) == {"persons": 30, "persons_estimated": False,
+                                            "persons_over": False, "persons_max": None}
     assert parse(quote) == {}
 
 
@@ -155,11 +158,16 @@ def test_discovered_at_nonsense_is_dropped(value):
     ("氏名、住所、病歴", ["name", "address", "medical"]),
     ("顧客の氏名・メールアドレス・電話番号", ["name", "phone", "email"]),
     ("生年月日、クレジットカード番号", ["birthdate", "card_number"]),
-    ("ログインID・パスワード、口座番号", ["account", "id_password"]),
+    # One vocabulary with the extractor: a password is T2 only for a service where money moves.
+    ("ログインID・パスワード、口座番号", ["account", "login"]),
+    ("ネットバンキングのログインID・パスワード", ["id_password"]),
+    ("ログイン情報", ["login"]),
+    ("顧客１２０名の氏名、病歴・健康診断結果等", ["name", "medical"]),
     ("マイナンバー", ["my_number"]),
     ("健康診断結果", ["medical"]),
     ("names, email addresses, dates of birth", ["name", "email", "birthdate"]),
-    ("usernames and passwords, bank account numbers", ["account", "id_password"]),
+    ("usernames and passwords, bank account numbers", ["account", "login"]),
+    ("online banking usernames and passwords", ["id_password"]),
     ("credit card numbers", ["card_number"]),
     ("氏名、購入履歴", ["name", "other"]),
     ("customer names and shoe sizes", ["name", "other"]),
@@ -169,7 +177,7 @@ def test_data_items(value, expected):
     assert parse(f"漏えいした情報: {value}") == {"data_items": expected}
 
 
-@pytest.mark.parametrize("value, persons, estimated", [
+@pytest.mark.parametrize("value, persons, estimated", [  # a count read back whole: over and bound reset
     ("120", 120, False),
     ("120名", 120, False),
     ("約120名", 120, True),
@@ -184,7 +192,8 @@ def test_data_items(value, expected):
     ("0", 0, False),
 ])
 def test_persons(value, persons, estimated):
-    assert parse(f"人数: {value}") == {"persons": persons, "persons_estimated": estimated}
+    assert parse(f"人数: {value}") == {"persons": persons, "persons_estimated": estimated,
+                                     "persons_over": value == "1000人以上", "persons_max": None}
 
 
 @pytest.mark.parametrize("line, expected", [
@@ -215,9 +224,84 @@ def test_encrypted(value, expected):
 def test_labels_with_bullets_brackets_and_hints():
     text = "1. 発覚日時: 11/25 14:00\n・人数（おおよそ）: 40名\n【暗号化】なし\n* Data (e.g. names): names\n"
     assert parse(text) == {"discovered_at": "2026-11-25T14:00:00+09:00", "persons": 40,
-                           "persons_estimated": False, "encrypted": False, "data_items": ["name"]}
+                           "persons_estimated": False, "persons_over": False, "persons_max": None, "encrypted": False, "data_items": ["name"]}
 
 
 def test_first_answer_wins_and_unrelated_colon_lines_are_ignored():
     text = "宛先: x@outside.example\n時刻: 14:00\n人数: 10\n人数: 20\nURL: https://example.com/a:b\n"
-    assert parse(text) == {"persons": 10, "persons_estimated": False}
+    assert parse(text) == {"persons": 10, "persons_estimated": False, "persons_over": False,
+                           "persons_max": None}
+
+
+# ---- the form pre-filled with what was read, and the kind asked from a list ----
+
+def _case_with_facts(facts: dict) -> dict:
+    from leakline.process.facts import merge
+    records, _ = merge({}, facts, source="extracted", by="extraction", at="2026-11-26T10:00:00+09:00")
+    return {**CASE, "category": facts.get("category"), "facts": records}
+
+
+def _own_form(text: str) -> str:
+    """The form lines of a guidance text, as a reporter copies them into a reply."""
+    labels = ("種類:", "発覚日時:", "漏えいした情報:", "人数:", "委託元:", "暗号化:",
+              "Kind:", "Discovered:", "Data:", "Persons:", "Entrusted by a client:", "Encrypted:")
+    return "\n".join(line for line in text.splitlines() if line.startswith(labels))
+
+
+PREFILLED = {"discovered_at": "2026-11-24T17:40:00+09:00", "data_items": ["name", "address", "medical"],
+             "persons": 1000, "persons_estimated": True, "persons_over": True, "entrusted": False,
+             "encrypted": False}
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_a_prefilled_form_sent_back_untouched_reads_back_the_same(language):
+    text = render_guidance(_case_with_facts({**PREFILLED, "category": "misdelivery"}), language=language,
+                           recipients=OFFICER, org_name="株式会社サンプル").text
+    assert ("違っていれば書き換えてください" if language == "ja" else "write over it") in text
+    assert parse(_own_form(text)) == {**PREFILLED, "category": "misdelivery", "persons_max": None}
+
+
+@pytest.mark.parametrize("language, magnitude", [("ja", "人数: 数千名"), ("en", "Persons: several thousand")])
+def test_an_order_of_magnitude_is_shown_and_read_back(language, magnitude):
+    facts = {"persons_max": 9999, "category": "loss"}
+    text = render_guidance(_case_with_facts(facts), language=language, recipients=OFFICER,
+                           org_name="株式会社サンプル").text
+    assert magnitude in text
+    assert parse(_own_form(text)) == {"category": "loss", "persons": None, "persons_estimated": False,
+                                      "persons_over": False, "persons_max": 9999}
+
+
+def test_an_unknown_kind_is_asked_with_a_numbered_list_and_the_number_is_read():
+    text = render_guidance(_case_with_facts({"persons": 3}), language="ja", recipients=OFFICER,
+                           org_name="株式会社サンプル").text
+    assert "種類(番号で答えてください)" in text and "3) 誤配達・誤交付（封入ミスを含む）" in text
+    assert "種類: \n" in text
+    assert parse("種類: 3\n") == {"category": "misdelivery"}
+    assert parse("種類: 7 盗まれたと思います\n") == {"category": "theft"}
+    assert parse("Kind: unauthorized_access\n") == {"category": "unauthorized_access"}
+    assert parse("種類: わからない\n") == {}
+    assert parse("種類: 99\n") == {}
+
+
+def test_a_known_kind_is_prefilled_and_not_asked():
+    text = render_guidance(CASE, language="en", recipients=OFFICER, org_name="株式会社サンプル").text
+    assert "Kind: email sent to the wrong recipient\n" in text and "answer with the number" not in text
+
+
+def test_encryption_is_never_prefilled_as_given():
+    text = render_guidance(_case_with_facts({"encryption_claim": "BitLockerで暗号化", "category": "loss"}),
+                           language="ja", recipients=OFFICER, org_name="株式会社サンプル").text
+    assert "暗号化: \n" in text
+
+
+def test_a_pasted_copy_of_the_guidance_gives_only_the_values_written_over():
+    case = _case_with_facts({**PREFILLED, "category": "misdelivery"})
+    text = render_guidance(case, language="ja", recipients=OFFICER, org_name="株式会社サンプル").text
+    from leakline.process.facts import current
+    known = current(case["facts"])
+    assert parse_fact_form(text, tz=TZ, today=TODAY, known=known) == {}  # an echo: nothing new
+    edited = text.replace("人数: 1,000名超", "人数: 1,500名")
+    assert parse_fact_form(edited, tz=TZ, today=TODAY, known=known) == {
+        "persons": 1500, "persons_estimated": False, "persons_over": False}
+    # Without our note, the same lines are the reporter's own word, recorded as such.
+    assert parse_fact_form(_own_form(text), tz=TZ, today=TODAY, known=known)["persons"] == 1000

@@ -13,7 +13,7 @@ from .facts import Change, FactError, current, learned_at, merge
 from .phases import PhaseError, open_items, optional_open, step_id
 
 __all__ = ["reassess", "apply_extraction", "apply_facts", "close", "open_items", "discovered_at",
-           "migrate", "optional_open", "FactError", "PhaseError", "Change"]
+           "migrate", "optional_open", "current", "FactError", "PhaseError", "Change"]
 
 
 def _org_tracks(org: Any) -> dict:
@@ -75,9 +75,10 @@ def apply_extraction(case: dict, text: str, subject: str, at: Any) -> tuple[dict
     """The case with facts extracted from a report's text (source "extracted"), and what changed.
 
     Extraction replaces earlier extraction field by field and never a reply's or an admin's
-    word. discovered_at defaults to when the report was received. Call reassess afterwards.
+    word. discovered_at is the discovery the text dates before the case's received_at (昨日,
+    先週金曜), else when the report was received. Call reassess afterwards.
     """
-    found = extract(subject, text)
+    found = extract(subject, text, received_at=case.get("received_at"))
     values, evidence = dict(found.values), dict(found.evidence)
     records = case.get("facts") or {}
     received = case.get("received_at")

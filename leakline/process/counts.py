@@ -1,36 +1,107 @@
-"""Counts of persons stated in text: 約1,200件, 120名分, 千二百人, １２０名, about 2,000 customers."""
+"""Counts of persons stated in text: 約1,200件, 120名分, 千二百人, 100〜150名, 1,000人超, 数千件, about 2,000.
+
+One reader for the extractor (free text, where a count needs a unit such as 名 or "customers")
+and the fact form (an answer to "人数:", where "約120" alone is a count). Text is NFKC-normalised
+and lower-cased first (see `prepare`), so full-width digits are ASCII here.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from typing import NamedTuple
 
-# Matched on NFKC-normalised, lower-cased text. NOT_PERSONS_AFTER is used with match() at a
-# position, which anchors there, so it has no "^".
-JA_NUMBER = r"[0-9][0-9,.]*(?:[万千][0-9〇一二三四五六七八九十百千]*)?|[〇一二三四五六七八九十百千万]+"
-JA_COUNT = re.compile(rf"(?P<pre>約|およそ|概ね|おおよそ|推定|最大|少なくとも)?\s*(?<!数)(?P<num>{JA_NUMBER})\s*"
-                      r"(?P<unit>名|人|件)(?:分)?(?P<post>程度|ほど|前後|以上|超|余り|あまり|強|弱)?")
-EN_COUNT = re.compile(r"(?P<pre>about|approximately|approx\.?|around|roughly|an estimated|estimated|up to"
-                      r"|nearly|almost|over|more than|at least|some)?\s*"
-                      r"\b(?P<num>\d[\d,]*|(?:a )?single|one|two|three|four|five|six|seven|eight|nine|ten)"
-                      r"\s+(?:[a-z\-]+\s+){0,2}?"
-                      r"(?P<unit>customers?|people|persons?|individuals?|records?|patients?|employees?|members?"
-                      r"|users?|students?|applicants?|clients?|subscribers?|entries|recipients?|residents?"
-                      r"|guests?|children|parents|candidates|staff)\b")
-# Counts of mails, letters or people on our side are not persons affected.
-NOT_PERSONS_AFTER = re.compile(r"\s*(の)?(メール(?!アドレス)|通|回|枚|台|日|社員|担当)")
-
-KANJI_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")}
-ENGLISH_NUMBERS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
+KANJI_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "壱": 1, "弐": 2, "参": 3, "两": 2}
 SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
-LARGE_UNITS = {"万": 10_000}
+LARGE_UNITS = {"万": 10_000, "億": 100_000_000}
+ENGLISH_NUMBERS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+                                                      "seventy": 70, "eighty": 80, "ninety": 90, "a dozen": 12,
+                                                      "a single": 1, "single": 1, "a hundred": 100,
+                                                      "a thousand": 1000}
+# Orders of magnitude only (数百 "several hundred"): no count, but a bound for the law's largest number.
+MAGNITUDES = {"数十": 99, "数百": 999, "数千": 9_999, "数万": 99_999, "数十万": 999_999, "数百万": 9_999_999,
+              "何十": 99, "何百": 999, "何千": 9_999, "何万": 99_999,
+              "dozens": 99, "several dozen": 99, "tens": 99, "several hundred": 999, "hundreds": 999,
+              "several thousand": 9_999, "thousands": 9_999, "tens of thousands": 99_999,
+              "several tens of thousands": 99_999, "hundreds of thousands": 999_999}
+
+_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_KANJI = r"[〇一二三四五六七八九十百千万億零壱弐参]+"
+JA_NUMBER = rf"(?:{_DIGITS})(?:[万千百億](?:\d+)?)*|{_KANJI}"
+_EN_WORD = "|".join(sorted((w for w in ENGLISH_NUMBERS if w != "zero"), key=len, reverse=True))
+EN_NUMBER = rf"{_DIGITS}|(?:{_EN_WORD})(?:[ -](?:one|two|three|four|five|six|seven|eight|nine))?"
+
+JA_PRE = r"(?P<pre>約|およそ|おおよそ|概ね|おおむね|推定|最大で?|多くて|少なくとも|計|合計|総計|全|総)?"
+JA_UNIT = r"(?P<unit>名様?|人|件|世帯|アカウント|口)"
+JA_POST = r"(?P<post>(?:分|程度|ほど|くらい|ぐらい|位|前後|以上|超|を超え|を上回|余り|あまり|強|弱|近く|未満|以下)*)"
+JA_COUNT = re.compile(
+    rf"{JA_PRE}\s*(?:(?P<low>{JA_NUMBER})\s*(?:名|人|件)?\s*(?:~|〜|-|–|ー|から|より)\s*)?"
+    rf"(?<![数何\d])(?P<num>{JA_NUMBER})\s*{JA_UNIT}{JA_POST}")
+# お一人, お二人様: a polite count of one or two persons.
+JA_POLITE = re.compile(r"(?<![a-zぁ-ん])お(?P<num>一|二|ひと|ふた)(?:人|り)(?:様)?")
+JA_MAGNITUDE = re.compile(r"(?P<pre>約|およそ|最大で?)?(?P<mag>数十万|数百万|数十|数百|数千|数万|何十|何百|何千|何万)"
+                          r"(?:名|人|件|世帯)")
+EN_PRE = (r"(?P<pre>about|approximately|approx\.?|around|roughly|an estimated|estimated|up to|as many as"
+          r"|nearly|almost|over|more than|in excess of|upwards of|at least|some|a total of|total of|all"
+          r"|no fewer than|close to|just over|well over|under|fewer than|less than)?")
+EN_PERSONS = (r"customers?|people|persons?|individuals?|records?|patients?|employees?|members?|users?"
+              r"|students?|pupils?|applicants?|clients?|subscribers?|entries|recipients?|residents?|guests?"
+              r"|children|parents|candidates|staff|attendees|participants|policyholders?|households?"
+              r"|tenants?|families|accounts?|contacts?|donors?|visitors?|passengers?|consumers?|owners?"
+              r"|borrowers?|account holders?|cardholders?|job seekers?|volunteers?|workers?|rows")
+EN_COUNT = re.compile(
+    rf"{EN_PRE}\s*(?:between\s+)?(?:(?P<low>{_DIGITS})\s*(?:-|–|to|and)\s*)?"
+    rf"(?<![\w.,:/\-])(?P<num>{EN_NUMBER})\+?\s+(?P<adj>(?:[a-z'\-]+\s+){{0,3}}?)(?P<unit>{EN_PERSONS})\b")
+EN_MAGNITUDE = re.compile(r"(?P<mag>several tens of thousands|tens of thousands|hundreds of thousands"
+                          r"|several thousand|several hundred|several dozen|thousands|hundreds|dozens)"
+                          r"(?: of)?\s+(?:[a-z'\-]+\s+){0,2}?(?:" + EN_PERSONS + r")\b")
+OVER_WORDS = frozenset({"以上", "超", "を超え", "を上回", "余り", "あまり", "強", "over", "more than",
+                        "in excess of", "upwards of", "just over", "well over", "no fewer than", "at least"})
+UNDER_WORDS = frozenset({"未満", "以下", "弱", "近く", "under", "fewer than", "less than", "nearly", "almost",
+                         "close to"})
+ESTIMATE_WORDS = frozenset({"約", "およそ", "おおよそ", "概ね", "おおむね", "推定", "最大", "最大で", "多くて",
+                            "程度", "ほど", "くらい", "ぐらい", "位", "前後", "about", "approximately", "approx",
+                            "approx.", "around", "roughly", "an estimated", "estimated", "up to",
+                            "as many as", "some"}) | OVER_WORDS | UNDER_WORDS
+
+# What follows a count that is not of persons: mails, letters, pages, devices, our own staff.
+NOT_PERSONS_AFTER = re.compile(
+    r"\s*(?:の|が|は)?\s*(?:メール(?!アドレス)|通(?!知)|回|枚|台|日|箇所|か所|担当|スタッフ|体制|規模|会社|企業|事業所"
+    r"|(?:が|で)(?:閲覧|見|確認し|対応|作業|受け取|出席|参加し))")
+NOT_PERSONS_BEFORE = re.compile(
+    r"(?:(?:(?:当社|弊社|当館|当院|当店)の?)?(?:従業員|社員|職員|スタッフ|教職員)(?:数(?:は|が|:)?|は|が)(?:全部で|全体で|全員で|計|合計)?"
+    r"|staff of|workforce of|team of|employs|we have|we employ"
+    r"|受付番号|番号|no\.|#|第|部屋|号室|ページ|電話|tel|fax)\s*(?:約|およそ)?\s*$")
+EN_NOT_PERSONS_AFTER = re.compile(r"\s+(?:saw|viewed|received|opened|were cc'?d|attended|work|worked)\b")
+
+
+class Count(NamedTuple):
+    """One stated count: the number (None for an order of magnitude only), how it was qualified."""
+
+    number: int | None
+    estimated: bool
+    over: bool
+    maximum: int | None
+    words: str
+    strength: int  # 2: persons (名, 人, customers), 1: records (件, accounts)
+
+
+def prepare(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").lower()
 
 
 def parse_number(text: str) -> int:
-    """1,200 / 1.2万 / 1万2千 / 千二百 / 一二〇 / one / a single as an int."""
-    if text in ENGLISH_NUMBERS or text.endswith("single"):
-        return ENGLISH_NUMBERS.get(text, 1)
+    """1,200 / 1.2万 / 1万2千 / 千二百 / 一二〇 / one / a single / twenty-five as an int."""
+    text = text.strip().lower()
+    if text in ENGLISH_NUMBERS:
+        return ENGLISH_NUMBERS[text]
+    if re.fullmatch(r"[a-z]+[ -][a-z]+", text):  # twenty-five
+        tens, ones = re.split(r"[ -]", text)
+        return ENGLISH_NUMBERS.get(tens, 0) + ENGLISH_NUMBERS.get(ones, 0)
     total, section, number = 0, 0, None
-    for token in re.findall(r"\d+(?:\.\d+)?|[〇一二三四五六七八九十百千万]", text.replace(",", "")):
+    for token in re.findall(r"\d+(?:\.\d+)?|[〇一二三四五六七八九十百千万億零壱弐参两]", text.replace(",", "")):
         if token in SMALL_UNITS:
             section += (1 if number is None else number) * SMALL_UNITS[token]
             number = None
@@ -43,13 +114,146 @@ def parse_number(text: str) -> int:
     return round(total + section + (number or 0))
 
 
-def counts(text: str) -> list[tuple[int, bool, str]]:
-    """Every stated count of persons or records: (number, estimated, words)."""
-    found = []
-    for pattern in (JA_COUNT, EN_COUNT):
+def _qualifiers(match: re.Match) -> set[str]:
+    words = {match.groupdict().get("pre") or ""}
+    post = match.groupdict().get("post") or ""
+    words |= {w for w in re.findall(r"分|程度|ほど|くらい|ぐらい|位|前後|以上|超|を超え|を上回|余り|あまり|強|弱|近く"
+                                     r"|未満|以下", post)}
+    return {w.strip() for w in words if w}
+
+
+def _count(match: re.Match, text: str, strength: int) -> Count | None:
+    words = _qualifiers(match)
+    number = parse_number(match.group("num"))
+    if match.groupdict().get("low"):
+        number = max(number, parse_number(match.group("low")))  # a range: the upper end counts
+        words.add("range")
+    if match.group("pre") in ("over", "more than") and number < 2:
+        return None  # "over one" is a phrase, not a count
+    over = bool(words & OVER_WORDS)
+    estimated = bool(words & (ESTIMATE_WORDS | {"range"}))
+    return Count(number, estimated, over, None, match.group(0).strip(), strength)
+
+
+def _excluded(text: str, match: re.Match, after: re.Pattern) -> bool:
+    before = text[max(match.start() - 12, 0):match.start()]
+    return bool(after.match(text, match.end()) or NOT_PERSONS_BEFORE.search(before))
+
+
+def _idiom(match: re.Match, text: str) -> bool:
+    """一人で (alone), 一人ひとり (each), この一件 (this matter): words, not counts."""
+    if match.group("num") != "一" or match.group("low"):
+        return False
+    return match.group("unit") == "件" or bool(re.match(r"で|ずつ|ひとり|一人|暮らし|も", text[match.end():]))
+
+
+def counts(text: str) -> list[Count]:
+    """Every stated count of persons or records in prepared text, in order of appearance."""
+    found: list[tuple[int, Count]] = []
+    for match in JA_COUNT.finditer(text):
+        if _excluded(text, match, NOT_PERSONS_AFTER) or _idiom(match, text):
+            continue
+        strength = 1 if match.group("unit") in ("件", "アカウント", "口") else 2
+        if (count := _count(match, text, strength)) is not None:
+            found.append((match.start(), count))
+    for match in EN_COUNT.finditer(text):
+        if _excluded(text, match, EN_NOT_PERSONS_AFTER) or re.search(r"\b(pages?|times?)\b", match.group("adj")):
+            continue
+        strength = 1 if re.match(r"records?|entries|rows|accounts?", match.group("unit")) else 2
+        if (count := _count(match, text, strength)) is not None:
+            found.append((match.start(), count))
+    for match in JA_POLITE.finditer(text):
+        number = 1 if match.group("num") in ("一", "ひと") else 2
+        found.append((match.start(), Count(number, False, False, None, match.group(0), 2)))
+    for pattern in (JA_MAGNITUDE, EN_MAGNITUDE):
         for match in pattern.finditer(text):
-            if pattern is JA_COUNT and NOT_PERSONS_AFTER.match(text, match.end()):
-                continue
-            estimated = bool(match.group("pre") or match.groupdict().get("post"))
-            found.append((parse_number(match.group("num")), estimated, match.group(0).strip()))
-    return found
+            bound = MAGNITUDES[match.group("mag")]
+            found.append((match.start(), Count(None, True, False, bound, match.group(0), 2)))
+    return [count for _, count in sorted(found, key=lambda pair: pair[0])]
+
+
+# One or two identified persons told by name (A様, 田中様, Ms. Sato) when no count is given. A
+# list, a file or "others" means more people than those named: then nothing is counted.
+NAMED = re.compile(r"(?<![一-龥ぁ-んァ-ヴa-z])((?:[a-z]|[一-龥]{1,3}))(?:様|さま)(?![方々])"
+                   r"|(?:患者|利用者|会員|生徒|児童|依頼者|申込者|応募者|顧客|入居者|受診者)(?:の)?\s?([a-z])(?![a-z])(?:さん|様)?"
+                   r"|(?<![a-z])(?:mr|ms|mrs|miss|dr)\.?\s+([a-z][a-z\-]+)")
+NOT_NAMES = frozenset({"皆", "各", "先方", "客", "お客", "患者", "利用者", "会員", "保護者", "業者", "担当者", "店長", "社",
+                       "管理者", "保証人", "契約者", "入居者", "申込者", "依頼者", "応募者", "受診者", "利用",
+                       "貴社", "御社", "皆さ", "奥", "同", "神", "仏", "王", "殿", "ご家族", "家族", "相手", "方", "先",
+                       "受取人", "受信者", "送信者", "事業者", "病院", "医院", "薬局", "会社", "取引先", "ご本人", "本人"})
+MANY = re.compile(r"一覧|リスト|名簿|データベース|全員分|複数|エクセル|excel|csv|(?<![a-z])list|database|roster"
+                  r"|spreadsheet|everyone|several|multiple")
+# Papers swapped between two people leak both; otherwise one person's data went to another.
+SWAPPED = re.compile(r"入れ違|入れ替|取り違え|それぞれ|お互い|逆に|swapped|each other|mix-?up|switched")
+
+
+def named(text: str) -> Count | None:
+    """A count of the persons a report names one by one, when it names few and lists nothing."""
+    names = set()
+    for match in NAMED.finditer(text):
+        name = next(g for g in match.groups() if g)
+        if name not in NOT_NAMES and not name.endswith(("社", "店", "院", "局", "課", "部")):
+            names.add(name)
+    if not names or len(names) > 3 or MANY.search(text):
+        return None
+    number = len(names) if SWAPPED.search(text) else 1
+    return Count(number, False, False, None, "、".join(sorted(names)), 1)
+
+
+class Persons(NamedTuple):
+    """The persons facts a text supports, and the words that said so."""
+
+    persons: int | None
+    estimated: bool
+    over: bool
+    maximum: int | None
+    words: str
+
+    def facts(self) -> dict:
+        return {"persons": self.persons, "persons_estimated": self.estimated,
+                "persons_over": self.over, "persons_max": self.maximum}
+
+
+def persons(found: list[Count]) -> Persons | None:
+    """The largest number the counts support (the law counts the largest possible number).
+
+    An order of magnitude larger than every stated number leaves persons unknown with its bound.
+    """
+    if not found:
+        return None
+    exact = [c for c in found if c.number is not None]
+    strongest = max((c.strength for c in exact), default=0)
+    best = max((c for c in exact if c.strength == strongest), key=lambda c: (c.number, c.over), default=None)
+    magnitude = max((c for c in found if c.number is None), key=lambda c: c.maximum, default=None)
+    if magnitude and (best is None or magnitude.maximum > best.number):
+        return Persons(None, True, False, magnitude.maximum, magnitude.words)
+    return Persons(best.number, best.estimated, best.over, None, best.words)
+
+
+# ---- a fact-form answer: "約120", "100-150", "1,000超", "数千", "3名" ----
+
+BARE = re.compile(rf"{JA_PRE}\s*{EN_PRE.replace('?P<pre>', '?P<en>')}\s*(?:(?P<low>{JA_NUMBER})\s*(?:名|人|件)?\s*(?:~|〜|-|–|から|to)\s*)?"
+                  rf"(?P<num>{JA_NUMBER})\s*(?:名様?|人|件|persons?|people)?{JA_POST}")
+
+
+def read_answer(value: str) -> Persons | None:
+    """The count in a short answer, where a unit is optional."""
+    text = prepare(value)
+    if re.search(r"\d{4}\s*[-/年.]\s*\d{1,2}|\d+\s*[/月]\s*\d+\s*日?|\d+:\d\d", text):
+        text = re.sub(r"\d{4}\s*[-/年.]\s*\d{1,2}\s*[-/月.]\s*\d{1,2}\s*日?|\d+\s*[/月]\s*\d+\s*日?|\d+:\d\d", " ", text)
+    found = counts(text)
+    if found:
+        return persons(found)
+    for word, bound in sorted(MAGNITUDES.items(), key=lambda item: -len(item[0])):
+        if word in text:
+            return Persons(None, True, False, bound, word)
+    match = BARE.search(text)
+    if not match or not re.search(r"\d|[一二三四五六七八九十百千万]", match.group("num")):
+        return None
+    pre = match.group("pre") or match.group("en")
+    count = _count(match, text, 2)
+    if count is None:
+        return None
+    over = count.over or bool(re.search(r"more than|over|超|以上|\+", text))
+    estimated = count.estimated or bool(pre) or over or bool(re.search(r"[~〜?]|about|approx|around", text))
+    return Persons(count.number, estimated, over, None, match.group(0).strip())
