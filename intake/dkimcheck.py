@@ -58,9 +58,12 @@ class DkimChecker:
             if left <= 0:
                 raise _DnsTrouble(f"DNS budget of {self.budget:g} s spent")
             try:
-                return self.resolver(name, timeout=min(timeout, left))
+                answer = self.resolver(name, timeout=min(timeout, left))
             except Exception as exc:  # any resolver failure is temporary, never a forgery
-                raise _DnsTrouble(f"{type(exc).__name__}") from None
+                raise _DnsTrouble(f"DNS lookup failed: {type(exc).__name__}") from None
+            if self.clock() > deadline:
+                raise _DnsTrouble(f"DNS budget of {self.budget:g} s spent")
+            return answer
 
         try:
             return self._verify(dkim.DKIM(raw, logger=log, timeout=self.budget), aligned, lookup)

@@ -159,6 +159,7 @@ def assess_trust(sender: Sender, msg: Message, raw: bytes, envelope: dict, confi
     passed = authserv_pass(msg, address, config)
     if passed:
         return Trust(True, "authserv_id", (), (passed,))
+    checked = ()
     if dkim is not None:
         verdict = dkim.check(raw, lambda domain: aligned(domain, address, config))
         if verdict.result == "pass":
@@ -166,5 +167,7 @@ def assess_trust(sender: Sender, msg: Message, raw: bytes, envelope: dict, confi
         if verdict.result == "fail":
             return Trust(False, None, ("external", "spoof_suspected"),
                          (f"{address} claims our domain but {verdict.reason}",))
+        checked = (f"DKIM {verdict.result}: {verdict.reason}",)
     return Trust(False, None, ("external",),
-                 (f"{address} claims our domain, but nothing verified it (peer {peer or '?'})",))
+                 (f"{address} claims our domain, but nothing verified it (peer {peer or '?'})",
+                  *checked))
