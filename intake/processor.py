@@ -90,8 +90,10 @@ class Intake:
 
     def _store(self, entry: SpoolEntry, parsed: ParsedMessage, sha: str, when: datetime,
                trust: Trust, machine: list[str]) -> IntakeResult:
-        case_id = self._thread(parsed, include_own_id=bool(machine))
-        case = self.store.get(case_id) if case_id else None
+        # A crash between the claims and the case write: resume into the case id claimed then.
+        resumed = self.store.case_for_key(f"raw:{sha}")
+        case_id = resumed or self._thread(parsed, include_own_id=bool(machine))
+        case = self.store.get(case_id) if case_id and self.store.exists(case_id) else None
         raw_rel = self.store.put_raw(entry.raw, when.year, when.month)
         message = self._message(parsed, entry, sha, raw_rel, when, case, trust, machine)
         if case is None and message["kind"] == "machine":
@@ -100,7 +102,7 @@ class Intake:
             return IntakeResult(None, message, parsed, entry, False, False, trust)
         if case is not None and not trust.internal and self._over_limit(case, when):
             return self._throttle(case, message, parsed, entry, trust)
-        if case is None:
+        if case is None and not resumed:
             case_id = self.store.next_case_id(when.year)
         # The claims come before the case write: a crash in between resumes into this case.
         self.store.claim_key(f"raw:{sha}", case_id)
@@ -215,14 +217,19 @@ class Intake:
                   "from_readings": list(parsed.sender.readings),
                   "message_id_reused": bool(parsed.message_id and message["key"] != parsed.message_id)}
         message.update({k: v for k, v in extras.items() if v})
-        return message
+        return _storable(message)
 
     def _key(self, parsed: ParsedMessage, raw: bytes, sha: str, case: dict | None) -> str:
-        """Unique within the case: the Message-ID, unless another message already used it."""
+        """Unique within the case: the Message-ID, unless another stored message already has it
+        (a claim alone may be this very message's, from an attempt a crash cut short)."""
         if not parsed.message_id:
             return parsed.content_key(raw)
-        used = self.store.case_for_key(parsed.message_id) or \
-            any(m.get("key") == parsed.message_id for m in (case or {}).get("messages", []))
+        claimed = self.store.case_for_key(parsed.message_id)
+        holders = [case] if case else []
+        if claimed and claimed != (case or {}).get("id") and self.store.exists(claimed):
+            holders.append(self.store.get(claimed))
+        used = any(m.get("message_id") == parsed.message_id or m.get("key") == parsed.message_id
+                   for holder in holders for m in holder["messages"])
         return f"{parsed.message_id}#{sha[:16]}" if used else parsed.message_id
 
     def _kind(self, parsed: ParsedMessage, case: dict | None, machine: list[str]) -> str:
@@ -273,6 +280,17 @@ def _cap_untrusted(message: dict, trust: Trust) -> None:
         kept.append(dict(fwd, text=(fwd.get("text") or "")[:budget], forwarded=[]))
         budget -= len(kept[-1]["text"])
     message["forwarded"] = kept
+
+
+def _storable(value):
+    """Header text may carry 8-bit bytes as surrogates (raw_items): stored as U+FFFD instead."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    return value
 
 
 def new_case(case_id: str, parsed: ParsedMessage, message: dict, when: datetime) -> dict:

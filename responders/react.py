@@ -180,6 +180,10 @@ class Responder:
             refused = may_acknowledge(case, message, self.mailer.ids(), self.config)
             if refused is None and not self._machine_written(msg, mail_from):
                 return self._acknowledge(case, message["from"], "mail")
+            if refused and (message.get("in_reply_to") or message.get("references")):
+                # A reply that would have been an acknowledgement, were it entitled: on record.
+                return [{"action": "ack_not_taken", "actor": message["from"],
+                         "details": {"message_id": message.get("message_id"), "reason": refused}}]
             return []
         return self._read_fact_form(case, message, msg, mail_from)
 

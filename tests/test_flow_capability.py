@@ -80,6 +80,8 @@ def test_an_ack_from_an_unverified_peer_is_no_ack(tmp_path):
     case = flow.case()
     assert case["acks"] == []
     assert any(m["message_id"] == "<out-1@example.com>" for m in case["messages"])  # but stored
+    (refused,) = [e for e in flow.store.audit.for_case(case_id) if e["action"] == "ack_not_taken"]
+    assert "not verified" in refused["details"]["reason"]
 
 
 # -- fact changes by reply ----------------------------------------------------------------------

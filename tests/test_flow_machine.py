@@ -139,3 +139,11 @@ def test_an_outsiders_huge_follow_up_is_capped_in_the_case_and_kept_whole(flow):
     assert len(message["text"]) == MAX_UNTRUSTED_TEXT and message["text_truncated"]
     assert flow.store.raw_path(message["raw"]).read_bytes() == raw
     assert len(outgoing(flow.case(case_id))) == len(outgoing(flow.case(case_id), "escalation")) + 1
+
+
+def test_8bit_bytes_in_the_headers_that_say_why_are_stored(flow):
+    raw = report(extra=("Auto-Submitted: auto-replied; note=X",))
+    raw = raw.replace(b"note=X", b"note=\x81")  # a raw 8-bit byte in the reason we record
+    assert flow.run(raw) == []
+    nothing_lost = list(flow.store.machine_mail().records())
+    assert len(nothing_lost) == 1 and not list(flow.app.spool.shunt.iterdir())
