@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from intake.dkimcheck import DkimChecker
 from intake.machine import machine_reasons
 from intake.parse import ParsedMessage, parse
+from intake.record import MAX_UNTRUSTED_TEXT, cap_untrusted, same_key, same_message, storable
 from intake.thread import case_tags
 from intake.trust import Trust, assess_trust
 from leakline.config import Config
@@ -26,7 +27,6 @@ from store.spool import SpoolEntry
 
 log = logging.getLogger("leakline.intake")
 MAX_TEXT = 1_000_000  # characters of a message's text kept in the case (the raw keeps all)
-MAX_UNTRUSTED_TEXT = 100_000  # ... of a follow-up from a sender not verified internal
 MAX_ATTACHMENTS = 200
 UNTRUSTED_PER_HOUR = 10  # follow-ups from unverified senders stored per case per hour
 THROTTLE_WINDOW = timedelta(hours=1)
@@ -106,7 +106,7 @@ class Intake:
             case_id = self.store.next_case_id(when.year)
         # The claims come before the case write: a crash in between resumes into this case.
         self.store.claim_key(f"raw:{sha}", case_id)
-        self.store.claim_key(_same_key(parsed, entry.raw, message["body_sha256"]), case_id)
+        self.store.claim_key(same_key(parsed, entry.raw, message["body_sha256"]), case_id)
         self.store.claim_key(message["key"], case_id)
         if parsed.message_id:
             self.store.claim_key(parsed.message_id, case_id)
@@ -114,7 +114,7 @@ class Intake:
         if is_new:
             case = new_case(case_id, parsed, message, when)
         else:
-            _cap_untrusted(message, trust)
+            cap_untrusted(message, trust)
             case["messages"].append(message)
         self.store.save(case, [intake_event(message, is_new)])
         log.info("stored message %s from %s in case %s%s", parsed.message_id or sha[:20],
@@ -130,7 +130,7 @@ class Intake:
             return self.store.get(throttled), {"key": f"throttled:{sha}", "throttled": True,
                                                "sha256": sha, "direction": "in", "kind": "throttled"}
         body = parsed.body_digest(raw)
-        same = _same_key(parsed, raw, body)
+        same = same_key(parsed, raw, body)
         # parsed.message_id: how messages were claimed before same-keys (and our outgoing ones).
         for key in (f"raw:{sha}", same, parsed.message_id):
             case_id = self.store.case_for_key(key) if key else None
@@ -138,7 +138,7 @@ class Intake:
                 continue
             case = self.store.get(case_id)
             for message in case["messages"]:
-                if _same(message, parsed, sha, body, same):
+                if same_message(message, parsed, sha, body, same):
                     # A crash may have come between the case write and its index row.
                     self.store.ensure_indexed(case)
                     return case, message
@@ -217,7 +217,7 @@ class Intake:
                   "from_readings": list(parsed.sender.readings),
                   "message_id_reused": bool(parsed.message_id and message["key"] != parsed.message_id)}
         message.update({k: v for k, v in extras.items() if v})
-        return _storable(message)
+        return storable(message)
 
     def _key(self, parsed: ParsedMessage, raw: bytes, sha: str, case: dict | None) -> str:
         """Unique within the case: the Message-ID, unless another stored message already has it
@@ -242,55 +242,6 @@ class Intake:
         if self.config.manager(parsed.from_addr):
             return "manager_reply"
         return "followup"
-
-
-def _same_key(parsed: ParsedMessage, raw: bytes, body: str) -> str:
-    """The identity a resend keeps: Message-ID, sender and body (else the legacy content key)."""
-    if not parsed.message_id:
-        return parsed.content_key(raw)
-    triple = "\x00".join((parsed.message_id, parsed.from_addr, body))
-    return "same:" + hashlib.sha256(triple.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _same(message: dict, parsed: ParsedMessage, sha: str, body: str, same: str) -> bool:
-    if message.get("sha256") == sha and message.get("direction", "in") == "in":
-        return True
-    if not parsed.message_id:
-        return message.get("key") == same  # no Message-ID: sender, subject, date and body agree
-    if message.get("message_id") != parsed.message_id or message.get("from") != parsed.from_addr:
-        return False
-    if message.get("body_sha256"):
-        return message["body_sha256"] == body
-    return message.get("direction", "in") == "in" and message.get("text") == parsed.text
-
-
-def _cap_untrusted(message: dict, trust: Trust) -> None:
-    """A follow-up from a sender not verified internal: its text capped in the case."""
-    if trust.internal:
-        return
-    budget = MAX_UNTRUSTED_TEXT
-    if len(message["text"]) > budget:
-        message["text"], message["text_truncated"] = message["text"][:budget], True
-    budget -= len(message["text"])
-    kept = []
-    for fwd in message["forwarded"]:
-        if budget <= 0:
-            message["text_truncated"] = True
-            break
-        kept.append(dict(fwd, text=(fwd.get("text") or "")[:budget], forwarded=[]))
-        budget -= len(kept[-1]["text"])
-    message["forwarded"] = kept
-
-
-def _storable(value):
-    """Header text may carry 8-bit bytes as surrogates (raw_items): stored as U+FFFD instead."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    if isinstance(value, list):
-        return [_storable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _storable(v) for k, v in value.items()}
-    return value
 
 
 def new_case(case_id: str, parsed: ParsedMessage, message: dict, when: datetime) -> dict:

@@ -17,6 +17,7 @@ from email.message import Message
 from typing import Callable
 
 from intake.processor import IntakeResult
+from intake.record import storable
 from intake.trust import Trust
 from leakline import process
 from leakline.config import Config
@@ -276,13 +277,3 @@ class Responder:
         return [{"action": "mail_bounced", "details": {k: details.get(k) for k in
                 ("original_message_id", "final_recipient", "status", "diagnostic")}}]
 
-
-def storable(value):
-    """Header text as the parser leaves 8-bit bytes (surrogates) read as UTF-8, so it can be saved."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    if isinstance(value, list):
-        return [storable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: storable(v) for k, v in value.items()}
-    return value

@@ -241,3 +241,21 @@ def test_no_dkim_check_for_a_trusted_relay(tmp_path):
     flow.run(signed(report()), peer="127.0.0.1")
     assert flow.case()["messages"][0]["trust"]["verified_by"] == "trusted_relay"
     assert resolver.names == []
+
+
+# -- the configuration of trust ----------------------------------------------------------------
+
+def test_trusted_relays_are_validated_cidrs_and_match_mapped_addresses():
+    from leakline.config import ConfigError, from_dict
+
+    config = from_dict({"service": {"trusted_relays": ["192.0.2.0/24", "2001:db8::1"]}})
+    assert config.service.trusted_relays == ("192.0.2.0/24", "2001:db8::1/128")
+    assert config.service.is_trusted_relay("192.0.2.77")
+    assert config.service.is_trusted_relay("::ffff:192.0.2.77")
+    assert not config.service.is_trusted_relay("127.0.0.1")
+    assert not config.service.is_trusted_relay("pipe") and not config.service.is_trusted_relay(None)
+    with pytest.raises(ConfigError, match="service.trusted_relays"):
+        from_dict({"service": {"trusted_relays": ["10.0.0.0/33"]}})
+    with pytest.raises(ConfigError, match="mail.verify_dkim"):
+        from_dict({"mail": {"verify_dkim": "yes"}})
+    assert from_dict({}).service.is_trusted_relay("::1")
