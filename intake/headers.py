@@ -66,6 +66,15 @@ def header_values(msg: Message, name: str) -> list[str]:
     return values
 
 
+def safe_getaddresses(values: list[str]) -> list[tuple[str, str]]:
+    """email.utils.getaddresses, but [] for what it cannot read: it recurses once per nested
+    comment, so a header of 30,000 "(" raised RecursionError wherever it was read."""
+    try:
+        return getaddresses(values)
+    except (RecursionError, ValueError, IndexError):
+        return []
+
+
 def header_addresses(msg: Message, name: str) -> list[str]:
     """The lower-case addr-specs in every `name` header."""
-    return [addr.lower() for _, addr in getaddresses(header_values(msg, name)) if "@" in addr]
+    return [addr.lower() for _, addr in safe_getaddresses(header_values(msg, name)) if "@" in addr]

@@ -17,9 +17,9 @@ import email.policy
 import re
 from dataclasses import dataclass, field
 from email.message import Message
-from email.utils import getaddresses
 
 from intake.decode import decode_bytes, decode_header_value
+from intake.headers import safe_getaddresses as getaddresses
 
 MAX_FROM = 4096  # a From longer than this is not parsed at all (no mailer writes one)
 _OPAQUE_BASE = 0xF700  # private-use characters standing for the bytes 0x80..0xFF

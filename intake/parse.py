@@ -9,7 +9,6 @@ the message is then flagged `unparsed` for a person to read the raw.
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from email.message import Message
 from typing import Any
 
 from intake.decode import decode_bytes, decode_bytes_checked, decode_header_checked, decode_header_value
-from intake.headers import split_head
+from intake.headers import safe_getaddresses, split_head
 from intake.htmltext import html_to_text
 from intake.identity import MISSING, Sender, read_sender
 from intake.mime import parse_headers, parse_tree
@@ -132,7 +131,7 @@ def _headers(message: Message) -> ParsedMessage:
         message_id=ids[0] if ids else None,
         from_addr=sender.address,
         from_name=sender.name,
-        to=[a.lower() for _, a in email.utils.getaddresses(
+        to=[a.lower() for _, a in safe_getaddresses(
             _raw_headers(message, "to") + _raw_headers(message, "cc")) if a],
         subject=subject,
         date=decode_header_value(_header(message, "date")) or None,

@@ -34,7 +34,12 @@ def envelope_address(mail_from: str | None) -> str:
 
     A bare MAILER-DAEMON is the null sender too: Postfix's pipe(8) writes it for <> by default.
     """
-    address = parseaddr(mail_from or "")[1].strip().lower() if (mail_from or "").strip("<> ") else ""
+    if not (mail_from or "").strip("<> "):
+        return ""
+    try:
+        address = parseaddr(mail_from)[1].strip().lower()
+    except RecursionError:  # thousands of nested "(": no address anyone could answer
+        return ""
     return "" if address == "mailer-daemon" else address
 
 

@@ -161,3 +161,17 @@ def test_a_reused_message_id_on_a_reply_is_stored_on_its_case(flow):
     messages = [m for m in flow.case(case_id)["messages"] if m["direction"] == "in"]
     assert len(messages) == 2 and messages[1]["text"] == "追加の情報です。"
     assert to_addr(sent, OFFICER)
+
+
+@pytest.mark.parametrize("field", ["From", "To", "Cc"])
+def test_thousands_of_nested_comments_in_an_address_header_cost_nothing(flow, field):
+    """email.utils.getaddresses recurses once per nested comment: RecursionError, wherever read."""
+    headers = {"From": REPORTER, "To": "incident@example.com", "Cc": "x@example.com"}
+    headers[field] += " " + "(" * 30_000
+    raw = ("".join(f"{k}: {v}\r\n" for k, v in headers.items())
+           + "Subject: USB\r\nMessage-ID: <parens@sales.example.com>\r\n\r\nUSBメモリを紛失しました。\r\n").encode()
+    sent = flow.run(raw, mail_from=REPORTER)
+    nothing_shunted(flow)
+    assert to_addr(sent, OFFICER)
+    assert "unparsed" not in flow.case()["flags"]  # the rest of the message was read as usual
+    raw_kept(flow, flow.case(), raw)
