@@ -17,8 +17,10 @@ from store.files import ensure_dir, fsync_dir, write_tmp
 KEY_BYTES = 32
 
 
-class SecretKeyError(Exception):
-    """The key file exists but cannot be used (wrong size): refusing to make another."""
+class SecretKeyError(OSError):
+    """The key file exists but cannot be used (wrong size): refusing to make another.
+
+    An OSError, as a damaged file is: the CLI prints it as one line."""
 
 
 def load_or_create_key(path: Path) -> bytes:

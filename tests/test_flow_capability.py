@@ -177,3 +177,32 @@ def test_the_cli_dropping_a_required_report_tells_the_privacy_officer(tmp_path):
     shown = json.loads(CliRunner().invoke(main, ["--config", str(config), "cases", "show", case_id,
                                                  "--json"]).output)
     assert shown["assessment"]["ppc_report_required"] is False
+
+
+def test_the_message_id_key_is_private_made_once_and_kept(tmp_path):
+    import pytest
+
+    from leakline.app import App
+    from store.secret import SecretKeyError
+
+    config = make_config(tmp_path / "data")
+    first = App(config)
+    first.prepare()
+    path = tmp_path / "data" / "secret" / "message-id.key"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    again = App(config)  # another process over the same data_dir signs alike
+    again.prepare()
+    assert again.mailer.ids().stable("a") == first.mailer.ids().stable("a")
+    path.write_text("short")
+    with pytest.raises(SecretKeyError, match="restore it from a backup"):
+        App(config).store.message_id_key()
+
+
+def test_a_damaged_key_is_one_clear_line_at_the_cli(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\n')
+    assert CliRunner().invoke(main, ["--config", str(config), "cases", "list"]).exit_code == 0
+    (tmp_path / "data" / "secret" / "message-id.key").write_text("x")
+    result = CliRunner().invoke(main, ["--config", str(config), "cases", "list"])
+    assert result.exit_code == 1 and "message-id.key" in result.output
+    assert "Traceback" not in result.output
