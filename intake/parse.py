@@ -1,23 +1,25 @@
-"""Raw message bytes -> a ParsedMessage with readable text, Japanese included.
+"""Raw message bytes -> a ParsedMessage with readable text, Japanese included. Parsed once:
+the message tree and the sender identity travel with it to the responders.
 
-mail-parser does the MIME walk and the headers; it hands text parts over undecoded or wrongly
-decoded in the Japanese cases (ISO-2022-JP 7bit, CP932 under a Shift_JIS label, no charset), so
-every text part and header is decoded here from its bytes with intake.decode.
+intake.mime builds the MIME tree within bounds (depth, parts, header size); every text part and
+header is decoded here from its bytes with intake.decode (ISO-2022-JP 7bit, CP932 under a
+Shift_JIS label, no charset), and bytes that decode to nothing are replaced, never raised on:
+the message is then flagged `unparsed` for a person to read the raw.
 """
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import re
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
 
-import mailparser
-
-from intake.decode import decode_bytes, decode_header_value
+from intake.decode import decode_bytes, decode_bytes_checked, decode_header_checked, decode_header_value
+from intake.headers import safe_getaddresses, split_head
 from intake.htmltext import html_to_text
+from intake.identity import MISSING, Sender, read_sender
+from intake.mime import parse_headers, parse_tree
 
 MAX_FORWARD_DEPTH = 3
 
@@ -41,6 +43,19 @@ class ParsedMessage:
     # A delivery status notification (bounce): the Message-ID of the message that bounced.
     report_type: str | None = None
     original_message_id: str | None = None
+    # The parsed tree (compat32, bounded by intake.mime) and the sender read once from it: the
+    # responders use these, never a parse of their own.
+    msg: Message | None = field(default=None, repr=False, compare=False)
+    sender: Sender = field(default_factory=lambda: Sender(problem=MISSING))
+    notes: list[str] = field(default_factory=list)  # why `unparsed`: what could not be read
+
+    def note(self, text: str) -> None:
+        self.unparsed = True
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def body_digest(self, raw: bytes) -> str:
+        return body_digest(raw)
 
     def content_key(self, raw: bytes) -> str:
         """Identity of a message: its Message-ID, else a hash of what a resend keeps the same."""
@@ -54,6 +69,13 @@ class ParsedMessage:
         return "sha256:" + digest.hexdigest()
 
 
+def body_digest(raw: bytes) -> str:
+    """SHA-256 of the body bytes (line ends normalised): the same message through other relays,
+    with other trace headers, has the same body."""
+    body = split_head(raw)[1].replace(b"\r\n", b"\n").rstrip(b"\n")
+    return hashlib.sha256(body).hexdigest()
+
+
 _MSGID = re.compile(r"<[^<>\s]+>")
 
 
@@ -64,11 +86,13 @@ def message_ids(value: Any) -> list[str]:
 def parse(raw: bytes) -> ParsedMessage:
     """Parse a message; never raises: what cannot be parsed comes back flagged `unparsed`."""
     try:
-        mail = mailparser.parse_from_bytes(raw)
-        message = mail.message
+        message, bounds = parse_tree(raw)
         if not message.keys():
             return _unparsed(raw, "no header fields: not a mail message")
         parsed = _headers(message)
+        parsed.msg = message
+        for note in bounds.notes():
+            parsed.note(note)
         _walk(message, parsed, depth=0)
         _delivery_report(message, parsed)
         return parsed
@@ -98,20 +122,26 @@ def _header(message: Message, name: str) -> str:
 
 
 def _headers(message: Message) -> ParsedMessage:
-    name, addr = email.utils.parseaddr(_header(message, "from"))
+    sender = read_sender(message)
     ids = message_ids(_header(message, "message-id"))
     reply_to = message_ids(_header(message, "in-reply-to"))
-    return ParsedMessage(
+    subject_values = [str(v) for k, v in message.raw_items() if k.lower() == "subject"]
+    subject, bad = decode_header_checked(subject_values[0] if subject_values else "")
+    parsed = ParsedMessage(
         message_id=ids[0] if ids else None,
-        from_addr=addr.strip().lower(),
-        from_name=decode_header_value(name),
-        to=[a.lower() for _, a in email.utils.getaddresses(
+        from_addr=sender.address,
+        from_name=sender.name,
+        to=[a.lower() for _, a in safe_getaddresses(
             _raw_headers(message, "to") + _raw_headers(message, "cc")) if a],
-        subject=decode_header_value(_header(message, "subject")),
+        subject=subject,
         date=decode_header_value(_header(message, "date")) or None,
         in_reply_to=reply_to[0] if reply_to else None,
         references=message_ids(_header(message, "references")),
+        sender=sender,
     )
+    if bad:
+        parsed.note("Subject: bytes that decode to no character were replaced")
+    return parsed
 
 
 def _walk(message: Message, parsed: ParsedMessage, depth: int) -> None:
@@ -128,9 +158,9 @@ def _walk(message: Message, parsed: ParsedMessage, depth: int) -> None:
         filename = part.get_filename()
         is_attachment = filename or (part.get_content_disposition() == "attachment")
         if ctype == "text/plain" and not is_attachment:
-            plain.append(_text_of(part))
+            plain.append(_text_of(part, parsed))
         elif ctype == "text/html" and not is_attachment:
-            html.append(_text_of(part))
+            html.append(_text_of(part, parsed))
         elif not part.is_multipart():
             parsed.attachments.append(_attachment(part, filename))
     parsed.html = bool(html)
@@ -152,7 +182,7 @@ def _delivery_report(message: Message, parsed: ParsedMessage) -> None:
             inner = inner[0] if isinstance(inner, list) and inner else inner
             ids = message_ids(inner.get("Message-ID")) if isinstance(inner, Message) else []
         elif ctype == "text/rfc822-headers":
-            headers = email.message_from_bytes(part.get_payload(decode=True) or b"")
+            headers = parse_headers(part.get_payload(decode=True) or b"")
             ids = message_ids(headers.get("Message-ID"))
         else:
             continue
@@ -173,11 +203,14 @@ def _leaves(message: Message):
         yield from _leaves(sub)
 
 
-def _text_of(part: Message) -> str:
+def _text_of(part: Message, parsed: ParsedMessage) -> str:
     payload = part.get_payload(decode=True)
     if payload is None:
         return ""
-    return decode_bytes(payload, part.get_content_charset() or part.get_param("charset"))
+    text, bad = decode_bytes_checked(payload, part.get_content_charset() or part.get_param("charset"))
+    if bad:
+        parsed.note("text: bytes that decode to no character were replaced")
+    return text
 
 
 def _attachment(part: Message, filename: str | None) -> dict:
@@ -215,7 +248,7 @@ _HEADER_LINE = re.compile(rb"^([A-Za-z-]+):[ \t]*(.*)$")
 
 def _unparsed(raw: bytes, reason: str) -> ParsedMessage:
     """Best effort for a message the parser refused: crude headers, the rest as text."""
-    parsed = ParsedMessage(unparsed=True, error=reason[:300])
+    parsed = ParsedMessage(unparsed=True, error=reason[:300], notes=[reason[:300]])
     head, _, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
     if not _HEADER_LINE.match(head.split(b"\n", 1)[0]):
         head, body = b"", raw  # no header block at all: all of it is text
@@ -227,8 +260,10 @@ def _unparsed(raw: bytes, reason: str) -> ParsedMessage:
         if name == b"subject":
             parsed.subject = decode_header_value(value)
         elif name == b"from":
-            parsed.from_name, parsed.from_addr = email.utils.parseaddr(value)
-            parsed.from_addr = parsed.from_addr.lower()
+            # A second reading of From is the very thing to avoid: shown, never trusted.
+            parsed.sender = Sender(problem="the message could not be parsed",
+                                   readings=(value.encode("ascii", "surrogateescape")
+                                             .decode("utf-8", "replace")[:200],))
         elif name == b"message-id":
             ids = message_ids(value)
             parsed.message_id = ids[0] if ids else None

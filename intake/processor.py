@@ -1,28 +1,52 @@
-"""A spooled message -> a case: new report, follow-up, or a duplicate we already have."""
+"""A spooled message -> a case: new report, follow-up, machine mail, or a duplicate we already have.
+
+Parsed once, the sender identity and trust assessed once (intake.identity, intake.trust); the
+IntakeResult carries all of it to the responders. Every accepted message is kept: as a new case,
+as a message on a case, or (machine mail that belongs to no case) in the machine-mail box.
+A duplicate is only the same raw bytes, or the same Message-ID from the same sender with the
+same body; anything else that reuses a Message-ID is a message of its own.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
+from intake.dkimcheck import DkimChecker
+from intake.machine import machine_reasons
 from intake.parse import ParsedMessage, parse
+from intake.record import MAX_UNTRUSTED_TEXT, cap_untrusted, same_key, same_message, storable
 from intake.thread import case_tags
+from intake.trust import Trust, assess_trust
 from leakline.config import Config
+from leakline.msgid import MessageIds
 from store.cases import Store
 from store.spool import SpoolEntry
 
 log = logging.getLogger("leakline.intake")
+MAX_TEXT = 1_000_000  # characters of a message's text kept in the case (the raw keeps all)
+MAX_ATTACHMENTS = 200
+UNTRUSTED_PER_HOUR = 10  # follow-ups from unverified senders stored per case per hour
+THROTTLE_WINDOW = timedelta(hours=1)
 
 
 @dataclass
 class IntakeResult:
-    case: dict
+    """What intake hands the responders: the stored case and message, the parse, the trust.
+
+    `case` is None for machine mail kept apart (it belongs to no case). `trust` is the one
+    assessed when the message was first stored (read back from its record on a duplicate).
+    """
+
+    case: dict | None
     message: dict
     parsed: ParsedMessage
     entry: SpoolEntry
     is_new_case: bool
     duplicate: bool
+    trust: Trust = Trust(False, None, ("external",))
 
 
 def received_at(envelope: dict, tz) -> datetime:
@@ -32,82 +56,187 @@ def received_at(envelope: dict, tz) -> datetime:
 
 
 class Intake:
-    def __init__(self, store: Store, config: Config):
+    def __init__(self, store: Store, config: Config, dkim: DkimChecker | None = None):
         self.store = store
         self.config = config
+        # leakline's own DKIM check, only when configured; tests hand in one with their resolver.
+        self.dkim = (dkim or DkimChecker()) if config.mail.verify_dkim else None
+
+    def message_ids(self) -> MessageIds:
+        return MessageIds(self.store.message_id_key(), self.config.from_address.rpartition("@")[2])
 
     def process(self, entry: SpoolEntry) -> IntakeResult:
         """Store one message. Idempotent: processing the same entry again changes nothing."""
-        parsed = parse(entry.raw)
-        key = parsed.content_key(entry.raw)
+        raw = entry.raw
+        parsed = parse(raw)
+        sha = hashlib.sha256(raw).hexdigest()
         when = received_at(entry.envelope, self.config.service.tz)
         with self.store.lock.hold():
-            case_id = self.store.case_for_key(key)
-            case = self.store.get(case_id) if case_id and self.store.exists(case_id) else None
-            if case is not None:
-                known = next((m for m in case["messages"] if m.get("key") == key), None)
-                if known is not None:
+            found = self._duplicate(parsed, raw, sha)
+        if found is not None:
+            return IntakeResult(found[0], found[1], parsed, entry, False, True,
+                                Trust.from_dict(found[1].get("trust")))
+        # Outside the lock: the DKIM check may wait up to its DNS budget.
+        trust = assess_trust(parsed.sender, parsed.msg, raw, entry.envelope, self.config,
+                             None if self.config.service.is_trusted_relay(entry.envelope.get("peer"))
+                             else self.dkim)
+        machine = machine_reasons(parsed.msg, self.config, self.message_ids().is_ours)
+        with self.store.lock.hold():
+            found = self._duplicate(parsed, raw, sha)
+            if found is not None:
+                return IntakeResult(found[0], found[1], parsed, entry, False, True,
+                                    Trust.from_dict(found[1].get("trust")))
+            return self._store(entry, parsed, sha, when, trust, machine)
+
+    def _store(self, entry: SpoolEntry, parsed: ParsedMessage, sha: str, when: datetime,
+               trust: Trust, machine: list[str]) -> IntakeResult:
+        # A crash between the claims and the case write: resume into the case id claimed then.
+        resumed = self.store.case_for_key(f"raw:{sha}")
+        case_id = resumed or self._thread(parsed, include_own_id=bool(machine))
+        case = self.store.get(case_id) if case_id and self.store.exists(case_id) else None
+        raw_rel = self.store.put_raw(entry.raw, when.year, when.month)
+        message = self._message(parsed, entry, sha, raw_rel, when, case, trust, machine)
+        if case is None and message["kind"] == "machine":
+            self.store.machine_mail().put(message)
+            log.info("kept machine mail %s (%s)", parsed.message_id or sha[:20], machine[0])
+            return IntakeResult(None, message, parsed, entry, False, False, trust)
+        if case is not None and not trust.internal and self._over_limit(case, when):
+            return self._throttle(case, message, parsed, entry, trust)
+        if case is None and not resumed:
+            case_id = self.store.next_case_id(when.year)
+        # The claims come before the case write: a crash in between resumes into this case.
+        self.store.claim_key(f"raw:{sha}", case_id)
+        self.store.claim_key(same_key(parsed, entry.raw, message["body_sha256"]), case_id)
+        self.store.claim_key(message["key"], case_id)
+        if parsed.message_id:
+            self.store.claim_key(parsed.message_id, case_id)
+        is_new = case is None
+        if is_new:
+            case = new_case(case_id, parsed, message, when)
+        else:
+            cap_untrusted(message, trust)
+            case["messages"].append(message)
+        self.store.save(case, [intake_event(message, is_new)])
+        log.info("stored message %s from %s in case %s%s", parsed.message_id or sha[:20],
+                 parsed.from_addr or "?", case_id, " (new case)" if is_new else "")
+        return IntakeResult(case, message, parsed, entry, is_new, False, trust)
+
+    # -- identity of a message -----------------------------------------------------------
+    def _duplicate(self, parsed: ParsedMessage, raw: bytes, sha: str) -> tuple[dict | None, dict] | None:
+        """The case and stored message this one duplicates: same raw bytes, or same Message-ID
+        from the same sender with the same body (another relay, other trace headers)."""
+        throttled = self.store.case_for_key(f"throttled:{sha}")
+        if throttled and self.store.exists(throttled):
+            return self.store.get(throttled), {"key": f"throttled:{sha}", "throttled": True,
+                                               "sha256": sha, "direction": "in", "kind": "throttled"}
+        body = parsed.body_digest(raw)
+        same = same_key(parsed, raw, body)
+        # parsed.message_id: how messages were claimed before same-keys (and our outgoing ones).
+        for key in (f"raw:{sha}", same, parsed.message_id):
+            case_id = self.store.case_for_key(key) if key else None
+            if not case_id or not self.store.exists(case_id):
+                continue
+            case = self.store.get(case_id)
+            for message in case["messages"]:
+                if same_message(message, parsed, sha, body, same):
                     # A crash may have come between the case write and its index row.
                     self.store.ensure_indexed(case)
-                    return IntakeResult(case, known, parsed, entry, False, duplicate=True)
-            if case_id is None:
-                case_id = self._thread(parsed)
-                case = self.store.get(case_id) if case_id else None
-            if case_id is None:
-                case_id = self.store.next_case_id(when.year)
-            raw_rel = self.store.put_raw(entry.raw, when.year, when.month)
-            # The claim comes before the case write: a crash in between resumes into this case.
-            self.store.claim_key(key, case_id)
-            message = self._message(parsed, entry, key, raw_rel, when, case)
-            is_new = case is None
-            if is_new:
-                case = new_case(case_id, parsed, message, when)
-            else:
-                case["messages"].append(message)
-            self.store.save(case, [intake_event(message, is_new)])
-        log.info("stored message %s from %s in case %s%s", parsed.message_id or key[:20],
-                 parsed.from_addr or "?", case_id, " (new case)" if is_new else "")
-        return IntakeResult(case, message, parsed, entry, is_new, duplicate=False)
+                    return case, message
+        return None
 
-    def _thread(self, parsed: ParsedMessage) -> str | None:
+    def _thread(self, parsed: ParsedMessage, include_own_id: bool) -> str | None:
         for case_id in case_tags(parsed.subject, self.config.service.case_prefix):
             if self.store.exists(case_id):
                 return case_id
         candidates = [parsed.in_reply_to, *reversed(parsed.references), parsed.original_message_id]
+        if include_own_id:  # machine mail: our own message come back names its case by its id
+            candidates.append(parsed.message_id)
         for message_id in filter(None, candidates):
             case_id = self.store.case_for_key(message_id)
             if case_id and self.store.exists(case_id):
                 return case_id
         return None
 
-    def _message(self, parsed: ParsedMessage, entry: SpoolEntry, key: str, raw_rel: str,
-                 when: datetime, case: dict | None) -> dict:
-        return {
-            "key": key,
+    # -- limits on what outsiders may add ---------------------------------------------------
+    def _over_limit(self, case: dict, when: datetime) -> bool:
+        since = when - THROTTLE_WINDOW
+        recent = [m for m in case["messages"] if m.get("direction") == "in"
+                  and not (m.get("trust") or {}).get("internal")
+                  and m.get("received_at") and datetime.fromisoformat(m["received_at"]) > since]
+        return len(recent) >= UNTRUSTED_PER_HOUR
+
+    def _throttle(self, case: dict, message: dict, parsed: ParsedMessage, entry: SpoolEntry,
+                  trust: Trust) -> IntakeResult:
+        """Past the limit: the raw is kept and counted (case["throttled"], an audit event naming
+        the raw file), the text is not added to the case."""
+        counter = case.setdefault("throttled", {"count": 0, "first": message["received_at"]})
+        counter["count"] += 1
+        counter["last"] = message["received_at"]
+        if "throttled" not in case["flags"]:
+            case["flags"].append("throttled")
+        self.store.save(case, [{"action": "message_throttled", "actor": "system", "details": {
+            "message_id": message["message_id"], "from": message["from"], "sha256": message["sha256"],
+            "raw": message["raw"], "spool_id": message["envelope"]["spool_id"],
+            "limit": f"{UNTRUSTED_PER_HOUR} messages an hour from unverified senders"}}])
+        # After the save: a crash before it counts the message again, never loses it.
+        self.store.put_key(f"throttled:{message['sha256']}", case["id"])
+        log.warning("case %s: follow-up %s throttled", case["id"], message["sha256"][:16])
+        return IntakeResult(case, dict(message, throttled=True, kind="throttled"), parsed, entry,
+                            False, False, trust)
+
+    # -- the stored record --------------------------------------------------------------------
+    def _message(self, parsed: ParsedMessage, entry: SpoolEntry, sha: str, raw_rel: str,
+                 when: datetime, case: dict | None, trust: Trust, machine: list[str]) -> dict:
+        text = parsed.text
+        message = {
+            "key": self._key(parsed, entry.raw, sha, case),
             "message_id": parsed.message_id,
-            "from": parsed.from_addr or entry.envelope.get("mail_from", ""),
+            "from": parsed.from_addr,
             "from_name": parsed.from_name,
             "to": parsed.to,
             "subject": parsed.subject,
             "date": parsed.date,
             "received_at": when.isoformat(timespec="seconds"),
             "direction": "in",
-            "kind": self._kind(parsed, case),
-            "text": parsed.text,
+            "kind": self._kind(parsed, case, machine),
+            "text": text[:MAX_TEXT],
             "html": parsed.html,
             "in_reply_to": parsed.in_reply_to,
             "references": parsed.references,
-            "attachments": parsed.attachments,
+            "attachments": parsed.attachments[:MAX_ATTACHMENTS],
             "forwarded": parsed.forwarded,
             "unparsed": parsed.unparsed,
             "raw": raw_rel,
-            "sha256": raw_rel.rsplit("/", 1)[-1].removesuffix(".eml"),
+            "sha256": sha,
+            "body_sha256": parsed.body_digest(entry.raw),
+            "trust": trust.to_dict(),
             "envelope": {k: entry.envelope.get(k) for k in ("mail_from", "rcpt_tos", "peer", "spool_id")},
         }
+        extras = {"text_truncated": len(text) > MAX_TEXT, "machine": machine,
+                  "unparsed_notes": parsed.notes, "from_problem": parsed.sender.problem,
+                  "from_readings": list(parsed.sender.readings),
+                  "message_id_reused": bool(parsed.message_id and message["key"] != parsed.message_id)}
+        message.update({k: v for k, v in extras.items() if v})
+        return storable(message)
 
-    def _kind(self, parsed: ParsedMessage, case: dict | None) -> str:
+    def _key(self, parsed: ParsedMessage, raw: bytes, sha: str, case: dict | None) -> str:
+        """Unique within the case: the Message-ID, unless another stored message already has it
+        (a claim alone may be this very message's, from an attempt a crash cut short)."""
+        if not parsed.message_id:
+            return parsed.content_key(raw)
+        claimed = self.store.case_for_key(parsed.message_id)
+        holders = [case] if case else []
+        if claimed and claimed != (case or {}).get("id") and self.store.exists(claimed):
+            holders.append(self.store.get(claimed))
+        used = any(m.get("message_id") == parsed.message_id or m.get("key") == parsed.message_id
+                   for holder in holders for m in holder["messages"])
+        return f"{parsed.message_id}#{sha[:16]}" if used else parsed.message_id
+
+    def _kind(self, parsed: ParsedMessage, case: dict | None, machine: list[str]) -> str:
         if parsed.report_type == "delivery-status":
             return "bounce"
+        if machine:
+            return "machine"
         if case is None:
             return "report"
         if self.config.manager(parsed.from_addr):
@@ -121,6 +250,8 @@ def new_case(case_id: str, parsed: ParsedMessage, message: dict, when: datetime)
         flags.append("unparsed")
     if message["kind"] == "bounce":
         flags.append("bounce")
+    if message.get("message_id_reused"):
+        flags.append("message_id_reused")
     return {
         "id": case_id,
         "status": "open",

@@ -85,7 +85,7 @@ class App:
 
     def _alert_dead_letter(self, item) -> None:
         from responders.alerts import render_deadletter_alert
-        from responders.compose import compose, stable_message_id
+        from responders.compose import compose
 
         officers = [m.email for m in self.config.managers_with("privacy_officer")]
         if not officers:
@@ -99,7 +99,7 @@ class App:
         out = compose(kind="deadletter_alert", to=officers, subject=rendered.subject,
                       text=rendered.text, html=rendered.html, config=self.config,
                       case_id=item.case_id, now=self.now(),
-                      message_id=stable_message_id(self.config, "deadletter", item.id))
+                      message_id=self.mailer.ids().stable("deadletter", item.id))
         self.outbox.enqueue(out.message, envelope_from=out.envelope_from,
                             envelope_to=list(out.envelope_to), case_id=item.case_id,
                             kind=out.kind)
@@ -108,6 +108,7 @@ class App:
         check_data_dir(self.data_dir)
         ensure_dir(self.data_dir)
         self.store.prepare()
+        self.store.message_id_key()  # made at the first start, before any mail is signed
         self.spool.prepare()
 
     def background_tasks(self, stop) -> list:

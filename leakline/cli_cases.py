@@ -53,8 +53,11 @@ def cases() -> None:
 @click.option("--status", type=click.Choice(["open", "closed", "all"]), default="open",
               show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--machine", is_flag=True,
+              help="List machine mail kept apart instead (auto-replies, list mail, read receipts, "
+                   "our own mail come back) that belongs to no case.")
 @click.pass_context
-def list_cases(ctx: click.Context, status: str, as_json: bool) -> None:
+def list_cases(ctx: click.Context, status: str, as_json: bool, machine: bool) -> None:
     """List cases, newest first.
 
     Example: leakline cases list --status all --json
@@ -62,6 +65,9 @@ def list_cases(ctx: click.Context, status: str, as_json: bool) -> None:
     from leakline.cli import app_for
 
     app = app_for(ctx)
+    if machine:
+        list_machine_mail(app, as_json)
+        return
     rows = app.store.summaries(status)
     rows.reverse()
     shunted = sorted(app.spool.shunt.glob("*.eml")) if app.spool.shunt.is_dir() else []
@@ -79,6 +85,24 @@ def list_cases(ctx: click.Context, status: str, as_json: bool) -> None:
     for row in rows:
         click.echo(f"{row['id']:<16} {row['status']:<7} {row['received_at']:<25} "
                    f"{_cell(row['reporter'], 28):<28} {_cell(row['subject'], 50)}")
+
+
+def list_machine_mail(app, as_json: bool) -> None:
+    """Machine mail that belongs to no case, newest first (store.machine)."""
+    rows = [{k: r.get(k) for k in ("received_at", "from", "subject", "message_id", "machine", "raw")}
+            for r in app.store.machine_mail().records()]
+    rows.reverse()
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("no machine mail")
+        return
+    click.echo(f"{'RECEIVED':<25} {'FROM':<28} {'WHY':<14} SUBJECT")
+    for row in rows:
+        why = (row.get("machine") or ["?"])[0].split(":")[0]
+        click.echo(f"{row['received_at']:<25} {_cell(row['from'], 28):<28} {why:<14} "
+                   f"{_cell(row['subject'], 50)}")
 
 
 @cases.command("show")

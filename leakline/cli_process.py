@@ -131,6 +131,7 @@ def _assess(app, case: dict, values: dict, by: str, evidence: dict | None) -> li
     from leakline import process
 
     now = app.now()
+    before = case.get("assessment")
     updated, changes = process.apply_facts(case, values, "admin", by=by, at=now.isoformat(),
                                            evidence=evidence)
     if not changes:
@@ -142,7 +143,8 @@ def _assess(app, case: dict, values: dict, by: str, evidence: dict | None) -> li
                "details": {"source": "admin", "changes": [c.to_dict() for c in changes]}},
               {"action": "assessed", "actor": by,
                "details": {"assessment": case["assessment"], "notes": notes}}]
-    return events + app.responder.alert_newly_required(case, notes)
+    return events + app.responder.alert_newly_required(case, notes) + \
+        app.responder.alert_no_longer_required(case, before, changes, by, step=f"cli:{now.isoformat()}")
 
 
 @cases.command("ack")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -46,10 +47,26 @@ class Service:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     retention_days: int = 1825
+    # Hosts that relay only mail their own users authenticated (CIDRs); loopback by default.
+    trusted_relays: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    # Whether `leakline ingest` (an MTA pipe: no peer address) counts as a trusted relay.
+    ingest_trusted: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def is_trusted_relay(self, peer: str | None) -> bool:
+        """Whether mail from `peer` (an IP address, or "pipe" for ingest) comes from a trusted relay."""
+        if peer == "pipe":
+            return self.ingest_trusted
+        try:
+            address = ipaddress.ip_address((peer or "").split("%")[0])
+        except ValueError:
+            return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        return any(address in ipaddress.ip_network(n) for n in self.trusted_relays)
 
 
 @dataclass(frozen=True)
@@ -99,6 +116,10 @@ class Mail:
     tls: bool = False
     username: str = ""
     password_env: str = ""
+    # The authserv-id (RFC 8601) of our own MTA's Authentication-Results headers; "" = none.
+    authserv_id: str = ""
+    # Check DKIM (and DMARC alignment) ourselves for senders that claim our domain.
+    verify_dkim: bool = False
 
     def password(self) -> str | None:
         return os.environ.get(self.password_env) if self.password_env else None
@@ -264,6 +285,8 @@ def _service(s: _Section) -> Service:
         tls_cert=Path(cert) if cert else None,
         tls_key=Path(key) if key else None,
         retention_days=_positive(s, "retention_days", d.retention_days),
+        trusted_relays=_networks(s, "trusted_relays", d.trusted_relays),
+        ingest_trusted=s.take("ingest_trusted", bool, d.ingest_trusted),
     )
     s.done()
     return service
@@ -310,6 +333,15 @@ def _reporter(s: _Section, d: Organization) -> dict:
             "representative": _one_line(s, "representative", d.representative),
             "industry": _one_line(s, "industry", d.industry),
             "contact": _contact(s.raw.pop("contact")) if "contact" in s.raw else Contact()}
+def _networks(s: _Section, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    value = s.take(key, list, list(default))
+    networks = []
+    for item in value:
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except (TypeError, ValueError):
+            raise ConfigError(f"{s.name}.{key}: not an address or CIDR network: {item!r}") from None
+    return tuple(networks)
 
 
 def _organization(s: _Section) -> Organization:
@@ -372,6 +404,8 @@ def _mail(s: _Section) -> Mail:
         tls=s.take("tls", bool, d.tls),
         username=s.take("username", str, d.username),
         password_env=s.take("password_env", str, d.password_env),
+        authserv_id=s.take("authserv_id", str, d.authserv_id).strip().lower(),
+        verify_dkim=s.take("verify_dkim", bool, d.verify_dkim),
     )
     if mail.starttls and mail.tls:
         raise ConfigError("mail.starttls: choose starttls or tls (implicit TLS), not both")

@@ -8,7 +8,6 @@ our envelope sender, because a bounce from a manager's address must reach us and
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,13 +64,6 @@ def clean_header_value(value: str, max_length: int | None = None) -> str:
     return text[:max_length].rstrip() if max_length else text
 
 
-def stable_message_id(config: Config, *parts: str) -> str:
-    """A Message-ID derived from `parts` (e.g. case id, action key, recipient), so a step retried
-    after a crash is the same message and the outbox's dedup sends it once. Guards know it as ours."""
-    digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:32]
-    return f"<{digest}.{MSGID_TAG}@{config.from_address.rpartition('@')[2]}>"
-
-
 def tag_subject(subject: str, case_id: str) -> str:
     """'[INC-2026-0001] subject', without doubling a tag the subject already carries."""
     tag = f"[{case_id}]"
@@ -121,7 +113,8 @@ def compose(*, kind: str, to: list[str], subject: str, text: str, html: str | No
             references: list[str] = (), message_id: str | None = None) -> Outgoing:
     """Build one outgoing message of `kind` (see KINDS) to `to`, as of `now` (timezone-aware).
 
-    `message_id` (see stable_message_id) fixes the Message-ID; by default a fresh one is made.
+    `message_id` (leakline.msgid.MessageIds: signed, stable per step) fixes the Message-ID; by
+    default a fresh unsigned one is made (it is no capability: a reply to it can do nothing).
     """
     if kind not in KINDS:
         raise ComposeError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")

@@ -17,7 +17,6 @@ from leakline.config import Config, Manager
 
 INITIAL = "escalate:initial"
 EXECUTIVE = "escalate:exec:1"
-ESCALATION_KINDS = ("escalation", "reminder")
 
 
 class Recipient(NamedTuple):
@@ -112,26 +111,6 @@ def next_due_at(case: dict, config: Config) -> datetime | None:
         return None
     interval = timedelta(minutes=config.escalation.ack_within_minutes)
     return max(_sent_times(case)) + interval
-
-
-def _outgoing_escalation_ids(case: dict) -> set[str]:
-    return {m.get("message_id") for m in case.get("messages") or []
-            if m.get("direction") == "out" and m.get("kind") in ESCALATION_KINDS}
-
-
-def is_manager_ack(case: dict, from_addr: str, config: Config,
-                   thread_ids: list[str] | None = None) -> bool:
-    """A reply from a manager's address acknowledges the case.
-
-    With `thread_ids` (the reply's In-Reply-To and References) the reply must also belong to an
-    escalation thread of this case, so a manager's own report or follow-up is not taken for an
-    ack. The caller checks the sender is not spoofed (audience.classify_sender) first.
-    """
-    if config.manager(from_addr or "") is None:
-        return False
-    if thread_ids is None:
-        return True
-    return bool(set(thread_ids) & _outgoing_escalation_ids(case))
 
 
 def guidance_allowed(sender: str, last_sent_at: datetime | None, now: datetime,

@@ -10,35 +10,23 @@ from __future__ import annotations
 
 import re
 from email.message import Message
-from email.utils import getaddresses, parseaddr
+from email.utils import parseaddr
 from typing import Protocol
 
+from intake.headers import header_addresses, header_values
 from leakline.config import Config
+from leakline.msgid import TAG
 
 SYSTEM_LOCALPARTS = ("mailer-daemon", "postmaster")
 # Nobody reads these mailboxes; answering them only feeds a loop.
 NO_REPLY_LOCALPARTS = ("noreply", "no-reply", "donotreply", "do-not-reply")
 SUPPRESS_VALUES = {"all", "autoreply", "oof"}
 BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
-# compose.py stamps this idstring into every Message-ID, so our own mail is recognisable.
-MSGID_TAG = "leakline"
+# Every Message-ID we send ends in this idstring (leakline.msgid), so our own mail is
+# recognisable; that it is really ours only the signature in it can tell.
+MSGID_TAG = TAG
 CASE_HEADER = "X-Leakline-Case"
 _COMMENT = re.compile(r"\([^()]*\)")
-
-
-def header_values(msg: Message, name: str) -> list[str]:
-    """Every raw value of header `name` (case-insensitive), unfolded; never raises on bad headers."""
-    name = name.lower()
-    values = []
-    for key, value in msg.raw_items():
-        if key.lower() == name:
-            values.append(re.sub(r"\r?\n[ \t]*", " ", str(value)).strip())
-    return values
-
-
-def header_addresses(msg: Message, name: str) -> list[str]:
-    """The lower-case addr-specs in every `name` header."""
-    return [addr.lower() for _, addr in getaddresses(header_values(msg, name)) if "@" in addr]
 
 
 def envelope_address(mail_from: str | None) -> str:
@@ -46,7 +34,12 @@ def envelope_address(mail_from: str | None) -> str:
 
     A bare MAILER-DAEMON is the null sender too: Postfix's pipe(8) writes it for <> by default.
     """
-    address = parseaddr(mail_from or "")[1].strip().lower() if (mail_from or "").strip("<> ") else ""
+    if not (mail_from or "").strip("<> "):
+        return ""
+    try:
+        address = parseaddr(mail_from)[1].strip().lower()
+    except RecursionError:  # thousands of nested "(": no address anyone could answer
+        return ""
     return "" if address == "mailer-daemon" else address
 
 

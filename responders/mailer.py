@@ -3,8 +3,9 @@
 Responders never send. `Mailer.queue` puts the message in the durable outbox, records it in the
 case (direction "out", status "queued"), and makes its Message-ID lead back to the case, so a
 reply to it threads in. It returns the audit event; the caller saves the case with it.
-Message-IDs are stable per step (compose.stable_message_id), so a step repeated after a crash
-is the same message and the outbox keeps one copy.
+Message-IDs are stable per step and signed with the installation's key (leakline.msgid), so a
+step repeated after a crash is the same message and the outbox keeps one copy, and a reply to
+one of them can be checked as a reply to what we really sent.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from datetime import datetime
 from typing import Callable
 
 from intake.decode import decode_header_value
+from intake.parse import body_digest
 from leakline.config import Config
-from responders.compose import Outgoing, compose, stable_message_id
+from leakline.msgid import MessageIds
+from responders.compose import Outgoing, compose
 from store.cases import Store
 from store.outbox import Outbox
 
@@ -28,6 +31,14 @@ class Mailer:
         self.config = config
         self.now = now
         self.wake = wake
+        self._ids: MessageIds | None = None
+
+    def ids(self) -> MessageIds:
+        """The installation's Message-ID signer (its key is read from the store once)."""
+        if self._ids is None:
+            self._ids = MessageIds(self.store.message_id_key(),
+                                   self.config.from_address.rpartition("@")[2])
+        return self._ids
 
     def send(self, case: dict, *, kind: str, to: list[str], rendered, step: str,
              reply_to: dict | None = None) -> dict:
@@ -37,7 +48,7 @@ class Mailer:
             kind=kind, to=to, subject=rendered.subject, text=rendered.text, html=rendered.html,
             config=self.config, case_id=case["id"], now=self.now(),
             in_reply_to=parent.get("message_id"), references=parent.get("references") or [],
-            message_id=stable_message_id(self.config, case["id"], step, *sorted(to)))
+            message_id=self.ids().stable(case["id"], step, *sorted(to)))
         return self.queue(case, out, rendered.text)
 
     def queue(self, case: dict, out: Outgoing, text: str) -> dict:
@@ -65,6 +76,7 @@ class Mailer:
             "references": (out.message["References"] or "").split(),
             "attachments": [], "forwarded": [], "raw": raw_rel,
             "sha256": raw_rel.rsplit("/", 1)[-1].removesuffix(".eml"),
+            "body_sha256": body_digest(raw),
         }
 
 

@@ -1,28 +1,32 @@
 """What leakline does about a message once intake stored it: the reactor in the pipeline.
 
 New report: flag the audience, extract facts, assess, reply with guidance (or a minimal receipt
-to outsiders), escalate to the managers. Follow-up: read the fact form, acknowledge a change,
-take a manager's reply as the acknowledgement. Bounce: mark the delivery failed, never answer.
+to outsiders), escalate to the managers. Follow-up: read the fact form and acknowledge a change,
+or take a manager's reply as the acknowledgement, each only when the reply is entitled to it
+(responders.capability). Bounce: mark the delivery failed, never answer. Machine mail: nothing.
+Nothing here parses mail: intake's parse, sender identity and trust come in the IntakeResult.
 Every step is idempotent (markers in case["sent"], stable Message-IDs), because a message is
 reacted to again when the spool is re-processed after a crash.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
 from datetime import datetime
-from email.message import EmailMessage
+from email.message import Message
 from typing import Callable
 
 from intake.processor import IntakeResult
+from intake.record import storable
+from intake.trust import Trust
 from leakline import process
 from leakline.config import Config
 from responders import escalation as esc
 from responders.alerts import render_escalation
-from responders.audience import Audience, classify_sender, reply_kind
+from responders.audience import reply_kind
+from responders.capability import may_acknowledge, may_change_facts
 from responders.compose import ComposeError
+from responders.duties import alert, alert_dropped
 from responders.factform import parse_fact_form, strip_quoted
 from responders.guards import bounce_details, no_auto_reply_reasons
 from responders.guidance import render_ack, render_guidance, render_receipt
@@ -51,17 +55,21 @@ class Responder:
         self.now = now
 
     def __call__(self, result: IntakeResult) -> None:
-        msg = email.message_from_bytes(result.entry.raw, policy=email.policy.default)
+        if result.case is None or result.message.get("throttled"):
+            return  # machine mail kept apart, or a follow-up past the limit: kept, not acted on
+        msg = result.parsed.msg if result.parsed.msg is not None else Message()
         mail_from = result.entry.envelope.get("mail_from") or ""
         key = result.message["key"]
 
         def react(case: dict) -> list[dict]:
-            message = next(m for m in case["messages"] if m.get("key") == key)
-            if message.get("direction") == "out":
+            message = next((m for m in case["messages"] if m.get("key") == key), None)
+            if message is None or message.get("direction") == "out":
                 return []  # one of ours come back (a forward, a loop): recorded already, not news
             kind = message.get("kind")
             if kind == "bounce":
                 return storable(self._bounce(case, msg))
+            if kind == "machine":
+                return []
             if kind == "report":
                 return storable(self._report(case, message, msg, mail_from))
             return storable(self._follow_up(case, message, msg, mail_from))
@@ -69,8 +77,8 @@ class Responder:
         self.store.update(result.case["id"], react)
 
     # -- new report -----------------------------------------------------------------------
-    def _report(self, case: dict, message: dict, msg: EmailMessage, mail_from: str) -> list[dict]:
-        audience = classify_sender(msg, self.config)
+    def _report(self, case: dict, message: dict, msg: Message, mail_from: str) -> list[dict]:
+        audience = Trust.from_dict(message.get("trust"))
         if "assessed" in case.get("sent", {}):
             events: list[dict] = []
         else:
@@ -79,12 +87,12 @@ class Responder:
         events += self.escalate(case)
         return events
 
-    def _classify(self, case: dict, audience: Audience) -> list[dict]:
+    def _classify(self, case: dict, audience: Trust) -> list[dict]:
         new_flags = [f for f in audience.flags if f not in case["flags"]]
         case["flags"].extend(new_flags)
         if not new_flags:
             return []
-        return [{"action": "flagged", "details": {"flags": new_flags, "reasons": audience.reasons}}]
+        return [{"action": "flagged", "details": {"flags": new_flags, "reasons": list(audience.reasons)}}]
 
     def _assess(self, case: dict, message: dict) -> list[dict]:
         now = self.now()
@@ -100,12 +108,15 @@ class Responder:
             {"action": "assessed", "details": {"assessment": case["assessment"], "notes": notes}},
         ]
 
-    def _reply_to_reporter(self, case: dict, message: dict, msg: EmailMessage,
-                           mail_from: str, audience: Audience) -> list[dict]:
+    def _reply_to_reporter(self, case: dict, message: dict, msg: Message,
+                           mail_from: str, audience: Trust) -> list[dict]:
         marker = f"reply:{message['key']}"
         if marker in case["sent"]:
             return []
         case["sent"][marker] = self.now().isoformat()
+        if not message.get("from"):  # From named nobody, or two people: nobody is answered
+            return [{"action": "reply_suppressed", "details": {"reasons": [
+                f"no reply: {message.get('from_problem') or 'no sender address'}"]}}]
         reasons = no_auto_reply_reasons(msg, mail_from, self.config)
         if reasons:
             return [{"action": "reply_suppressed", "details": {"reasons": reasons}}]
@@ -166,18 +177,19 @@ class Responder:
         return events
 
     # -- follow-ups ---------------------------------------------------------------------------
-    def _follow_up(self, case: dict, message: dict, msg: EmailMessage, mail_from: str) -> list[dict]:
-        sender = message["from"]
-        audience = classify_sender(msg, self.config)
-        thread = [i for i in [message.get("in_reply_to"), *message.get("references", [])] if i]
-        if (audience.internal and not self._machine_written(msg, mail_from)
-                and esc.is_manager_ack(case, sender, self.config, thread)):
-            return self._acknowledge(case, sender, "mail")
-        if not audience.internal or self.config.manager(sender):
+    def _follow_up(self, case: dict, message: dict, msg: Message, mail_from: str) -> list[dict]:
+        if self.config.manager(message.get("from") or ""):
+            refused = may_acknowledge(case, message, self.mailer.ids(), self.config)
+            if refused is None and not self._machine_written(msg, mail_from):
+                return self._acknowledge(case, message["from"], "mail")
+            if refused and (message.get("in_reply_to") or message.get("references")):
+                # A reply that would have been an acknowledgement, were it entitled: on record.
+                return [{"action": "ack_not_taken", "actor": message["from"],
+                         "details": {"message_id": message.get("message_id"), "reason": refused}}]
             return []
         return self._read_fact_form(case, message, msg, mail_from)
 
-    def _machine_written(self, msg: EmailMessage, mail_from: str) -> list[str]:
+    def _machine_written(self, msg: Message, mail_from: str) -> list[str]:
         """Why a message was written by a program (an out-of-office reply, a bounce): such a reply
         from a manager is no acknowledgement. X-Auto-Response-Suppress only asks us not to answer."""
         return [r for r in no_auto_reply_reasons(msg, mail_from, self.config)
@@ -200,7 +212,7 @@ class Responder:
             events.append({"action": "phase_closed", "actor": by, "details": {"phase": "report"}})
         return events
 
-    def _read_fact_form(self, case: dict, message: dict, msg: EmailMessage,
+    def _read_fact_form(self, case: dict, message: dict, msg: Message,
                         mail_from: str) -> list[dict]:
         now = self.now()
         values = parse_fact_form(_head(message), tz=self.config.service.tz,
@@ -208,6 +220,12 @@ class Responder:
                                  known=process.current(case.get("facts") or {}))
         if not values:
             return []
+        refused = may_change_facts(case, message, self.mailer.ids(), self.config)
+        if refused:  # stored on the case, read by no rule: say so in the audit trail
+            return [{"action": "facts_not_taken", "actor": message.get("from") or "unknown",
+                     "details": {"message_id": message.get("message_id"), "reason": refused,
+                                 "fields": sorted(values)}}]
+        before = case.get("assessment")
         updated, changes = process.apply_facts(case, values, "reply", by=message["from"],
                                                at=now.isoformat())
         if not changes:
@@ -218,6 +236,8 @@ class Responder:
         events = [{"action": "facts_changed", "actor": message["from"],
                    "details": {"source": "reply", "changes": [c.to_dict() for c in changes]}},
                   {"action": "assessed", "details": {"assessment": case["assessment"], "notes": notes}}]
+        events += self.alert_no_longer_required(case, before, changes, message["from"],
+                                                step=message["key"])
         events += self.alert_newly_required(case, notes)
         if not no_auto_reply_reasons(msg, mail_from, self.config):
             language = self._language(case, message)
@@ -235,18 +255,17 @@ class Responder:
         """A fact change made a report newly required: tell the privacy officers at once."""
         if not notes:
             return []
-        officers = [r for r in esc.initial_recipients(case, self.config) if r.reason == "privacy_officer"]
-        action = esc.Action("required:" + "|".join(notes), "required", tuple(officers), 0)
-        events = []
-        for recipient in officers:
-            rendered = render_escalation(case, self.config, action=action, recipient=recipient,
-                                         notified=officers, now=self.now(), notes=notes)
-            events.append(self.mailer.send(case, kind="escalation", to=[recipient.manager.email],
-                                           rendered=rendered, step=action.key))
-        return events
+        return alert(self.mailer, case, self.config, self.now(), stage="required",
+                     key="required:" + "|".join(notes), notes=notes)
+
+    def alert_no_longer_required(self, case: dict, before: dict | None, changes: list, by: str,
+                                 step: str) -> list[dict]:
+        """A fact change made a required report no longer required: tell the privacy officers
+        at once, who changed what (mail and audit). `before` is the assessment before it."""
+        return alert_dropped(self.mailer, case, before, changes, self.config, self.now, by, step)
 
     # -- bounces --------------------------------------------------------------------------------
-    def _bounce(self, case: dict, msg: EmailMessage) -> list[dict]:
+    def _bounce(self, case: dict, msg: Message) -> list[dict]:
         details = bounce_details(msg)
         original = details.get("original_message_id")
         for message in case["messages"]:
@@ -260,13 +279,3 @@ class Responder:
         return [{"action": "mail_bounced", "details": {k: details.get(k) for k in
                 ("original_message_id", "final_recipient", "status", "diagnostic")}}]
 
-
-def storable(value):
-    """Header text as the parser leaves 8-bit bytes (surrogates) read as UTF-8, so it can be saved."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    if isinstance(value, list):
-        return [storable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: storable(v) for k, v in value.items()}
-    return value

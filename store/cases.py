@@ -22,6 +22,8 @@ from datetime import datetime, timezone
 
 from store.audit import AuditLog, recover
 from store.files import DataLock, atomic_write, ensure_dir, read_json
+from store.machine import MachineMail
+from store.secret import load_or_create_key
 from store.tinystore import read_tables, write_tables
 
 BUCKET = 100
@@ -124,6 +126,17 @@ class Store:
         if not path.is_relative_to(self.data_dir.resolve()):
             raise ValueError(f"raw path outside data_dir: {rel}")
         return path
+
+    def machine_mail(self) -> MachineMail:
+        """Machine mail that belongs to no case (store.machine)."""
+        return MachineMail(self.data_dir)
+
+    # -- the installation's secret (store.secret) ----------------------------------------
+    def message_id_key(self) -> bytes:
+        """The key our Message-IDs are signed with; made at the first start, never logged."""
+        if not hasattr(self, "_message_id_key"):
+            self._message_id_key = load_or_create_key(self.data_dir / "secret" / "message-id.key")
+        return self._message_id_key
 
     # -- cases ---------------------------------------------------------------------------
     def exists(self, case_id: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import email.parser
 import email.policy
 from dataclasses import dataclass
 from datetime import datetime
@@ -111,13 +112,14 @@ class Flow:
         self._seen: set[bytes] = set()
 
     # -- mail in -------------------------------------------------------------------------------
-    def receive(self, raw: bytes, mail_from: str | None = None) -> None:
-        """Spool one message as the listener does; `mail_from` '' is the null sender."""
+    def receive(self, raw: bytes, mail_from: str | None = None, peer: str = "127.0.0.1") -> None:
+        """Spool one message as the listener does; `mail_from` '' is the null sender. The peer
+        is a trusted relay (loopback) unless the test says otherwise."""
         if mail_from is None:
-            mail_from = str(email.message_from_bytes(raw, policy=email.policy.default)["From"]
-                            .addresses[0].addr_spec)
+            head = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+            mail_from = (getaddresses([str(head["From"] or "")]) or [("", "")])[0][1]
         self.app.spool.write([(raw, {"mail_from": mail_from, "rcpt_tos": ["incident@example.com"],
-                                     "peer": "127.0.0.1",
+                                     "peer": peer,
                                      "received_at": self.clock().isoformat()})])
 
     def drain(self) -> int:
@@ -129,10 +131,11 @@ class Flow:
     def tick(self) -> int:
         return self.app.scheduler.run_once()
 
-    def run(self, raw: bytes | None = None, mail_from: str | None = None) -> list[Sent]:
+    def run(self, raw: bytes | None = None, mail_from: str | None = None,
+            peer: str = "127.0.0.1") -> list[Sent]:
         """Receive (optionally), drain, deliver; return what was newly delivered."""
         if raw is not None:
-            self.receive(raw, mail_from)
+            self.receive(raw, mail_from, peer)
         self.drain()
         self.deliver()
         return self.new_mail()

@@ -81,15 +81,13 @@ def test_our_own_mail_coming_back_changes_nothing(flow):
 SUPPRESSED = {
     "null_sender": ((), ""),
     "mailer_daemon": ((), "MAILER-DAEMON@mx.example.com"),
-    "list": (("List-Id: <staff.example.com>", "List-Unsubscribe: <mailto:leave@example.com>"), None),
-    "bulk": (("Precedence: bulk",), None),
-    "x_loop": (("X-Loop: incident@example.com",), None),
+    # A monitoring system's alert may be a report: auto-generated is no auto-reply.
     "auto_submitted": (("Auto-Submitted: auto-generated",), None),
 }
 
 
 @pytest.mark.parametrize("name", sorted(SUPPRESSED))
-def test_machine_mail_is_stored_and_escalated_but_never_answered(flow, name):
+def test_machine_marked_mail_is_stored_and_escalated_but_never_answered(flow, name):
     extra, mail_from = SUPPRESSED[name]
     sender = mail_from if mail_from else REPORTER_FROM
     sent = flow.run(report(sender=sender, extra=extra), mail_from=mail_from)
@@ -101,6 +99,29 @@ def test_machine_mail_is_stored_and_escalated_but_never_answered(flow, name):
     events = flow.store.audit.for_case(case["id"])
     (suppressed,) = [e for e in events if e["action"] == "reply_suppressed"]
     assert suppressed["details"]["reasons"]
+
+
+MACHINE = {
+    # Issue 9: list mail, auto-replies, read receipts and our own mail are kept, not escalated.
+    "list": ("List-Id: <staff.example.com>", "List-Unsubscribe: <mailto:leave@example.com>"),
+    "bulk": ("Precedence: bulk",),
+    "x_loop": ("X-Loop: incident@example.com",),
+    "auto_replied": ("Auto-Submitted: auto-replied",),
+    "vacation": ("X-Autoreply: yes",),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MACHINE))
+def test_machine_mail_referencing_no_case_is_kept_apart_and_never_escalated(flow, name):
+    raw = report(extra=MACHINE[name])
+    assert flow.run(raw) == []
+    assert flow.case_ids() == []
+    (kept,) = list(flow.store.machine_mail().records())
+    assert kept["kind"] == "machine" and kept["machine"]
+    assert flow.store.raw_path(kept["raw"]).read_bytes() == raw
+    flow.clock.advance(minutes=120)
+    flow.tick()
+    assert flow.run() == []
 
 
 def dsn(original_id: str, recipient: str) -> bytes:

@@ -1,4 +1,4 @@
-"""Who may see case data: our domains, unless upstream authentication failed for our domain."""
+"""Who may see case data: our domains, verified (issue 9), unless authentication failed for them."""
 
 import email
 import email.policy
@@ -11,6 +11,7 @@ from responders.audience import classify_sender, parse_authentication_results, r
 
 CONFIG = Config(organization=Organization(incident_address="incident@example.com",
                                           domains=("example.com", "example.co.jp")))
+RELAY = {"peer": "127.0.0.1"}  # the default trusted relay: loopback
 
 
 def parsed(sender: str, *auth_results: str):
@@ -25,13 +26,19 @@ def parsed(sender: str, *auth_results: str):
 
 
 def test_colleague_is_internal():
-    audience = classify_sender(parsed("山田太郎 <taro@example.com>"), CONFIG)
-    assert audience.internal and audience.flags == []
+    audience = classify_sender(parsed("山田太郎 <taro@example.com>"), CONFIG, RELAY)
+    assert audience.internal and audience.flags == () and audience.verified_by == "trusted_relay"
+
+
+def test_our_domain_unverified_is_external():
+    audience = classify_sender(parsed("山田太郎 <taro@example.com>"), CONFIG, {"peer": "203.0.113.9"})
+    assert not audience.internal and audience.flags == ("external",)
+    assert "nothing verified it" in audience.reasons[0]
 
 
 def test_subdomain_and_second_domain_are_internal():
-    assert classify_sender(parsed("jiro@sales.example.com"), CONFIG).internal
-    assert classify_sender(parsed("hanako@example.co.jp"), CONFIG).internal
+    assert classify_sender(parsed("jiro@sales.example.com"), CONFIG, RELAY).internal
+    assert classify_sender(parsed("hanako@example.co.jp"), CONFIG, RELAY).internal
 
 
 @pytest.mark.parametrize("sender", [
@@ -39,22 +46,27 @@ def test_subdomain_and_second_domain_are_internal():
     "taro@example.com.attacker.test",
     "taro@notexample.com",
     '"taro@example.com" <evil@attacker.test>',
-    "taro@example.com, evil@attacker.test",
 ])
-def test_outside_or_ambiguous_senders_are_external(sender):
-    audience = classify_sender(parsed(sender), CONFIG)
+def test_outside_senders_are_external_even_from_a_trusted_relay(sender):
+    audience = classify_sender(parsed(sender), CONFIG, RELAY)
     assert not audience.internal
-    assert audience.flags == ["external"]
+    assert audience.flags == ("external",)
     assert audience.reasons
+
+
+def test_a_from_naming_two_addresses_is_spoof_suspected():
+    audience = classify_sender(parsed("taro@example.com, evil@attacker.test"), CONFIG, RELAY)
+    assert not audience.internal
+    assert audience.flags == ("external", "spoof_suspected")
 
 
 def test_dmarc_fail_for_our_domain_is_spoof_suspected():
     msg = parsed("taro@example.com",
                  "mx.example.com; spf=pass smtp.mailfrom=attacker.test; dkim=none; "
                  "dmarc=fail (p=none dis=none) header.from=example.com")
-    audience = classify_sender(msg, CONFIG)
+    audience = classify_sender(msg, CONFIG, RELAY)
     assert not audience.internal
-    assert audience.flags == ["external", "spoof_suspected"]
+    assert audience.flags == ("external", "spoof_suspected")
     assert "dmarc=fail" in audience.reasons[0]
 
 
@@ -66,7 +78,7 @@ def test_dmarc_fail_for_our_domain_is_spoof_suspected():
     "mx.example.com 1; dmarc=fail",
 ])
 def test_failed_checks_about_our_domain(result):
-    audience = classify_sender(parsed("taro@example.com", result), CONFIG)
+    audience = classify_sender(parsed("taro@example.com", result), CONFIG, RELAY)
     assert "spoof_suspected" in audience.flags
 
 
@@ -77,7 +89,7 @@ def test_any_of_several_folded_headers_can_report_the_failure():
            b"\tdmarc=fail header.from=example.com\r\n"
            b"From: taro@example.com\r\nTo: incident@example.com\r\nSubject: x\r\n\r\nbody\r\n")
     msg = email.message_from_bytes(raw, policy=email.policy.default)
-    assert classify_sender(msg, CONFIG).flags == ["external", "spoof_suspected"]
+    assert classify_sender(msg, CONFIG, RELAY).flags == ("external", "spoof_suspected")
 
 
 def test_passing_checks_and_other_domains_failures_do_not_count():
@@ -86,12 +98,12 @@ def test_passing_checks_and_other_domains_failures_do_not_count():
                  "dkim=fail header.d=newsletter-vendor.example.net; dkim=pass header.d=example.com; "
                  "dmarc=pass header.from=example.com",
                  "mx.example.com; spf=softfail smtp.mailfrom=bounces.vendor.example.net")
-    assert classify_sender(msg, CONFIG).internal
+    assert classify_sender(msg, CONFIG, RELAY).internal
 
 
 def test_failure_for_an_outside_sender_is_just_external():
     msg = parsed("customer@outside.example", "mx.example.com; dmarc=fail header.from=outside.example")
-    assert classify_sender(msg, CONFIG).flags == ["external"]
+    assert classify_sender(msg, CONFIG, RELAY).flags == ("external",)
 
 
 def test_parse_authentication_results():
@@ -105,8 +117,8 @@ def test_parse_authentication_results():
 
 
 def test_reply_kind():
-    internal = classify_sender(parsed("taro@example.com"), CONFIG)
-    external = classify_sender(parsed("customer@outside.example"), CONFIG)
+    internal = classify_sender(parsed("taro@example.com"), CONFIG, RELAY)
+    external = classify_sender(parsed("customer@outside.example"), CONFIG, RELAY)
     no_receipts = Config(organization=CONFIG.organization, escalation=Escalation(external_receipt=False))
     assert reply_kind(internal, CONFIG) == "guidance"
     assert reply_kind(external, CONFIG) == "receipt"

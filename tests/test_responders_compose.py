@@ -11,7 +11,8 @@ import pytest
 
 from leakline.config import Config, Mail, Organization
 from responders import guards
-from responders.compose import ComposeError, KINDS, clean_header_value, compose, stable_message_id
+from leakline.msgid import MessageIds
+from responders.compose import ComposeError, KINDS, clean_header_value, compose
 
 ORG = Organization(name="株式会社サンプル", incident_address="incident@example.com", domains=("example.com",))
 CONFIG = Config(organization=ORG)
@@ -173,11 +174,18 @@ def test_clean_header_value(value, expected):
     assert clean_header_value(value) == expected
 
 
-def test_stable_message_id_is_repeatable_and_recognised_as_ours():
-    first = stable_message_id(CONFIG, "INC-2026-0001", "remind:2", "privacy@example.com")
-    again = stable_message_id(CONFIG, "INC-2026-0001", "remind:2", "privacy@example.com")
-    other = stable_message_id(CONFIG, "INC-2026-0001", "remind:3", "privacy@example.com")
+def test_stable_message_id_is_repeatable_signed_and_recognised_as_ours():
+    ids = MessageIds(b"k" * 32, "example.com")
+    first = ids.stable("INC-2026-0001", "remind:2", "privacy@example.com")
+    again = MessageIds(b"k" * 32, "example.com").stable("INC-2026-0001", "remind:2", "privacy@example.com")
+    other = ids.stable("INC-2026-0001", "remind:3", "privacy@example.com")
     assert first == again != other
+    # Another installation (another key) never makes the same id, nor takes ours for its own.
+    elsewhere = MessageIds(b"j" * 32, "example.com")
+    assert elsewhere.stable("INC-2026-0001", "remind:2", "privacy@example.com") != first
+    assert ids.is_ours(first) and not elsewhere.is_ours(first)
+    assert ids.is_ours(ids.fresh()) and not ids.is_ours("<0123.leakline@example.com>")
+    assert "k" * 8 not in repr(ids)
     out = send(kind="reminder", message_id=first)
     msg = received(out)
     assert out.message_id == msg["Message-ID"] == first

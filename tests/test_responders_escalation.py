@@ -7,7 +7,7 @@ import pytest
 
 from leakline.config import Config, Escalation, Manager
 from responders.escalation import (
-    EXECUTIVE, INITIAL, due_escalations, guidance_allowed, initial_recipients, is_manager_ack,
+    EXECUTIVE, INITIAL, due_escalations, guidance_allowed, initial_recipients,
     next_due_at, notified_so_far,
 )
 
@@ -157,21 +157,6 @@ def test_notified_so_far_follows_what_was_sent():
     assert len(notified_so_far(case, CONFIG)) == 2
     run(case, 60)
     assert [r.manager for r in notified_so_far(case, CONFIG)] == [OFFICER, SALES, DIRECTOR]
-
-
-def test_manager_ack_by_address_and_thread():
-    case = new_case()
-    case["messages"] = [
-        {"message_id": "<r1@example.com>", "direction": "in", "kind": "report"},
-        {"message_id": "<e1.leakline@example.com>", "direction": "out", "kind": "escalation"},
-        {"message_id": "<g1.leakline@example.com>", "direction": "out", "kind": "guidance"},
-    ]
-    assert is_manager_ack(case, "Privacy@Example.com", CONFIG)
-    assert is_manager_ack(case, "director@example.com", CONFIG, ["<r1@example.com>", "<e1.leakline@example.com>"])
-    assert not is_manager_ack(case, "taro@sales.example.com", CONFIG, ["<e1.leakline@example.com>"])
-    assert not is_manager_ack(case, "privacy@example.com", CONFIG, ["<g1.leakline@example.com>"])
-    assert not is_manager_ack(case, "privacy@example.com", CONFIG, [])
-    assert not is_manager_ack(case, "", CONFIG)
 
 
 @pytest.mark.parametrize("last, now, allowed", [

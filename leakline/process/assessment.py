@@ -189,3 +189,12 @@ def newly_required(old: dict | None, new: dict) -> list[str]:
     """Ids of the duties `new` requires that `old` did not (all of them when there was no `old`)."""
     return [name for name, (_, required) in REQUIRED.items()
             if required(new) and not (old and required(old))]
+
+
+def no_longer_required(old: dict | None, new: dict) -> list[str]:
+    """Ids of the reports `old` required that `new` does not: a duty a change of facts removed.
+
+    The twin of newly_required; the caller tells the privacy officer at once who changed what.
+    """
+    return [name for name, (_, required) in REQUIRED.items()
+            if old and required(old) and not required(new)]
