@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -44,6 +45,12 @@ class Service:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     retention_days: int = 1825
+    max_command_line_bytes: int = 4096
+    max_data_line_bytes: int = 1048576
+    max_connections: int = 200
+    max_connections_per_peer: int = 50
+    trusted_relays: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    require_starttls: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -240,9 +247,35 @@ def _service(s: _Section) -> Service:
         tls_cert=Path(cert) if cert else None,
         tls_key=Path(key) if key else None,
         retention_days=_positive(s, "retention_days", d.retention_days),
+        **_listener_limits(s, d),
     )
+    if service.require_starttls and not service.tls_cert:
+        raise ConfigError("service.require_starttls: needs tls_cert and tls_key")
     s.done()
     return service
+
+
+def _listener_limits(s: _Section, d: Service) -> dict:
+    command_line = _positive(s, "max_command_line_bytes", d.max_command_line_bytes)
+    if command_line < 1024:
+        raise ConfigError("service.max_command_line_bytes: at least 1024 (RFC 5321 allows 512 "
+                          f"bytes plus extensions), got {command_line}")
+    relays = s.strings("trusted_relays", d.trusted_relays) if s.raw.get("trusted_relays") != [] \
+        else s.take("trusted_relays", list, [])
+    for relay in relays:
+        try:
+            ipaddress.ip_network(relay, strict=False)
+        except ValueError:
+            raise ConfigError(f"service.trusted_relays: not an address or CIDR: {relay!r}") from None
+    return {
+        "max_command_line_bytes": command_line,
+        "max_data_line_bytes": _positive(s, "max_data_line_bytes", d.max_data_line_bytes),
+        "max_connections": _positive(s, "max_connections", d.max_connections),
+        "max_connections_per_peer": _positive(s, "max_connections_per_peer",
+                                              d.max_connections_per_peer),
+        "trusted_relays": tuple(relays),
+        "require_starttls": s.take("require_starttls", bool, d.require_starttls),
+    }
 
 
 def _organization(s: _Section) -> Organization:

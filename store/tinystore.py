@@ -10,7 +10,7 @@ from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
 
-from store.files import atomic_write, dump_json
+from store.files import atomic_write, dump_json, inject_fault
 
 
 class AtomicJSONStorage(Storage):
@@ -21,6 +21,7 @@ class AtomicJSONStorage(Storage):
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         try:
+            inject_fault("read", self.path)
             with open(self.path, "rb") as fh:
                 data = fh.read()
         except FileNotFoundError:
