@@ -158,6 +158,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None,
     """Run the listener and its worker process until `stop` is set (or SIGINT/SIGTERM)."""
     app.prepare()
     app.spool.remove_stale_tmp()
+    _quick_store_check(app, announce)
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -184,6 +185,17 @@ async def serve(app: App, *, stop: asyncio.Event | None = None,
         supervisor.cancel()
         await loop.run_in_executor(None, worker.stop)
         announce("leakline stopped")
+
+
+def _quick_store_check(app: App, announce: Callable[[str], None]) -> None:
+    """Sequences and index shards only (never every case): rebuilt from the case files if damaged."""
+    from store.health import quick_check
+
+    report = quick_check(app.store)
+    for line in report.problems:
+        log.warning("store: damaged: %s", line)
+    for line in report.repairs:
+        announce(f"store: repaired: {line}")
 
 
 async def _supervise(worker: WorkerProcess, stop: asyncio.Event) -> None:
