@@ -6,33 +6,13 @@ import json
 import subprocess
 import sys
 
-import pytest
-from click.testing import CliRunner
-
-from leakline.app import App
-from leakline.cli import main
-from leakline.config import load
+from conftest import cli
 from leakline.output import terminal_safe
 from mailbuilders import headers, plain_mail
 
 HOSTILE = ("請求\x1b[2J\x1b[1;31m赤\x1b[0m\x1b]0;pwned\x07\x1b]8;;http://evil/\x1b\\link"
            "\x9b31m\x9d2;t\x9c\r上書き\x00\x08\x7f\x85終")
 INERT = "請求赤link上書き終"
-
-
-@pytest.fixture
-def cli_app(tmp_path):
-    path = tmp_path / "c.toml"
-    path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
-    app = App(load(path))
-    app.prepare()
-    app.config_path = str(path)
-    return app
-
-
-def cli(app, *args, env=None):
-    return CliRunner().invoke(main, ["--config", app.config_path, *args], env=env,
-                              catch_exceptions=False)
 
 
 def store_report(app, subject: str, body: str) -> str:

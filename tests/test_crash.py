@@ -35,22 +35,30 @@ def sender(port, start_index, count, accepted, lock):
             accepted.add(f"<crash-{i}@example.com>")
 
 
-def test_sigkill_mid_stream_loses_and_duplicates_nothing(tmp_path):
+def kill_mid_stream(tmp_path, target, per_thread: int, at_least: int, accepted) -> object:
+    """Four threads send through `target` until `at_least` got a 250, then SIGKILL the server;
+    returns the config path for the restart."""
     port = free_port()
     path = tmp_path / "c.toml"
     path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\nlisten = "127.0.0.1:{port}"\n')
     proc = start(path)
-    accepted, lock = set(), threading.Lock()
-    threads = [threading.Thread(target=sender, args=(port, t * 100, 100, accepted, lock))
+    lock = threading.Lock()
+    threads = [threading.Thread(target=target, args=(port, t * per_thread, per_thread, accepted, lock))
                for t in range(4)]
     for thread in threads:
         thread.start()
-    wait_for(lambda: len(accepted) >= 120, timeout=60)
+    wait_for(lambda: len(accepted) >= at_least, timeout=120)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     proc.stdout.close()
     for thread in threads:
         thread.join()
+    return path
+
+
+def test_sigkill_mid_stream_loses_and_duplicates_nothing(tmp_path):
+    accepted = set()
+    path = kill_mid_stream(tmp_path, sender, 100, 120, accepted)
     assert 120 <= len(accepted) < 400
 
     proc = start(path)
@@ -114,21 +122,8 @@ def big_sender(port, start_index, count, accepted, lock):
 def test_sigkill_while_large_messages_are_spilled_and_committed(tmp_path):
     """The new commit point: a body half in spool/tmp, or copied into a segment not yet renamed,
     is no 250 and leaves nothing behind; every 250 is stored once, byte for byte."""
-    port = free_port()
-    path = tmp_path / "c.toml"
-    path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\nlisten = "127.0.0.1:{port}"\n')
-    proc = start(path)
-    accepted, lock = {}, threading.Lock()
-    threads = [threading.Thread(target=big_sender, args=(port, t * 40, 40, accepted, lock))
-               for t in range(4)]
-    for thread in threads:
-        thread.start()
-    wait_for(lambda: len(accepted) >= 12, timeout=120)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    proc.stdout.close()
-    for thread in threads:
-        thread.join()
+    accepted = {}
+    path = kill_mid_stream(tmp_path, big_sender, 40, 12, accepted)
     assert 12 <= len(accepted) < 160
 
     proc = start(path)

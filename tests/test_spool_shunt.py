@@ -6,12 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
-from leakline.app import App
-from leakline.cli import main
-from leakline.config import load
+from conftest import cli
 from mailbuilders import plain_mail
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,21 +23,6 @@ app.prepare()
 app.pipeline.reactors.append(lambda result: os._exit(3))
 app.pipeline.drain()
 """
-
-
-@pytest.fixture
-def cli_app(tmp_path):
-    path = tmp_path / "c.toml"
-    path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
-    app = App(load(path))
-    app.prepare()
-    app.config_path = str(path)
-    return app
-
-
-def cli(app, *args, env=None):
-    return CliRunner().invoke(main, ["--config", app.config_path, *args], env=env,
-                              catch_exceptions=False)
 
 
 def test_a_message_that_kills_the_worker_is_shunted_not_retried_forever(cli_app):

@@ -2,12 +2,7 @@
 
 import json
 
-import pytest
-from click.testing import CliRunner
-
-from leakline.app import App
-from leakline.cli import main
-from leakline.config import load
+from conftest import cli
 from mailbuilders import plain_mail
 from store import health
 
@@ -21,21 +16,6 @@ def spool_reports(app, count, start=0, received_at=YEAR_2026):
                           {"mail_from": f"staff{i}@example.com", "rcpt_tos": ["incident@example.com"],
                            "received_at": received_at})])
     app.pipeline.drain()
-
-
-@pytest.fixture
-def cli_app(tmp_path):
-    path = tmp_path / "c.toml"
-    path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
-    app = App(load(path))
-    app.prepare()
-    app.config_path = str(path)
-    return app
-
-
-def cli(app, *args, env=None):
-    return CliRunner().invoke(main, ["--config", app.config_path, *args], env=env,
-                              catch_exceptions=False)
 
 
 def shard_of(app, case_id):
