@@ -158,7 +158,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None,
     """Run the listener and its worker process until `stop` is set (or SIGINT/SIGTERM)."""
     app.prepare()
     app.spool.remove_stale_tmp()
-    _quick_store_check(app, announce)
+    repaired = _quick_store_check(app)
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -177,6 +177,8 @@ async def serve(app: App, *, stop: asyncio.Event | None = None,
     supervisor = loop.create_task(_supervise(worker, stop))
     announce(f"leakline listening on {service.host}:{port} for "
              f"{app.config.organization.incident_address}; data in {app.data_dir}")
+    for line in repaired:
+        announce(f"store: repaired {line}")
     try:
         await stop.wait()
     finally:
@@ -187,15 +189,14 @@ async def serve(app: App, *, stop: asyncio.Event | None = None,
         announce("leakline stopped")
 
 
-def _quick_store_check(app: App, announce: Callable[[str], None]) -> None:
+def _quick_store_check(app: App) -> list[str]:
     """Sequences and index shards only (never every case): rebuilt from the case files if damaged."""
     from store.health import quick_check
 
     report = quick_check(app.store)
     for line in report.problems:
         log.warning("store: damaged: %s", line)
-    for line in report.repairs:
-        announce(f"store: repaired: {line}")
+    return report.repairs
 
 
 async def _supervise(worker: WorkerProcess, stop: asyncio.Event) -> None:

@@ -18,12 +18,16 @@ class LeaklineGroup(click.Group):
     line naming the file and what to do, never a traceback."""
 
     def invoke(self, ctx: click.Context):
-        from leakline.output import os_error_line, terminal_safe_output
+        from leakline.output import os_error_line, terminal_safe, terminal_safe_output
         from store.tinystore import StoreDamaged
 
         ctx.with_resource(terminal_safe_output())
         try:
             return super().invoke(ctx)
+        except click.ClickException as exc:
+            # Shown after the filter is gone: a domain error may quote what a reporter wrote.
+            exc.message = terminal_safe(exc.message)
+            raise
         except StoreDamaged as exc:
             raise click.ClickException(str(exc)) from None
         except OSError as exc:
