@@ -260,8 +260,7 @@ def _listener_limits(s: _Section, d: Service) -> dict:
     if command_line < 1024:
         raise ConfigError("service.max_command_line_bytes: at least 1024 (RFC 5321 allows 512 "
                           f"bytes plus extensions), got {command_line}")
-    relays = s.strings("trusted_relays", d.trusted_relays) if s.raw.get("trusted_relays") != [] \
-        else s.take("trusted_relays", list, [])
+    relays = s.strings("trusted_relays", d.trusted_relays)
     for relay in relays:
         try:
             ipaddress.ip_network(relay, strict=False)

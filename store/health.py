@@ -65,19 +65,35 @@ def _check_sequence(store: Store, path: Path, repair: bool, report: CheckReport)
     if not match:
         return
     prefix, year = match.group(1), int(match.group(2))
+    problem = _sequence_problem(store, path, prefix, year)
+    if problem is None:
+        return
+    report.problems.append(problem)
+    if repair:
+        with store.lock.hold():  # read again: the service may have handed out an id meanwhile
+            if _sequence_problem(store, path, prefix, year) is None:
+                return
+            last = max(highest_case_number(store, prefix, year), _readable_sequence(path))
+            atomic_write(path, b'{"last": %d}' % last)
+        report.repairs.append(f"{path}: set to {last} from the case files")
+
+
+def _sequence_problem(store: Store, path: Path, prefix: str, year: int) -> str | None:
     highest = highest_case_number(store, prefix, year)
     try:
         last = read_sequence(path)
     except StoreDamaged as exc:
-        report.problems.append(f"{path}: {exc.reason}")
-        last = -1
-    else:
-        if last >= highest:
-            return
-        report.problems.append(f"{path}: says {last}, but case {prefix}-{year}-{highest:04d} exists")
-    if repair:
-        atomic_write(path, b'{"last": %d}' % max(highest, last))
-        report.repairs.append(f"{path}: set to {max(highest, last)} from the case files")
+        return f"{path}: {exc.reason}"
+    if last < highest:
+        return f"{path}: says {last}, but case {prefix}-{year}-{highest:04d} exists"
+    return None
+
+
+def _readable_sequence(path: Path) -> int:
+    try:
+        return read_sequence(path)
+    except StoreDamaged:
+        return 0
 
 
 # -- index shards ---------------------------------------------------------------------------
@@ -130,7 +146,7 @@ def _check_shard(store: Store, shard: Path, repair: bool, report: CheckReport,
             return
         report.problems.append(f"{shard}: does not match its {len(rows)} case files")
     if repair:
-        rebuild_shard(store, shard, rows)
+        rows = rebuild_shard(store, shard)  # read again under the lock: the service may write
         report.repairs.append(f"{shard}: rebuilt from {len(rows)} case files")
 
 
@@ -158,14 +174,24 @@ def _check_cases(store: Store, repair: bool, report: CheckReport) -> None:
         except CaseDamaged as exc:
             report.problems.append(f"{path}: {exc.reason}")
             if repair:
-                target = quarantine(store, path, f"case file that cannot be read: {exc.reason}")
-                report.repairs.append(f"{path}: moved to {target}")
+                _quarantine_case(store, path, case_id, exc.reason, report)
             continue
         except OSError as exc:
             report.problems.append(f"{path}: cannot read: {exc.strerror or exc}")
             continue
         if repair:
             _claim_keys(store, case)
+
+
+def _quarantine_case(store: Store, path: Path, case_id: str, reason: str,
+                     report: CheckReport) -> None:
+    with store.lock.hold():
+        try:
+            read_case(path, case_id)
+            return  # rewritten whole meanwhile
+        except CaseDamaged:
+            target = quarantine(store, path, f"case file that cannot be read: {reason}")
+    report.repairs.append(f"{path}: moved to {target}")
 
 
 def _claim_keys(store: Store, case: dict) -> None:
@@ -194,8 +220,9 @@ def _check_keys(store: Store, repair: bool, report: CheckReport) -> list[Path]:
             damaged.append(path)
     if repair:
         for path in damaged:
-            target = quarantine(store, path, "key file that cannot be read; re-derived from the "
-                                             "case files where a case names the message")
+            with store.lock.hold():
+                target = quarantine(store, path, "key file that cannot be read; re-derived from "
+                                                 "the case files where a case names the message")
             report.repairs.append(f"{path}: moved to {target}")
     return damaged
 
@@ -212,17 +239,20 @@ def quick_check(store: Store) -> CheckReport:
 
 
 def check(store: Store, repair: bool = False) -> CheckReport:
-    """Every sequence, shard, case and key file; with `repair`, put right what can be."""
+    """Every sequence, shard, case and key file; with `repair`, put right what can be.
+
+    Reads without the data lock (files are replaced whole, so a read sees a whole file) and
+    takes it for each repair, so a running service is held up only while a file is mended.
+    """
     report = CheckReport()
-    with store.lock.hold():
-        _check_cases(store, repair, report)
-        _check_keys(store, repair, report)
-        for shard in _shards(store):
-            report.files += 1
-            _check_shard(store, shard, repair, report, deep=True)
-        for name in sorted(_listdir(store.data_dir / "seq")):
-            report.files += 1
-            _check_sequence(store, store.data_dir / "seq" / name, repair, report)
+    _check_cases(store, repair, report)
+    _check_keys(store, repair, report)
+    for shard in _shards(store):
+        report.files += 1
+        _check_shard(store, shard, repair, report, deep=True)
+    for name in sorted(_listdir(store.data_dir / "seq")):
+        report.files += 1
+        _check_sequence(store, store.data_dir / "seq" / name, repair, report)
     return report
 
 
