@@ -16,7 +16,9 @@ from aiosmtpd.smtp import SMTP
 
 from leakline.app import App
 from leakline.config import ConfigError
+from leakline.listener import ConnectionGate, LeaklineSMTP, Limits
 from leakline.worker import WorkerProcess
+from store.body import MessageBody
 from store.spool import Spool
 
 log = logging.getLogger("leakline.server")
@@ -30,16 +32,18 @@ POLL_SECONDS = 1.0
 class GroupCommitter:
     """Write messages that arrive together as one spool segment with one fsync.
 
-    No caller gets its spool id (and so its 250) before its batch is on disk.
+    No caller gets its spool id (and so its 250) before its batch is on disk; each message
+    succeeds or fails on its own (`Spool.write_each`). The committer owns the bodies it is
+    given and discards their temp files once the batch is written, whatever the outcome.
     """
 
     def __init__(self, spool: Spool, on_committed: Callable[[], None]):
         self.spool = spool
         self.on_committed = on_committed
-        self._pending: list[tuple[bytes, dict, asyncio.Future]] = []
+        self._pending: list[tuple[bytes | MessageBody, dict, asyncio.Future]] = []
         self._flushing = False
 
-    async def store(self, raw: bytes, envelope: dict) -> str:
+    async def store(self, raw: bytes | MessageBody, envelope: dict) -> str:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._pending.append((raw, envelope, future))
@@ -55,16 +59,28 @@ class GroupCommitter:
                 batch, self._pending = self._pending, []
                 items = [(raw, envelope) for raw, envelope, _ in batch]
                 try:
-                    ids = await loop.run_in_executor(None, self.spool.write, items)
-                except Exception as exc:
-                    for _, _, future in batch:
-                        future.done() or future.set_exception(exc)
-                    continue
-                for (_, _, future), spool_id in zip(batch, ids):
-                    future.done() or future.set_result(spool_id)
-                self.on_committed()
+                    results = await loop.run_in_executor(None, self._commit, items)
+                except Exception as exc:  # not even the fallback ran: every message gets 451
+                    results = [exc] * len(batch)
+                for (_, _, future), result in zip(batch, results):
+                    if future.done():
+                        continue
+                    if isinstance(result, Exception):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+                if any(not isinstance(r, Exception) for r in results):
+                    self.on_committed()
         finally:
             self._flushing = False
+
+    def _commit(self, items: list) -> list:
+        try:
+            return self.spool.write_each(items)
+        finally:
+            for raw, _ in items:
+                if isinstance(raw, MessageBody):
+                    raw.discard()
 
 
 class IncidentHandler:
@@ -72,16 +88,23 @@ class IncidentHandler:
         self.incident_address = incident_address.lower()
         self.committer = committer
 
+    def new_body(self) -> MessageBody:
+        return self.committer.spool.new_body()
+
+    async def handle_EHLO(self, server, session, envelope, hostname: str, responses: list[str]):
+        session.host_name = hostname
+        # aiosmtpd offers AUTH after STARTTLS even with no authenticator: offer nothing we lack.
+        return [line for line in responses if not line[4:].upper().startswith("AUTH")]
+
     async def handle_RCPT(self, server, session, envelope, address: str, rcpt_options):
         if address.lower() != self.incident_address:
             return ERR_550.format(address=address, incident=self.incident_address)
-        envelope.rcpt_tos.append(address)
+        if not any(a.lower() == address.lower() for a in envelope.rcpt_tos):
+            envelope.rcpt_tos.append(address)  # the same RCPT TO 1,000 times is stored once
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server, session, envelope):
-        raw = envelope.original_content or envelope.content
-        if isinstance(raw, str):
-            raw = raw.encode("utf-8", "surrogateescape")
+        body = envelope.body  # LeaklineSMTP's MessageEnvelope: DATA as it was spooled
         meta = {
             "mail_from": envelope.mail_from or "",
             "rcpt_tos": list(envelope.rcpt_tos),
@@ -90,9 +113,10 @@ class IncidentHandler:
             "received_at": datetime.now(timezone.utc).isoformat(),
         }
         try:
-            spool_id = await self.committer.store(raw, meta)
-        except Exception:
-            log.exception("could not spool a message from %s", meta["mail_from"])
+            spool_id = await self.committer.store(body, meta)
+        except Exception as exc:
+            log.error("could not spool a message (peer %s): %s: %s", meta["peer"],
+                      type(exc).__name__, exc)
             return ERR_451
         return OK_250.format(spool_id=spool_id)
 
@@ -104,15 +128,15 @@ class IncidentHandler:
 
 def smtp_factory(app: App, handler: IncidentHandler, tls_context: ssl.SSLContext | None):
     service = app.config.service
-
-    class LeaklineSMTP(SMTP):
-        # Phone mailers send lines far over RFC 5321's 1000 bytes: accept them.
-        line_length_limit = service.max_message_bytes
+    limits = Limits(command_line=service.max_command_line_bytes,
+                    data_line=service.max_data_line_bytes, message=service.max_message_bytes)
+    gate = ConnectionGate(service.max_connections, service.max_connections_per_peer,
+                          service.is_trusted_relay)
 
     def factory() -> SMTP:
-        return LeaklineSMTP(handler, data_size_limit=service.max_message_bytes,
-                            enable_SMTPUTF8=True, decode_data=False,
-                            tls_context=tls_context, require_starttls=False)
+        return LeaklineSMTP(handler, limits=limits, gate=gate, enable_SMTPUTF8=True,
+                            decode_data=False, tls_context=tls_context,
+                            require_starttls=service.require_starttls)
     return factory
 
 
@@ -133,6 +157,8 @@ async def serve(app: App, *, stop: asyncio.Event | None = None,
                 announce: Callable[[str], None] = print) -> None:
     """Run the listener and its worker process until `stop` is set (or SIGINT/SIGTERM)."""
     app.prepare()
+    app.spool.remove_stale_tmp()
+    repaired = _quick_store_check(app)
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -151,6 +177,8 @@ async def serve(app: App, *, stop: asyncio.Event | None = None,
     supervisor = loop.create_task(_supervise(worker, stop))
     announce(f"leakline listening on {service.host}:{port} for "
              f"{app.config.organization.incident_address}; data in {app.data_dir}")
+    for line in repaired:
+        announce(f"store: repaired {line}")
     try:
         await stop.wait()
     finally:
@@ -159,6 +187,16 @@ async def serve(app: App, *, stop: asyncio.Event | None = None,
         supervisor.cancel()
         await loop.run_in_executor(None, worker.stop)
         announce("leakline stopped")
+
+
+def _quick_store_check(app: App) -> list[str]:
+    """Sequences and index shards only (never every case): rebuilt from the case files if damaged."""
+    from store.health import quick_check
+
+    report = quick_check(app.store)
+    for line in report.problems:
+        log.warning("store: damaged: %s", line)
+    return report.repairs
 
 
 async def _supervise(worker: WorkerProcess, stop: asyncio.Event) -> None:

@@ -13,7 +13,28 @@ from leakline.config import Config, ConfigError, load, sample_text
 EX_TEMPFAIL = 75
 
 
-@click.group()
+class LeaklineGroup(click.Group):
+    """Every command: reporter text inert on the terminal, a failing disk or a damaged file in one
+    line naming the file and what to do, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        from leakline.output import os_error_line, terminal_safe, terminal_safe_output
+        from store.tinystore import StoreDamaged
+
+        ctx.with_resource(terminal_safe_output())
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as exc:
+            # Shown after the filter is gone: a domain error may quote what a reporter wrote.
+            exc.message = terminal_safe(exc.message)
+            raise
+        except StoreDamaged as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(os_error_line(exc)) from None
+
+
+@click.group(cls=LeaklineGroup)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="TOML file (default: $LEAKLINE_CONFIG, else ./leakline.toml, else built-ins).")
 @click.pass_context
@@ -50,13 +71,17 @@ def run_event_loop(coro):
 
 def app_for(ctx: click.Context, prepare: bool = True):
     from leakline.app import App, DataDirError
+    from leakline.output import os_error_line, warn
 
     app = App(ctx.find_object(Config))
+    app.store.on_problem = warn  # a skipped case or a rebuilt shard is said, on stderr
     if prepare:
         try:
             app.prepare()
-        except (DataDirError, OSError) as exc:
+        except DataDirError as exc:
             raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(os_error_line(exc)) from None
     return app
 
 
@@ -153,7 +178,8 @@ def _strip_mbox_from_line(raw: bytes) -> tuple[bytes, str | None]:
         return raw, None
     first, _, rest = raw.partition(b"\n")
     parts = first.split()
-    return rest, (parts[1].decode("ascii", "replace") if len(parts) > 1 else None)
+    # surrogateescape: bytes that are not UTF-8 reach the spool, which stores them escaped.
+    return rest, (parts[1].decode("utf-8", "surrogateescape") if len(parts) > 1 else None)
 
 
 from leakline.cli_audit import audit  # noqa: E402  (registered on the group)
@@ -161,6 +187,7 @@ from leakline.cli_cases import cases  # noqa: E402
 from leakline.cli_outbox import outbox  # noqa: E402
 from leakline.cli_process import deadlines, phase, report  # noqa: E402  (adds cases commands)
 from leakline.cli_retention import purge  # noqa: E402
+from leakline.cli_store import spool, store  # noqa: E402
 
 main.add_command(cases)
 main.add_command(phase)
@@ -169,3 +196,5 @@ main.add_command(report)
 main.add_command(outbox)
 main.add_command(audit)
 main.add_command(purge)
+main.add_command(store)
+main.add_command(spool)

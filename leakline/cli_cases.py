@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 
 def echo_json(value) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+    from leakline.output import echo_json as unfiltered_json
+
+    unfiltered_json(value)
 
 
 def public_case(case: dict) -> dict:
@@ -70,11 +70,11 @@ def list_cases(ctx: click.Context, status: str, as_json: bool, machine: bool) ->
         return
     rows = app.store.summaries(status)
     rows.reverse()
-    shunted = sorted(app.spool.shunt.glob("*.eml")) if app.spool.shunt.is_dir() else []
+    shunted = app.spool.shunted()
     if shunted:
         # Evidence that intake could not process: never dropped, but it needs a person.
         click.echo(f"warning: {len(shunted)} message(s) could not be processed; they are kept in "
-                   f"{app.spool.shunt}", err=True)
+                   f"{app.spool.shunt} (see `leakline spool list`)", err=True)
     if as_json:
         echo_json(rows)
         return

@@ -51,6 +51,11 @@ class Service:
     trusted_relays: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
     # Whether `leakline ingest` (an MTA pipe: no peer address) counts as a trusted relay.
     ingest_trusted: bool = False
+    max_command_line_bytes: int = 4096
+    max_data_line_bytes: int = 1048576
+    max_connections: int = 200
+    max_connections_per_peer: int = 50
+    require_starttls: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -287,7 +292,10 @@ def _service(s: _Section) -> Service:
         retention_days=_positive(s, "retention_days", d.retention_days),
         trusted_relays=_networks(s, "trusted_relays", d.trusted_relays),
         ingest_trusted=s.take("ingest_trusted", bool, d.ingest_trusted),
+        **_listener_limits(s, d),
     )
+    if service.require_starttls and not service.tls_cert:
+        raise ConfigError("service.require_starttls: needs tls_cert and tls_key")
     s.done()
     return service
 
@@ -333,6 +341,8 @@ def _reporter(s: _Section, d: Organization) -> dict:
             "representative": _one_line(s, "representative", d.representative),
             "industry": _one_line(s, "industry", d.industry),
             "contact": _contact(s.raw.pop("contact")) if "contact" in s.raw else Contact()}
+
+
 def _networks(s: _Section, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
     value = s.take(key, list, list(default))
     networks = []
@@ -342,6 +352,21 @@ def _networks(s: _Section, key: str, default: tuple[str, ...]) -> tuple[str, ...
         except (TypeError, ValueError):
             raise ConfigError(f"{s.name}.{key}: not an address or CIDR network: {item!r}") from None
     return tuple(networks)
+
+
+def _listener_limits(s: _Section, d: Service) -> dict:
+    command_line = _positive(s, "max_command_line_bytes", d.max_command_line_bytes)
+    if command_line < 1024:
+        raise ConfigError("service.max_command_line_bytes: at least 1024 (RFC 5321 allows 512 "
+                          f"bytes plus extensions), got {command_line}")
+    return {
+        "max_command_line_bytes": command_line,
+        "max_data_line_bytes": _positive(s, "max_data_line_bytes", d.max_data_line_bytes),
+        "max_connections": _positive(s, "max_connections", d.max_connections),
+        "max_connections_per_peer": _positive(s, "max_connections_per_peer",
+                                              d.max_connections_per_peer),
+        "require_starttls": s.take("require_starttls", bool, d.require_starttls),
+    }
 
 
 def _organization(s: _Section) -> Organization:

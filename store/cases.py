@@ -7,12 +7,17 @@ of cases:
     keys/<xx>/<sha256>                     message identity -> case id (dedupe and threading)
     raw/<yyyy>/<mm>/<sha256>.eml           raw messages, the evidence, content-addressed
     seq/<PREFIX>-<year>                    the case sequence, never reused
+    quarantine/<time>/<path>               damaged files moved aside, each with a note
+
+One damaged file affects only its own case: shards and sequences are rebuilt from the case
+files (store/health.py), and a case that cannot be read is skipped and reported, not fatal.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import re
 from pathlib import Path
@@ -21,10 +26,12 @@ from typing import Callable, Iterator
 from datetime import datetime, timezone
 
 from store.audit import AuditLog, recover
-from store.files import DataLock, atomic_write, ensure_dir, read_json
+from store.files import DataLock, atomic_write, ensure_dir, inject_fault
 from store.machine import MachineMail
 from store.secret import load_or_create_key
-from store.tinystore import read_tables, write_tables
+from store.tinystore import StoreDamaged, checked_tables, write_tables
+
+log = logging.getLogger("leakline.store")
 
 BUCKET = 100
 SUMMARY_FIELDS = ("id", "status", "reporter", "reporter_name", "subject", "received_at",
@@ -34,6 +41,12 @@ SUMMARY_FIELDS = ("id", "status", "reporter", "reporter_name", "subject", "recei
 class CaseNotFound(LookupError):
     def __init__(self, case_id: str):
         super().__init__(f"no such case: {case_id}")
+        self.case_id = case_id
+
+
+class CaseDamaged(StoreDamaged):
+    def __init__(self, case_id: str, path: Path, reason: str):
+        super().__init__(path, reason)
         self.case_id = case_id
 
 
@@ -51,6 +64,31 @@ def summary(case: dict) -> dict:
     return {k: case.get(k) for k in SUMMARY_FIELDS}
 
 
+def read_case(path: Path, case_id: str) -> dict:
+    """One case file, checked: CaseDamaged when it cannot be read back as that case."""
+    try:
+        tables = checked_tables(path)
+    except StoreDamaged as exc:
+        raise CaseDamaged(case_id, path, exc.reason) from None
+    rows = tables.get("case") or []
+    if len(rows) != 1 or rows[0].get("id") != case_id:
+        raise CaseDamaged(case_id, path, "empty, or no record of this case in it")
+    case = dict(rows[0])
+    case["messages"] = tables.get("messages", [])
+    return case
+
+
+def read_shard(path: Path) -> list[dict]:
+    """The summary rows of one index shard; StoreDamaged when it cannot be read back."""
+    rows = checked_tables(path).get("cases", [])
+    for row in rows:
+        try:
+            split_case_id(row.get("id") if isinstance(row.get("id"), str) else "")
+        except CaseNotFound:
+            raise StoreDamaged(path, "an index row without a valid case id") from None
+    return rows
+
+
 class ChangeWithoutEvent(ValueError):
     """Every change to a case is recorded in the audit trail: a save needs its events."""
 
@@ -66,6 +104,11 @@ class Store:
         self.now = now
         self.lock = DataLock(self.data_dir / ".lock")
         self.audit = AuditLog(self.data_dir)
+        # Damage found on the way (a skipped case, a rebuilt shard): logged, and the CLI shows it.
+        self.on_problem: Callable[[str], None] = lambda message: log.warning("%s", message)
+
+    def report(self, message: str) -> None:
+        self.on_problem(message)
 
     # -- layout -------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -89,19 +132,43 @@ class Store:
 
     # -- sequence -------------------------------------------------------------------------
     def next_case_id(self, year: int) -> str:
-        """Allocate a case id; the counter is durable before the id is used, so never reused."""
+        """Allocate a case id; the counter is durable before the id is used, so never reused.
+
+        A sequence file that is missing or damaged is recovered from the highest case id on
+        disk, and an id whose case file exists is never handed out again.
+        """
+        from store.health import highest_case_number, read_sequence
+
         with self.lock.hold():
             path = self.data_dir / "seq" / f"{self.prefix}-{year}"
-            current = int((read_json(path) or {}).get("last", 0))
-            atomic_write(path, b'{"last": %d}' % (current + 1))
-        return f"{self.prefix}-{year}-{current + 1:04d}"
+            try:
+                current = read_sequence(path) if path.exists() else None
+            except StoreDamaged as exc:
+                self.report(f"{exc}: recovered from the case files")
+                current = None
+            if current is None:
+                current = highest_case_number(self, self.prefix, year)
+            number = current + 1
+            while self._case_path(f"{self.prefix}-{year}-{number:04d}").exists():
+                number += 1
+            atomic_write(path, b'{"last": %d}' % number)
+        return f"{self.prefix}-{year}-{number:04d}"
 
     # -- message identities -------------------------------------------------------------
     def case_for_key(self, key: str) -> str | None:
+        path = self._key_path(key)
         try:
-            return self._key_path(key).read_text(encoding="utf-8").strip() or None
+            inject_fault("read", path)
+            value = path.read_bytes().decode("utf-8").strip()
         except FileNotFoundError:
             return None
+        except UnicodeDecodeError:
+            value = "\x00"
+        if any(ord(c) < 32 for c in value):
+            # Treated as absent (the message starts a case instead of threading), never fatal.
+            self.report(f"{path}: key file is damaged; run `leakline store check --repair`")
+            return None
+        return value or None
 
     def put_key(self, key: str, value: str) -> None:
         """Set a small keyed value (e.g. when a sender last got a guidance reply)."""
@@ -149,10 +216,7 @@ class Store:
         path = self._case_path(case_id)
         if not path.exists():
             raise CaseNotFound(case_id)
-        tables = read_tables(path)
-        case = dict(tables.get("case", [{}])[0])
-        case["messages"] = tables.get("messages", [])
-        return case
+        return read_case(path, case_id)
 
     def save(self, case: dict, events: list[dict]) -> list[dict]:
         """Write a case and the audit events that explain the change, both or neither.
@@ -191,7 +255,7 @@ class Store:
         def last_events(case_id: str) -> list[dict]:
             try:
                 return self.get(case_id).get("last_events", [])
-            except CaseNotFound:
+            except (CaseNotFound, StoreDamaged):
                 return []
         recover(self.audit, last_events)
 
@@ -201,8 +265,7 @@ class Store:
 
     def _write_summary(self, case: dict) -> None:
         path = self._index_path(case["id"])
-        tables = read_tables(path) if path.exists() else {}
-        rows = {row["id"]: row for row in tables.get("cases", [])}
+        rows = {row["id"]: row for row in self._shard_rows(path)} if path.exists() else {}
         row = summary(case)
         if rows.get(case["id"]) == row:
             return
@@ -225,9 +288,28 @@ class Store:
     def summaries(self, status: str = "all") -> list[dict]:
         rows = []
         for path in self._index_files():
-            for row in read_tables(path).get("cases", []):
+            for row in self._shard_rows(path):
                 if status == "all" or row.get("status") == status:
                     rows.append(row)
+        return rows
+
+    def _shard_rows(self, path: Path) -> list[dict]:
+        """A shard's rows; a damaged shard is rebuilt from its case files, so no case is lost."""
+        from store.health import rebuild_shard
+
+        try:
+            return read_shard(path)
+        except StoreDamaged as exc:
+            damage = exc.reason
+        except OSError as exc:
+            damage = exc.strerror or str(exc)
+        try:
+            rows = rebuild_shard(self, path)
+        except OSError as exc:
+            self.report(f"{path}: damaged ({damage}) and not rebuilt ({exc.strerror or exc}); "
+                        f"its cases are not listed")
+            return []
+        self.report(f"{path}: index shard was damaged ({damage}); rebuilt from its case files")
         return rows
 
     def _index_files(self) -> Iterator[Path]:
@@ -239,6 +321,17 @@ class Store:
                         yield root / year / name
 
     def cases(self, status: str = "open") -> Iterator[dict]:
+        """The cases, read one by one; a damaged one is skipped and reported, not fatal."""
         for row in self.summaries(status):
-            with contextlib.suppress(CaseNotFound):
-                yield self.get(row["id"])
+            try:
+                case = self.get(row["id"])
+            except CaseNotFound:
+                continue
+            except StoreDamaged as exc:
+                self.report(f"case {row['id']} skipped: {exc}")
+                continue
+            except OSError as exc:
+                self.report(f"case {row['id']} skipped: {exc.filename or ''}: "
+                            f"{exc.strerror or exc}")
+                continue
+            yield case

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import fnmatch
 import json
 import os
 import threading
@@ -12,6 +14,24 @@ from typing import Any, Iterator
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
+FAULT_VARIABLE = "LEAKLINE_FAULT"
+
+
+def inject_fault(operation: str, path: Path | str) -> None:
+    """Fail like a full or broken disk where the tests ask for it (CI runs as root: no chmod tricks).
+
+    LEAKLINE_FAULT="write:ENOSPC:*/cases/*;read:EIO:*/index/*" makes a matching write or read
+    raise OSError with that errno. Unset (always, in production) it costs one dictionary lookup.
+    """
+    spec = os.environ.get(FAULT_VARIABLE)
+    if not spec:
+        return
+    for rule in spec.split(";"):
+        op, _, rest = rule.partition(":")
+        name, _, pattern = rest.partition(":")
+        if op == operation and fnmatch.fnmatchcase(str(path), pattern):
+            code = getattr(errno, name, errno.EIO)
+            raise OSError(code, os.strerror(code), str(path))
 
 
 def ensure_dir(path: Path) -> Path:
@@ -47,11 +67,17 @@ def write_tmp(path: Path, data: bytes, sync: bool = True) -> Path:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     try:
+        inject_fault("write", path)
         write_all(fd, data)
         if sync:
             os.fsync(fd)
-    finally:
+    except BaseException:
+        # A full disk must not also fill up with our half-written temp files.
         os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    os.close(fd)
     return tmp
 
 
@@ -80,6 +106,7 @@ def atomic_write_json(path: Path, value: Any) -> None:
 
 def read_json(path: Path, default: Any = None) -> Any:
     try:
+        inject_fault("read", path)
         with open(path, "rb") as fh:
             return json.loads(fh.read().decode("utf-8"))
     except FileNotFoundError:

@@ -10,7 +10,7 @@ from tinydb import TinyDB
 from tinydb.middlewares import CachingMiddleware
 from tinydb.storages import Storage
 
-from store.files import atomic_write, dump_json
+from store.files import atomic_write, dump_json, inject_fault
 
 
 class AtomicJSONStorage(Storage):
@@ -21,6 +21,7 @@ class AtomicJSONStorage(Storage):
 
     def read(self) -> dict[str, dict[str, Any]] | None:
         try:
+            inject_fault("read", self.path)
             with open(self.path, "rb") as fh:
                 data = fh.read()
         except FileNotFoundError:
@@ -32,6 +33,15 @@ class AtomicJSONStorage(Storage):
 
     def close(self) -> None:
         pass
+
+
+class StoreDamaged(Exception):
+    """A file of the store that cannot be read back; says which and what to do."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{path}: {reason}; run `leakline store check --repair`")
+        self.path = path
+        self.reason = reason
 
 
 def open_db(path: Path) -> TinyDB:
@@ -47,6 +57,23 @@ def read_tables(path: Path) -> dict[str, list[dict]]:
         table: [doc for _, doc in sorted(docs.items(), key=lambda kv: int(kv[0]))]
         for table, docs in raw.items()
     }
+
+
+def checked_tables(path: Path) -> dict[str, list[dict]]:
+    """read_tables, or StoreDamaged naming the file when it cannot be read back."""
+    try:
+        if path.stat().st_size == 0:  # we never write an empty file: a cut write or a wipe
+            raise StoreDamaged(path, "empty file")
+        tables = read_tables(path)
+    except UnicodeDecodeError:
+        raise StoreDamaged(path, "not UTF-8 text") from None
+    except ValueError:
+        raise StoreDamaged(path, "not valid JSON (truncated or overwritten?)") from None
+    except (TypeError, AttributeError, KeyError):
+        raise StoreDamaged(path, "not a TinyDB file") from None
+    if not all(isinstance(doc, dict) for docs in tables.values() for doc in docs):
+        raise StoreDamaged(path, "not a TinyDB file")
+    return tables
 
 
 def write_tables(path: Path, tables: dict[str, list[dict]]) -> None:

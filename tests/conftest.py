@@ -10,10 +10,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from clock import Clock
 from leakline.app import App
-from leakline.config import Config, from_dict
+from leakline.cli import main
+from leakline.config import Config, from_dict, load
 from store.files import DataLock
 from store.outbox import Outbox
 
@@ -111,6 +113,22 @@ def running(app):
     srv = RunningServer(app)
     yield srv
     srv.stop()
+
+
+@pytest.fixture
+def cli_app(tmp_path) -> App:
+    """An App on a config file, for tests that run the CLI on it with `cli(app, ...)`."""
+    path = tmp_path / "c.toml"
+    path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    app = App(load(path))
+    app.prepare()
+    app.config_path = str(path)
+    return app
+
+
+def cli(app: App, *args, env=None):
+    return CliRunner().invoke(main, ["--config", app.config_path, *args], env=env,
+                              catch_exceptions=False)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Kill -9 the server mid-stream: every message that got a 250 is in exactly one case entry."""
 
+import hashlib
 import os
 import signal
 import smtplib
@@ -34,22 +35,30 @@ def sender(port, start_index, count, accepted, lock):
             accepted.add(f"<crash-{i}@example.com>")
 
 
-def test_sigkill_mid_stream_loses_and_duplicates_nothing(tmp_path):
+def kill_mid_stream(tmp_path, target, per_thread: int, at_least: int, accepted) -> object:
+    """Four threads send through `target` until `at_least` got a 250, then SIGKILL the server;
+    returns the config path for the restart."""
     port = free_port()
     path = tmp_path / "c.toml"
     path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\nlisten = "127.0.0.1:{port}"\n')
     proc = start(path)
-    accepted, lock = set(), threading.Lock()
-    threads = [threading.Thread(target=sender, args=(port, t * 100, 100, accepted, lock))
+    lock = threading.Lock()
+    threads = [threading.Thread(target=target, args=(port, t * per_thread, per_thread, accepted, lock))
                for t in range(4)]
     for thread in threads:
         thread.start()
-    wait_for(lambda: len(accepted) >= 120, timeout=60)
+    wait_for(lambda: len(accepted) >= at_least, timeout=120)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     proc.stdout.close()
     for thread in threads:
         thread.join()
+    return path
+
+
+def test_sigkill_mid_stream_loses_and_duplicates_nothing(tmp_path):
+    accepted = set()
+    path = kill_mid_stream(tmp_path, sender, 100, 120, accepted)
     assert 120 <= len(accepted) < 400
 
     proc = start(path)
@@ -93,4 +102,44 @@ def test_ctrl_c_to_the_whole_process_group_stops_cleanly(tmp_path):
         os.killpg(proc.pid, signum)
         assert proc.wait(timeout=20) == 0
         assert b"stopped" in proc.stdout.read()
+        proc.stdout.close()
+
+
+def big_sender(port, start_index, count, accepted, lock):
+    """Messages past the spill threshold: their DATA goes through spool/tmp before the commit."""
+    for i in range(start_index, start_index + count):
+        raw = plain_mail(f"大きな報告 {i}", f"本文 {i} " + "添付" * 120_000,
+                         message_id=f"<big-crash-{i}@example.com>")
+        try:
+            with smtplib.SMTP("127.0.0.1", port, timeout=20) as client:
+                client.sendmail("taro@example.com", ["incident@example.com"], raw)
+        except (OSError, smtplib.SMTPException):
+            return
+        with lock:
+            accepted[f"<big-crash-{i}@example.com>"] = hashlib.sha256(raw).hexdigest()
+
+
+def test_sigkill_while_large_messages_are_spilled_and_committed(tmp_path):
+    """The new commit point: a body half in spool/tmp, or copied into a segment not yet renamed,
+    is no 250 and leaves nothing behind; every 250 is stored once, byte for byte."""
+    accepted = {}
+    path = kill_mid_stream(tmp_path, big_sender, 40, 12, accepted)
+    assert 12 <= len(accepted) < 160
+
+    proc = start(path)
+    try:
+        app = App(load(path))
+        assert list(app.spool.tmp.iterdir()) == []  # the dead listener's temp files are gone
+        wait_for(lambda: not app.spool.segments(), timeout=120)
+        stored = {}
+        for case in app.store.cases("all"):
+            for message in case["messages"]:
+                if message["direction"] == "in":
+                    assert message["message_id"] not in stored, "stored twice"
+                    stored[message["message_id"]] = message["sha256"]
+        for message_id, digest in accepted.items():
+            assert stored.get(message_id) == digest, f"lost or damaged: {message_id}"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
         proc.stdout.close()
