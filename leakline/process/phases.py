@@ -240,8 +240,9 @@ def _check_step(phase: dict, step: str, skip: bool) -> dict:
 
 
 def _check_phase(phase: dict) -> dict:
-    if phase["status"] == "closed":
-        raise PhaseError(f"{phase['id']} is already closed (by {phase['closed_by']} at {phase['closed_at']})")
+    if phase["status"] in ("closed", "skipped"):
+        raise PhaseError(f"{phase['id']} is already {phase['status']} (by {phase['closed_by']} at "
+                         f"{phase['closed_at']})")
     if phase["status"] == "not_applicable":
         raise PhaseError(f"{phase['id']} does not apply: {phase['reason']}")
     pending = [s["id"] for s in phase["steps"] if s["status"] in ("open", "pending")]
