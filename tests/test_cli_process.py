@@ -41,8 +41,8 @@ def make_env(tmp_path, organization: str = ORGANIZATION):
     return path, app, result.case["id"]
 
 
-def cli(path, *args):
-    return CliRunner().invoke(main, ["--config", str(path), *args])
+def cli(path, *args, env=None):
+    return CliRunner().invoke(main, ["--config", str(path), *args], env=env)
 
 
 def show(path, case_id):
