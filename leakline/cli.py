@@ -64,7 +64,9 @@ def load_config(ctx: click.Context, path: str | None) -> Config:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="TOML file (default: $LEAKLINE_CONFIG, else ./leakline.toml, else built-ins). "
                    "Also accepted after the subcommand.")
-@click.version_option(_version(), prog_name="leakline", message="%(prog)s %(version)s")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, _, on: on and (click.echo(f"leakline {_version()}"), ctx.exit()),
+              help="Show the version and exit.")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """leakline: email intake and response tracking for personal-data leak incidents.

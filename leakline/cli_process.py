@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from leakline import actions
 from leakline.choices import CATEGORY, PHASE, STEP
 from leakline.cli_cases import cases
 from leakline.cli_common import actor, by_option, case_argument, one_line_errors
@@ -86,6 +85,8 @@ def assess(ctx, case_id: str, by: str | None, **options) -> None:
 
     Example: leakline cases assess INC-2026-0001 --category loss --persons 1200 --estimated --by po@example.com
     """
+    from leakline import actions
+
     from leakline.cli import app_for
 
     by = actor(ctx, by)
@@ -114,6 +115,8 @@ def ack(ctx: click.Context, case_id: str, by: str | None) -> None:
     On a case already acknowledged it says by whom and when.
     Example: leakline cases ack INC-2026-0001 --by po@example.com
     """
+    from leakline import actions
+
     from leakline.cli import app_for
     from leakline.dashboard import when
 
@@ -140,6 +143,8 @@ def close_case(ctx: click.Context, case_id: str, by: str | None) -> None:
 
     Example: leakline cases close INC-2026-0001 --by po@example.com
     """
+    from leakline import actions
+
     from leakline.cli import app_for
 
     by = actor(ctx, by)
@@ -177,6 +182,8 @@ def close_phase(ctx, case_id: str, phase_id: str, step: str | None, note: str, s
     gdpr) and hyphens are accepted. `cases show` prints the command for each open step.
     Example: leakline phase close INC-2026-0001 prevention --step facts --note "papers left on desks" --by po@example.com
     """
+    from leakline import actions
+
     from leakline.cli import app_for
 
     by = actor(ctx, by)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from leakline import actions
 from leakline.choices import PHASE, STEP
 from leakline.cli_cases import cases
 from leakline.cli_common import actor, by_option, case_argument, one_line_errors
@@ -33,6 +32,8 @@ def skip(ctx: click.Context, case_id: str, phase_id: str, step: str | None, reas
     deadlines and reminders stop, and skipping a required report mails the privacy officer.
     Example: leakline phase skip INC-2026-0001 publication --step public_notice --reason "no public interest" --by po@example.com
     """
+    from leakline import actions
+
     by = actor(ctx, by)
     with one_line_errors():
         outcome = actions.skip_phase(_app(ctx), case_id, phase_id, step, reason, by)
@@ -61,6 +62,8 @@ def reopen_phase(ctx: click.Context, case_id: str, phase_id: str, step: str | No
 
     Example: leakline phase reopen INC-2026-0001 authorities --step ppc_preliminary --reason "skipped by mistake" --by po@example.com
     """
+    from leakline import actions
+
     by = actor(ctx, by)
     with one_line_errors():
         outcome = actions.reopen_phase(_app(ctx), case_id, phase_id, step, reason, by)
@@ -78,6 +81,8 @@ def reopen_case(ctx: click.Context, case_id: str, reason: str, by: str | None) -
 
     Example: leakline cases reopen INC-2026-0001 --reason "the client reported more persons" --by po@example.com
     """
+    from leakline import actions
+
     by = actor(ctx, by)
     with one_line_errors():
         outcome = actions.reopen_case(_app(ctx), case_id, reason, by)
@@ -94,6 +99,8 @@ def note(ctx: click.Context, case_id: str, text: str, by: str | None) -> None:
 
     Example: leakline cases note INC-2026-0001 --text "called the recipient; deletion promised" --by po@example.com
     """
+    from leakline import actions
+
     by = actor(ctx, by)
     with one_line_errors():
         outcome = actions.add_note(_app(ctx), case_id, text, by)

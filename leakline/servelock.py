@@ -37,7 +37,7 @@ class ServeLock:
     def acquire(self) -> None:
         """Take the lock or raise AlreadyServing (the data_dir must exist)."""
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-        for attempt in range(PROBE_RETRIES):
+        for _ in range(PROBE_RETRIES):
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
