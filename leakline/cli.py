@@ -166,9 +166,7 @@ def serve(ctx: click.Context) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # aiosmtpd logs every SMTP command at INFO; keep case data out of the log.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    from leakline.output import echo_text
     from leakline.servelock import AlreadyServing, ServeLock
-    from leakline.startup import startup_lines, startup_warnings
 
     config = ctx.find_object(Config)
     holder = ServeLock(config.service.data_dir).holder()
@@ -180,19 +178,8 @@ def serve(ctx: click.Context) -> None:
         app.transport()  # a relay password missing from the environment fails here, clearly
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    told: list[str] = []
-
-    def announce(line: str) -> None:
-        echo_text(line)
-        if not told:  # the "listening" line stays first: supervisors wait for it
-            told.append(line)
-            for said in startup_lines(config):
-                echo_text(f"  {said}")
-            for warning in startup_warnings(config):
-                echo_text(warning, err=True)
-
     try:
-        run_event_loop(server.serve(app, announce=announce))
+        run_event_loop(server.serve(app, announce=_announcer(config)))
     except (ConfigError, AlreadyServing) as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
@@ -200,6 +187,25 @@ def serve(ctx: click.Context) -> None:
                                    f"{app.config.service.port}: {exc.strerror or exc}") from None
     except KeyboardInterrupt:
         pass
+
+
+def _announcer(config: Config):
+    """Print serve's lines; after the first ("listening", which supervisors wait for) what it
+    runs on: config, data, managers, transport, and warnings."""
+    from leakline.output import echo_text
+    from leakline.startup import startup_lines, startup_warnings
+
+    told: list[str] = []
+
+    def announce(line: str) -> None:
+        echo_text(line)
+        if not told:
+            told.append(line)
+            for said in startup_lines(config):
+                echo_text(f"  {said}")
+            for warning in startup_warnings(config):
+                echo_text(warning, err=True)
+    return announce
 
 
 @main.command()

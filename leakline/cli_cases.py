@@ -83,18 +83,14 @@ def list_cases(ctx: click.Context, status: str, unacked: bool, reportable: bool,
 
 
 def _table(rows: list[dict], tz) -> None:
-    from leakline.dashboard import when
+    from leakline.dashboard import left, when
 
     colour = colour_wanted()
     echo_text(f"{'CASE':<16} {'STATUS':<7} {'ACK':<4} {'PPC':<4} {'NEXT DUE':<28} {'RECEIVED':<21} "
               f"{'REPORTER':<26} SUBJECT")
     for row in rows:
         ppc = {True: "yes", False: "no", None: "?"}[row["reportable"]]
-        due = "-"
-        if row["next_due"]:
-            from leakline.dashboard import left
-
-            due = f"{str(row['next_due'])[:10]} {left(row['days_left'])}"
+        due = f"{str(row['next_due'])[:10]} {left(row['days_left'])}" if row["next_due"] else "-"
         mark = "*" if row["updated"] else ""
         echo_text(f"{row['id'] + mark:<16} {row['status']:<7} ",
                   Painted(f"{'yes' if row['acked'] else 'NO':<4}", fg=None if row["acked"] else "red"),

@@ -11,10 +11,14 @@ from leakline.cli_process import phase
 from leakline.output import echo_text
 
 
-def _app(ctx: click.Context):
+def _act(ctx: click.Context, by: str | None, action: str, *args):
+    """Run `leakline.actions.<action>(app, *args, actor)`; its errors as one line. -> (outcome, actor)"""
+    from leakline import actions
     from leakline.cli import app_for
 
-    return app_for(ctx)
+    who = actor(ctx, by)
+    with one_line_errors():
+        return getattr(actions, action)(app_for(ctx), *args, who), who
 
 
 @phase.command("skip")
@@ -32,11 +36,9 @@ def skip(ctx: click.Context, case_id: str, phase_id: str, step: str | None, reas
     deadlines and reminders stop, and skipping a required report mails the privacy officer.
     Example: leakline phase skip INC-2026-0001 publication --step public_notice --reason "no public interest" --by po@example.com
     """
-    from leakline import actions
+    from leakline.actions import REOPEN_COMMAND
 
-    by = actor(ctx, by)
-    with one_line_errors():
-        outcome = actions.skip_phase(_app(ctx), case_id, phase_id, step, reason, by)
+    outcome, by = _act(ctx, by, "skip_phase", case_id, phase_id, step, reason)
     names = ", ".join(s.name for s in outcome.earlier)
     echo_text(f"{outcome.case['id']}: skipped {names}")
     required = [s for s in outcome.earlier if s.drops_a_duty]
@@ -44,7 +46,7 @@ def skip(ctx: click.Context, case_id: str, phase_id: str, step: str | None, reas
         echo_text(f"warning: {', '.join(s.name for s in required)}: required or undetermined; the "
                   "privacy officer has been mailed. To undo:", err=True)
         for s in required:
-            echo_text("  " + actions.REOPEN_COMMAND.format(case_id=outcome.case["id"], phase=s.phase,
+            echo_text("  " + REOPEN_COMMAND.format(case_id=outcome.case["id"], phase=s.phase,
                                                           step=s.step, by=by), err=True)
 
 
@@ -62,11 +64,7 @@ def reopen_phase(ctx: click.Context, case_id: str, phase_id: str, step: str | No
 
     Example: leakline phase reopen INC-2026-0001 authorities --step ppc_preliminary --reason "skipped by mistake" --by po@example.com
     """
-    from leakline import actions
-
-    by = actor(ctx, by)
-    with one_line_errors():
-        outcome = actions.reopen_phase(_app(ctx), case_id, phase_id, step, reason, by)
+    outcome, _ = _act(ctx, by, "reopen_phase", case_id, phase_id, step, reason)
     name = f"{phase_id}.{step}" if step else phase_id
     echo_text(f"{outcome.case['id']}: {name} reopened (it was {outcome.earlier[0]})")
 
@@ -81,11 +79,7 @@ def reopen_case(ctx: click.Context, case_id: str, reason: str, by: str | None) -
 
     Example: leakline cases reopen INC-2026-0001 --reason "the client reported more persons" --by po@example.com
     """
-    from leakline import actions
-
-    by = actor(ctx, by)
-    with one_line_errors():
-        outcome = actions.reopen_case(_app(ctx), case_id, reason, by)
+    outcome, _ = _act(ctx, by, "reopen_case", case_id, reason)
     echo_text(f"{outcome.case['id']} reopened")
 
 
@@ -99,9 +93,5 @@ def note(ctx: click.Context, case_id: str, text: str, by: str | None) -> None:
 
     Example: leakline cases note INC-2026-0001 --text "called the recipient; deletion promised" --by po@example.com
     """
-    from leakline import actions
-
-    by = actor(ctx, by)
-    with one_line_errors():
-        outcome = actions.add_note(_app(ctx), case_id, text, by)
+    outcome, _ = _act(ctx, by, "add_note", case_id, text)
     echo_text(f"{outcome.case['id']}: note added ({len(outcome.case['notes'])} in all)")

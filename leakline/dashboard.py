@@ -229,10 +229,10 @@ def _deadlines(case: dict, now: datetime, tz) -> list[Line]:
         due = str(current["due"])
         day = due[:10] + (f" {when(due, tz)[11:]}" if "T" in due else "")
         if current["status"] in ("done", "skipped"):
-            lines.append((f"  {current['kind']:<24} {day:<20} ", status(current["status"])))
+            lines.append((f"  {current['kind']:<24} {day:<21} ", status(current["status"])))
             continue
         n = days_left(current, now=now, tz=tz)
-        lines.append((f"  {current['kind']:<24} {day:<20} ",
+        lines.append((f"  {current['kind']:<24} {day:<21} ",
                       Painted(left(n), fg="red" if n <= 0 else "yellow" if n <= 2 else None),
                       f"  ({current['status']})"))
     if not shown_any:

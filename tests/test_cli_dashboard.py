@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -200,3 +201,19 @@ def test_a_missing_case_says_where_the_ids_are(env):
         result = cli(path, *args)
         assert result.exit_code == 1
         assert result.output == "Error: no such case INC-2026-0002; `leakline cases list` shows the ids\n"
+
+
+def test_an_index_written_before_the_listing_fields_is_read_from_the_cases(env):
+    """Index rows of data stored before issue 12 lack ack, PPC and next due: read from the case."""
+    from store.tinystore import read_tables, write_tables
+
+    path, app, case_id = env
+    shard = next(app.data_dir.glob("index/*/*.json"))
+    tables = read_tables(shard)
+    tables["cases"] = [{k: v for k, v in row.items() if k not in ("acked", "reportable", "next_due",
+                                                                  "next_due_kind", "updated")}
+                       for row in tables["cases"]]
+    write_tables(shard, tables)
+    (row,) = json.loads(cli(path, "cases", "list", "--json").output)
+    assert row["acked"] is False and row["reportable"] is None and row["next_due"] == "2026-03-09"
+    assert row["overdue"] is True

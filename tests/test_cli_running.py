@@ -267,3 +267,9 @@ def test_cases_list_warns_of_spooled_mail_only_when_no_serve_holds_the_lock(tmp_
         assert "waiting in the spool" not in invoke("--config", str(path), "cases", "list").output
     finally:
         stop(proc)
+
+
+def test_ingest_with_a_broken_config_after_the_subcommand_still_exits_75(tmp_path):
+    broken = config_file(tmp_path, "[service\n")
+    result = invoke("ingest", "-", "--config", str(broken), input=b"Subject: x\n\nhello\n")
+    assert result.exit_code == 75 and "not valid TOML" in result.output

@@ -228,3 +228,15 @@ def test_audit_verify_checks_each_case_file_against_its_events(env, edit, proble
     assert broken.exit_code == 1
     assert "audit chain intact" in broken.output  # the chain alone would not have seen it
     assert f"case file disagrees with its events: {case_id}: {problem}" in broken.output, broken.output
+
+
+def test_a_second_manager_acknowledging_is_told_who_was_first(env, tmp_path):
+    path, _, case_id = env
+    two = tmp_path / "two.toml"
+    two.write_text(path.read_text() + '[[managers]]\nname = "Boss"\nemail = "boss@example.com"\n'
+                                      'role = "supervisor"\n')
+    assert cli(two, "cases", "ack", case_id, *PO).exit_code == 0
+    second = cli(two, "cases", "ack", case_id, "--by", "boss@example.com")
+    assert second.output.startswith(f"{case_id} acknowledged by boss@example.com (already acknowledged "
+                                    "by po@example.com at 20")
+    assert [a["by"] for a in show(path, case_id)["acks"]] == ["po@example.com", "boss@example.com"]

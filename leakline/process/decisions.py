@@ -78,16 +78,7 @@ def _skip_targets(phase: dict, step: str | None) -> list[dict]:
         if not open_:
             raise PhaseError(f"{phase['id']} has no open or pending step to skip")
         return open_
-    found = next((s for s in phase["steps"] if s["id"] == step), None)
-    if found is None:
-        names = ", ".join(s["id"] for s in phase["steps"]) or "none"
-        raise PhaseError(f"unknown step {step!r} in phase {phase['id']} (steps: {names})")
-    if found["status"] in ("closed", "skipped"):
-        raise PhaseError(f"{phase['id']}.{step} is already {found['status']} "
-                         f"(by {found['closed_by']} at {found['closed_at']})")
-    if found["status"] == "not_applicable":
-        raise PhaseError(f"{phase['id']}.{step} does not apply: {found['reason']}")
-    return [found]
+    return [phases_.open_step(phase, step)]
 
 
 def reopen(phases: list[dict], phase_id: str, step: str | None = None) -> tuple[list[dict], str]:
