@@ -118,7 +118,7 @@ def require_data(config: Config) -> None:
     """Commands other than serve and ingest never create a data_dir: a wrong folder or config
     would otherwise look like an empty service."""
     if not config.service.data_dir.exists():
-        raise click.ClickException(NO_DATA.format(path=config.service.data_dir))
+        raise click.ClickException(NO_DATA.format(path=os.path.abspath(config.service.data_dir)))
 
 
 def app_for(ctx: click.Context, prepare: bool = True, create: bool = False):
