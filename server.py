@@ -17,6 +17,7 @@ from aiosmtpd.smtp import SMTP
 from leakline.app import App
 from leakline.config import ConfigError
 from leakline.listener import ConnectionGate, LeaklineSMTP, Limits
+from leakline.servelock import ServeLock
 from leakline.worker import WorkerProcess
 from store.body import MessageBody
 from store.spool import Spool
@@ -155,10 +156,24 @@ def tls_context_for(app: App) -> ssl.SSLContext | None:
 
 async def serve(app: App, *, stop: asyncio.Event | None = None,
                 announce: Callable[[str], None] = print) -> None:
-    """Run the listener and its worker process until `stop` is set (or SIGINT/SIGTERM)."""
+    """Run the listener and its worker process until `stop` is set (or SIGINT/SIGTERM).
+
+    Raises AlreadyServing when another `serve` holds the data_dir.
+    """
     app.prepare()
-    app.spool.remove_stale_tmp()
-    repaired = _quick_store_check(app)
+    lock = ServeLock(app.data_dir)
+    lock.acquire()
+    try:
+        # Only under the lock: temp files of a serve that is still running are not stale.
+        app.spool.remove_stale_tmp()
+        repaired = _quick_store_check(app)
+        await _serve(app, lock, stop, announce, repaired)
+    finally:
+        lock.release()
+
+
+async def _serve(app: App, lock: ServeLock, stop: asyncio.Event | None,
+                 announce: Callable[[str], None], repaired: list[str]) -> None:
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -173,6 +188,7 @@ async def serve(app: App, *, stop: asyncio.Event | None = None,
     server = await loop.create_server(smtp_factory(app, handler, tls_context_for(app)),
                                       host=service.host, port=service.port)
     port = server.sockets[0].getsockname()[1]
+    lock.record(service.host, port)
     worker.start()
     supervisor = loop.create_task(_supervise(worker, stop))
     announce(f"leakline listening on {service.host}:{port} for "

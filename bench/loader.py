@@ -83,9 +83,11 @@ def load_years(data_dir: str, jobs: list[tuple[int, str, bool]], shared: bool = 
     """Store cases [(i, received_at ISO, open?)] in order; returns how many were stored.
 
     `shared`: other loader processes write to the same data_dir at the same time."""
+    from leakline.listing import listing_fields
     from store.cases import Store
 
-    store = Store(Path(data_dir))
+    # The index rows as `leakline serve` writes them: with the fields `cases list` shows.
+    store = Store(Path(data_dir), summarize=listing_fields)
     for i, at, is_open in jobs:
         when = datetime.fromisoformat(at)
         sender = f"staff{i % 5000}@example.com"

@@ -11,6 +11,7 @@ from typing import Callable
 from intake.pipeline import Pipeline
 from intake.processor import Intake
 from leakline.config import Config
+from leakline.listing import listing_fields
 from store.cases import Store
 from store.files import ensure_dir
 from store.outbox import Outbox
@@ -50,7 +51,8 @@ class App:
         self.config = config
         self.now = now
         self.data_dir = config.service.data_dir
-        self.store = Store(self.data_dir, config.service.case_prefix, now=now)
+        self.store = Store(self.data_dir, config.service.case_prefix, now=now,
+                           summarize=listing_fields)
         self.spool = Spool(self.data_dir)
         self.intake = Intake(self.store, config)
         self.outbox = Outbox(self.data_dir, self.store.lock, now)

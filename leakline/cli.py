@@ -13,9 +13,27 @@ from leakline.config import Config, ConfigError, load, sample_text
 EX_TEMPFAIL = 75
 
 
+NO_CONFIG_NEEDED = ("init", "completion")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("leakline")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 class LeaklineGroup(click.Group):
-    """Every command: reporter text inert on the terminal, a failing disk or a damaged file in one
-    line naming the file and what to do, never a traceback."""
+    """The top group. Every command: reporter text inert on the terminal, a failing disk or a
+    damaged file in one line naming the file and what to do, never a traceback. It also notes
+    whether `--config` follows the subcommand (`cases list --config X`), in which case the
+    subcommand loads the configuration itself."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["leakline.late_config"] = _late_config(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
         from leakline.output import os_error_line, terminal_safe, terminal_safe_output
@@ -34,9 +52,39 @@ class LeaklineGroup(click.Group):
             raise click.ClickException(os_error_line(exc)) from None
 
 
+def _late_config(args: list[str]) -> bool:
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        i += 2 if args[i] == "--config" else 1
+    for token in args[i + 1:]:
+        if token == "--":
+            return False
+        if token == "--config" or token.startswith("--config="):
+            return True
+    return False
+
+
+def load_config(ctx: click.Context, path: str | None) -> Config:
+    """Load the configuration into the root context; an `ingest` that cannot exits 75."""
+    root = ctx.find_root()
+    try:
+        root.obj = load(path)
+    except ConfigError as exc:
+        if root.invoked_subcommand == "ingest":
+            # An MTA bounces mail on exit 1; a broken config must make it retry instead.
+            click.echo(f"leakline ingest: {exc}", err=True)
+            sys.exit(EX_TEMPFAIL)
+        raise click.ClickException(str(exc)) from None
+    return root.obj
+
+
 @click.group(cls=LeaklineGroup)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="TOML file (default: $LEAKLINE_CONFIG, else ./leakline.toml, else built-ins).")
+              help="TOML file (default: $LEAKLINE_CONFIG, else ./leakline.toml, else built-ins). "
+                   "Also accepted after the subcommand.")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, _, on: on and (click.echo(f"leakline {_version()}"), ctx.exit()),
+              help="Show the version and exit.")
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """leakline: email intake and response tracking for personal-data leak incidents.
@@ -45,17 +93,29 @@ def main(ctx: click.Context, config_path: str | None) -> None:
     """
     # Whatever leakline writes (cases, raw mail, exports) is private unless it says otherwise.
     os.umask(0o077)
-    if ctx.invoked_subcommand == "init":
+    if ctx.invoked_subcommand in NO_CONFIG_NEEDED:
         ctx.obj = Config()
         return
-    try:
-        ctx.obj = load(config_path)
-    except ConfigError as exc:
-        if ctx.invoked_subcommand == "ingest":
-            # An MTA bounces mail on exit 1; a broken config must make it retry instead.
-            click.echo(f"leakline ingest: {exc}", err=True)
-            sys.exit(EX_TEMPFAIL)
-        raise click.ClickException(str(exc)) from None
+    if config_path is None and ctx.meta.get("leakline.late_config"):
+        return  # the subcommand's own --config loads it
+    load_config(ctx, config_path)
+
+
+def _late_config_option(ctx: click.Context, param, value: str | None) -> None:
+    if value is not None or ctx.find_object(Config) is None:
+        load_config(ctx, value)
+
+
+def accept_config_everywhere(group: click.Group) -> None:
+    """Give every subcommand a `--config` of its own: `leakline cases list --config X`."""
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            accept_config_everywhere(command)
+        elif name not in NO_CONFIG_NEEDED and not any(p.name == "late_config" for p in command.params):
+            command.params.append(click.Option(
+                ["--config", "late_config"], type=click.Path(dir_okay=False), expose_value=False,
+                is_eager=True, callback=_late_config_option,
+                help="TOML file, as `leakline --config` (which it overrides)."))
 
 
 def run_event_loop(coro):
@@ -69,11 +129,25 @@ def run_event_loop(coro):
     return uvloop.run(coro)
 
 
-def app_for(ctx: click.Context, prepare: bool = True):
+NO_DATA = "no leakline data at {path}; run where `serve` runs or pass --config"
+
+
+def require_data(config: Config) -> None:
+    """Commands other than serve and ingest never create a data_dir: a wrong folder or config
+    would otherwise look like an empty service."""
+    if not config.service.data_dir.exists():
+        raise click.ClickException(NO_DATA.format(path=os.path.abspath(config.service.data_dir)))
+
+
+def app_for(ctx: click.Context, prepare: bool = True, create: bool = False):
+    """The App over the configured data_dir; only `create` (serve, ingest) makes a missing one."""
     from leakline.app import App, DataDirError
     from leakline.output import os_error_line, warn
 
-    app = App(ctx.find_object(Config))
+    config = ctx.find_object(Config)
+    if not create:
+        require_data(config)
+    app = App(config)
     app.store.on_problem = warn  # a skipped case or a rebuilt shard is said, on stderr
     if prepare:
         try:
@@ -114,20 +188,46 @@ def serve(ctx: click.Context) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # aiosmtpd logs every SMTP command at INFO; keep case data out of the log.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
-    app = app_for(ctx)
+    from leakline.servelock import AlreadyServing, ServeLock
+
+    config = ctx.find_object(Config)
+    holder = ServeLock(config.service.data_dir).holder()
+    if holder is not None:  # said before anything else; serve() takes the lock for real
+        raise click.ClickException(f"leakline serve is already running on {config.service.data_dir} "
+                                   f"(pid {holder.get('pid')}, port {holder.get('port')}); stop it first")
+    app = app_for(ctx, create=True)
     try:
         app.transport()  # a relay password missing from the environment fails here, clearly
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        run_event_loop(server.serve(app, announce=lambda line: click.echo(line, err=False)))
-    except ConfigError as exc:
+        run_event_loop(server.serve(app, announce=_announcer(config)))
+    except (ConfigError, AlreadyServing) as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {app.config.service.host}:"
                                    f"{app.config.service.port}: {exc.strerror or exc}") from None
     except KeyboardInterrupt:
         pass
+
+
+def _announcer(config: Config):
+    """Print serve's lines; after the first ("listening", which supervisors wait for) what it
+    runs on: config, data, managers, transport, and warnings."""
+    from leakline.output import echo_text
+    from leakline.startup import startup_lines, startup_warnings
+
+    told: list[str] = []
+
+    def announce(line: str) -> None:
+        echo_text(line)
+        if not told:
+            told.append(line)
+            for said in startup_lines(config):
+                echo_text(f"  {said}")
+            for warning in startup_warnings(config):
+                echo_text(warning, err=True)
+    return announce
 
 
 @main.command()
@@ -159,7 +259,7 @@ def _ingest(ctx: click.Context, source: str, sender: str | None, recipient: tupl
 
     raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     raw, mbox_sender = _strip_mbox_from_line(raw)
-    app = app_for(ctx)
+    app = app_for(ctx, create=True)
     if sender is None:
         sender = os.environ.get("SENDER", mbox_sender or "")
     recipients = list(recipient) or [os.environ.get("RECIPIENT") or
@@ -182,10 +282,26 @@ def _strip_mbox_from_line(raw: bytes) -> tuple[bytes, str | None]:
     return rest, (parts[1].decode("utf-8", "surrogateescape") if len(parts) > 1 else None)
 
 
+@main.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script (case ids, phases, steps and kinds complete).
+
+    Example: eval "$(leakline completion bash)"   (or put the output in ~/.bash_completion)
+    """
+    from click.shell_completion import get_completion_class
+
+    from leakline.output import echo_text
+
+    script = get_completion_class(shell)(main, {}, "leakline", "_LEAKLINE_COMPLETE").source()
+    echo_text(script.rstrip("\n"))
+
+
 from leakline.cli_audit import audit  # noqa: E402  (registered on the group)
 from leakline.cli_cases import cases  # noqa: E402
 from leakline.cli_outbox import outbox  # noqa: E402
 from leakline.cli_process import deadlines, phase, report  # noqa: E402  (adds cases commands)
+from leakline import cli_verbs  # noqa: E402,F401  (adds skip, reopen, note)
 from leakline.cli_retention import purge  # noqa: E402
 from leakline.cli_store import spool, store  # noqa: E402
 
@@ -198,3 +314,5 @@ main.add_command(audit)
 main.add_command(purge)
 main.add_command(store)
 main.add_command(spool)
+# Last, after every command is registered: each takes its own --config too.
+accept_config_everywhere(main)

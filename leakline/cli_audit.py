@@ -8,7 +8,10 @@ from pathlib import Path
 
 import click
 
-from leakline.cli_cases import echo_json, load_case, public_case
+from leakline.cli_cases import load_case
+from leakline.cli_common import case_argument
+from leakline.jsonout import echo_json, instants, public_case
+from leakline.output import echo_text
 
 
 @click.group()
@@ -22,18 +25,29 @@ def audit() -> None:
 @audit.command("verify")
 @click.pass_context
 def verify(ctx: click.Context) -> None:
-    """Walk the hash chain; exit 1 naming the first broken event.
+    """Walk the hash chain, then check each case file against the events that changed it;
+    exit 1 naming the first broken event or every case that disagrees.
 
     Example: leakline audit verify
     """
+    from leakline.casecheck import check_cases
     from leakline.cli import app_for
 
-    result = app_for(ctx).store.audit.verify()
+    app = app_for(ctx)
+    result = app.store.audit.verify()
     if not result.ok:
-        click.echo(f"audit chain BROKEN at event {result.broken_at}: {result.reason} "
-                   f"({result.events} events verified before it)", err=True)
+        echo_text(f"audit chain BROKEN at event {result.broken_at}: {result.reason} "
+                  f"({result.events} events verified before it); case files not checked", err=True)
         ctx.exit(1)
-    click.echo(f"audit chain intact: {result.events} events")
+    echo_text(f"audit chain intact: {result.events} events")
+    cases = check_cases(app.data_dir, app.store.audit.events())
+    if not cases.ok:
+        for problem in cases.problems:
+            echo_text(f"case file disagrees with its events: {problem}", err=True)
+        echo_text(f"{len(cases.problems)} problem(s) in {cases.cases} case files", err=True)
+        ctx.exit(1)
+    echo_text(f"case files agree with their events: {cases.cases} cases (facts, status, "
+              "acknowledgements, steps, messages)")
 
 
 def _timeline_line(event: dict) -> str:
@@ -42,7 +56,7 @@ def _timeline_line(event: dict) -> str:
 
 
 @audit.command("show")
-@click.argument("case_id")
+@case_argument
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def show(ctx: click.Context, case_id: str, as_json: bool) -> None:
@@ -53,17 +67,18 @@ def show(ctx: click.Context, case_id: str, as_json: bool) -> None:
     from leakline.cli import app_for
 
     app = app_for(ctx)
-    load_case(app, case_id)
+    case_id = load_case(app, case_id)["id"]
     events = app.store.audit.for_case(case_id)
     if as_json:
-        echo_json(events)
+        # Exactly as chained: the hash covers every key, so nothing is added or converted.
+        echo_json(events, schema=False)
         return
     for event in events:
-        click.echo(_timeline_line(event))
+        echo_text(_timeline_line(event))
 
 
 @audit.command("export")
-@click.argument("case_id")
+@case_argument
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Folder to create (must not exist yet, or be empty).")
 @click.pass_context
@@ -77,13 +92,15 @@ def export(ctx: click.Context, case_id: str, out_dir: str) -> None:
 
     app = app_for(ctx)
     case = load_case(app, case_id)
+    case_id = case["id"]
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise click.ClickException(f"{out} is not empty")
     ensure_dir(out / "messages")
     events = app.store.audit.for_case(case_id)
     files = {
-        "case.json": json.dumps(public_case(case), ensure_ascii=False, indent=2),
+        "case.json": json.dumps({**instants(public_case(case), app.config.service.tz), "schema": 1},
+                                ensure_ascii=False, indent=2),
         "timeline.json": json.dumps(events, ensure_ascii=False, indent=2),
         "timeline.txt": "\n".join(_timeline_line(e) for e in events) + "\n",
         "README.txt": _readme(case_id),
@@ -103,7 +120,7 @@ def export(ctx: click.Context, case_id: str, out_dir: str) -> None:
     manifest = {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
                 for p in sorted(out.rglob("*")) if p.is_file()}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    click.echo(f"exported {case_id} to {out} ({len(manifest)} files, manifest.json has their SHA-256)")
+    echo_text(f"exported {case_id} to {out} ({len(manifest)} files, manifest.json has their SHA-256)")
 
 
 def _readme(case_id: str) -> str:

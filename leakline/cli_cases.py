@@ -4,40 +4,22 @@ from __future__ import annotations
 
 import click
 
-
-def echo_json(value) -> None:
-    from leakline.output import echo_json as unfiltered_json
-
-    unfiltered_json(value)
-
-
-def public_case(case: dict) -> dict:
-    """The stable JSON form of a case: internal bookkeeping keys are left out; `facts` has every
-    fact, derived ones with source "derived" and unknown ones null."""
-    from leakline.process.facts import shown
-
-    out = {k: v for k, v in case.items()
-           if k not in ("messages", "sent", "last_events", "event_count")}
-    out["facts"] = shown(case.get("facts") or {})
-    out["messages"] = [
-        {k: v for k, v in m.items() if k not in ("key",)} for m in case.get("messages", [])
-    ]
-    return out
+from leakline.cli_common import case_argument, default_actor, one_line_errors
+from leakline.jsonout import echo_json, public_case  # noqa: F401  (cli_audit imports them here)
+from leakline.output import Painted, colour_wanted, echo_text
 
 
 def load_case(app, case_id: str) -> dict:
-    from store.cases import CaseNotFound
-
+    """The case for an id as typed (`inc-2026-2`), with today's step ids."""
+    from leakline.caseref import find_case_id
     from leakline.process import migrate
 
-    try:
-        return migrate(app.store.get(case_id))  # a case stored with the old step ids reads as new
-    except CaseNotFound as exc:
-        raise click.ClickException(str(exc)) from None
+    with one_line_errors():
+        return migrate(app.store.get(find_case_id(app.store, case_id, app.config.service.case_prefix)))
 
 
 def _cell(value, width: int) -> str:
-    text = str(value or "-").replace("\n", " ")
+    text = " ".join(str(value or "-").split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -49,42 +31,81 @@ def cases() -> None:
     """
 
 
+def _warnings(app) -> None:
+    shunted = app.spool.shunted()
+    if shunted:
+        # Evidence that intake could not process: never dropped, but it needs a person.
+        echo_text(f"warning: {len(shunted)} message(s) could not be processed; they are kept in "
+                  f"{app.spool.shunt} (see `leakline spool list`)", err=True)
+    waiting = app.spool.segments()
+    if waiting:
+        from leakline.servelock import ServeLock
+
+        if ServeLock(app.data_dir).holder() is None:
+            echo_text(f"warning: mail is waiting in the spool ({len(waiting)} batch(es)) and no "
+                      f"`leakline serve` is running on {app.data_dir}: start it to make cases of it",
+                      err=True)
+
+
 @cases.command("list")
 @click.option("--status", type=click.Choice(["open", "closed", "all"]), default="open",
               show_default=True)
+@click.option("--unacked", is_flag=True, help="Only cases no manager acknowledged.")
+@click.option("--reportable", is_flag=True,
+              help="Only cases whose report to the PPC is required or undetermined.")
+@click.option("--overdue", is_flag=True, help="Only cases with a deadline past its due date.")
+@click.option("--updated", is_flag=True, help="Only cases with mail since an officer last acted.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--machine", is_flag=True,
               help="List machine mail kept apart instead (auto-replies, list mail, read receipts, "
                    "our own mail come back) that belongs to no case.")
 @click.pass_context
-def list_cases(ctx: click.Context, status: str, as_json: bool, machine: bool) -> None:
-    """List cases, newest first.
+def list_cases(ctx: click.Context, status: str, unacked: bool, reportable: bool, overdue: bool,
+               updated: bool, as_json: bool, machine: bool) -> None:
+    """List cases, newest first: ack state, PPC report (yes, ?, no) and the next due date.
 
-    Example: leakline cases list --status all --json
+    Example: leakline cases list --unacked --reportable
     """
     from leakline.cli import app_for
+    from leakline.listing import matches, row_for_listing
 
     app = app_for(ctx)
     if machine:
         list_machine_mail(app, as_json)
         return
-    rows = app.store.summaries(status)
-    rows.reverse()
-    shunted = app.spool.shunted()
-    if shunted:
-        # Evidence that intake could not process: never dropped, but it needs a person.
-        click.echo(f"warning: {len(shunted)} message(s) could not be processed; they are kept in "
-                   f"{app.spool.shunt} (see `leakline spool list`)", err=True)
+    now, tz = app.now(), app.config.service.tz
+    rows = [row_for_listing(row, app.store, now=now, tz=tz) for row in app.store.summaries(status)]
+    rows = [row for row in reversed(rows)
+            if matches(row, unacked=unacked, reportable=reportable, overdue=overdue, updated=updated)]
+    _warnings(app)
     if as_json:
-        echo_json(rows)
+        echo_json(rows, tz)
         return
     if not rows:
-        click.echo(f"no {status} cases" if status != "all" else "no cases")
+        filtered = unacked or reportable or overdue or updated
+        echo_text(f"no {'matching ' if filtered else ''}{status + ' ' if status != 'all' else ''}cases")
         return
-    click.echo(f"{'CASE':<16} {'STATUS':<7} {'RECEIVED':<25} {'REPORTER':<28} SUBJECT")
+    _table(rows, tz)
+
+
+def _table(rows: list[dict], tz) -> None:
+    from leakline.dashboard import left, when
+
+    colour = colour_wanted()
+    echo_text(f"{'CASE':<16} {'STATUS':<7} {'ACK':<4} {'PPC':<4} {'NEXT DUE':<28} {'RECEIVED':<21} "
+              f"{'REPORTER':<26} SUBJECT")
     for row in rows:
-        click.echo(f"{row['id']:<16} {row['status']:<7} {row['received_at']:<25} "
-                   f"{_cell(row['reporter'], 28):<28} {_cell(row['subject'], 50)}")
+        ppc = {True: "yes", False: "no", None: "?"}[row["reportable"]]
+        due = f"{str(row['next_due'])[:10]} {left(row['days_left'])}" if row["next_due"] else "-"
+        mark = "*" if row["updated"] else ""
+        echo_text(f"{row['id'] + mark:<16} {row['status']:<7} ",
+                  Painted(f"{'yes' if row['acked'] else 'NO':<4}", fg=None if row["acked"] else "red"),
+                  f" {ppc:<4} ",
+                  Painted(f"{due:<28}", fg="red" if row["overdue"] else None),
+                  f" {when(row['received_at'], tz):<21} {_cell(row['reporter'], 26):<26} "
+                  f"{_cell(row['subject'], 50)}", colour=colour)
+    if any(row["updated"] for row in rows):
+        echo_text("* new mail since an officer last acted")
 
 
 def list_machine_mail(app, as_json: bool) -> None:
@@ -93,43 +114,37 @@ def list_machine_mail(app, as_json: bool) -> None:
             for r in app.store.machine_mail().records()]
     rows.reverse()
     if as_json:
-        echo_json(rows)
+        echo_json(rows, app.config.service.tz)
         return
     if not rows:
-        click.echo("no machine mail")
+        echo_text("no machine mail")
         return
-    click.echo(f"{'RECEIVED':<25} {'FROM':<28} {'WHY':<14} SUBJECT")
+    echo_text(f"{'RECEIVED':<25} {'FROM':<28} {'WHY':<14} SUBJECT")
     for row in rows:
         why = (row.get("machine") or ["?"])[0].split(":")[0]
-        click.echo(f"{row['received_at']:<25} {_cell(row['from'], 28):<28} {why:<14} "
-                   f"{_cell(row['subject'], 50)}")
+        echo_text(f"{row['received_at']:<25} {_cell(row['from'], 28):<28} {why:<14} "
+                  f"{_cell(row['subject'], 50)}")
 
 
 @cases.command("show")
-@click.argument("case_id")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@case_argument
+@click.option("--full", is_flag=True, help="Also print every message's body.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output, every message with its text.")
 @click.pass_context
-def show_case(ctx: click.Context, case_id: str, as_json: bool) -> None:
-    """Show one case with its messages.
+def show_case(ctx: click.Context, case_id: str, full: bool, as_json: bool) -> None:
+    """Show a case as a dashboard: facts, legal assessment, open questions, phases with the
+    command that closes each step, deadlines with days left, then the messages.
 
-    Example: leakline cases show INC-2026-0001
+    Example: leakline cases show INC-2026-0001   (inc-2026-1 works too)
     """
     from leakline.cli import app_for
+    from leakline.dashboard import render
 
-    case = public_case(load_case(app_for(ctx), case_id))
+    app = app_for(ctx)
+    case = load_case(app, case_id)
     if as_json:
-        echo_json(case)
+        echo_json(public_case(case), app.config.service.tz)
         return
-    click.echo(f"{case['id']}  [{case['status']}]  {case['subject']}")
-    click.echo(f"reporter: {case.get('reporter_name') or ''} <{case['reporter']}>")
-    click.echo(f"received: {case['received_at']}")
-    if case.get("flags"):
-        click.echo(f"flags:    {', '.join(case['flags'])}")
-    for message in case["messages"]:
-        arrow = "<-" if message["direction"] == "in" else "->"
-        click.echo(f"\n{arrow} {message['received_at']}  {message.get('kind', '')}  "
-                   f"{message['from']}\n   {message['subject']}")
-        for line in (message.get("text") or "").splitlines()[:40]:
-            click.echo(f"   | {line}")
-        for fwd in message.get("forwarded", []):
-            click.echo(f"   forwarded: {fwd.get('from')} / {fwd.get('subject')}")
+    colour = colour_wanted()
+    for line in render(case, config=app.config, now=app.now(), full=full, by=default_actor(ctx)):
+        echo_text(*line, colour=colour)

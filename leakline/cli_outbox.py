@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import click
 
+from leakline.cli_common import complete_case_ids
 from leakline.config import Config
+from leakline.output import echo_text
 from store.files import DataLock
 from store.outbox import Outbox, OutboxError
 
@@ -16,9 +17,12 @@ COLUMNS = (("ID", "id"), ("CASE", "case_id"), ("KIND", "kind"), ("TO", "to"),
 
 
 def open_outbox(ctx: click.Context) -> tuple[Outbox, Config]:
+    from leakline.cli import require_data
+
     config = ctx.find_object(Config)
     if config is None:
         raise click.ClickException("no configuration loaded (run as `leakline outbox ...`)")
+    require_data(config)
     data_dir = config.service.data_dir
     tz = config.service.tz
     return Outbox(data_dir, DataLock(data_dir / ".lock"), lambda: datetime.now(tz)), config
@@ -36,36 +40,56 @@ def outbox() -> None:
 
 @outbox.command("list")
 @click.option("--failed", is_flag=True, help="Show dead letters instead of the queue.")
+@click.option("--sent", is_flag=True, help="Show what was delivered, to whom and when.")
+@click.option("--case", "case_id", metavar="CASE_ID", shell_complete=complete_case_ids,
+              help="Only the messages of this case.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON array, for scripts.")
 @click.pass_context
-def list_messages(ctx: click.Context, failed: bool, as_json: bool) -> None:
-    """List queued messages (next attempt) or, with --failed, dead letters (last error).
+def list_messages(ctx: click.Context, failed: bool, sent: bool, case_id: str | None,
+                  as_json: bool) -> None:
+    """List queued messages (next attempt), dead letters (--failed, last error) or delivered
+    ones (--sent, when).
 
     \b
     Example:
         leakline outbox list
+        leakline outbox list --sent --case INC-2026-0001
         leakline outbox list --failed --json
     """
+    from leakline.jsonout import echo_json
+
+    if failed and sent:
+        raise click.UsageError("--failed and --sent: choose one")
     box, config = open_outbox(ctx)
-    rows = box.list(failed=failed)
+    rows = box.list_sent() if sent else box.list(failed=failed)
+    if case_id:
+        from leakline.caseref import canonical_id
+
+        wanted = canonical_id(case_id, config.service.case_prefix) or case_id
+        rows = [row for row in rows if row.get("case_id") == wanted]
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        echo_json(rows, config.service.tz)
         return
     if not rows:
-        click.echo("No dead letters." if failed else "The outbox queue is empty.")
+        what = "No dead letters" if failed else "Nothing sent" if sent else "The outbox queue is empty"
+        echo_text(what + (f" for {case_id}." if case_id else "."))
         return
-    click.echo(_table(rows, failed, config))
+    echo_text(_table(rows, "failed" if failed else "sent" if sent else "queue", config))
 
 
-def _table(rows: list[dict], failed: bool, config: Config) -> str:
+WHEN = {"queue": ("next_attempt_at", "NEXT ATTEMPT"), "failed": ("failed_at", "FAILED"),
+        "sent": ("sent_at", "SENT")}
+
+
+def _table(rows: list[dict], folder: str, config: Config) -> str:
+    field, title = WHEN[folder]
     cells = []
     for row in rows:
-        when = row.get("failed_at") if failed else row["next_attempt_at"]
+        when = row.get(field)
         shown = dict(row, to=", ".join(row["to"]), case_id=row["case_id"] or "-",
                      when=_short_time(when, config))
         cells.append([str(shown[key]) for _, key in COLUMNS])
-    headers = [title if key != "when" else ("FAILED" if failed else "NEXT ATTEMPT")
-               for title, key in COLUMNS]
+    headers = [name if key != "when" else title for name, key in COLUMNS]
     # Every column but the last (the subject, often Japanese) is padded; ASCII widths suffice.
     widths = [max(len(r[i]) for r in [headers, *cells]) for i in range(len(COLUMNS) - 1)]
     lines = []
@@ -100,4 +124,4 @@ def retry(ctx: click.Context, message_id: str) -> None:
         row = box.retry(message_id)
     except (OutboxError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Queued {row['id']} to {', '.join(row['to'])} for delivery now.")
+    echo_text(f"Queued {row['id']} to {', '.join(row['to'])} for delivery now.")

@@ -4,37 +4,10 @@ from __future__ import annotations
 
 import click
 
-from leakline.cli_cases import cases, echo_json, load_case
-
-CATEGORY_HELP = ("misdirected_email, misdirected_fax, misdelivery, wrong_display, wrong_entry, loss, "
-                 "theft, wrong_disposal, unauthorized_access, malware, insider, verbal, misuse, other")
-
-
-def by_option(func):
-    return click.option("--by", "by", required=True, metavar="EMAIL",
-                        help="Who does this (recorded in the audit trail).")(func)
-
-
-def _checked_email(value: str) -> str:
-    value = value.strip().lower()
-    if "@" not in value or any(c in value for c in " \r\n<>,"):
-        raise click.ClickException(f"--by: not an email address: {value!r}")
-    return value
-
-
-def _change(ctx: click.Context, case_id: str, change) -> dict:
-    """Apply `change(app, case) -> events` to a case under the lock; domain errors are one line."""
-    from leakline.cli import app_for
-    from leakline.process import FactError, PhaseError
-    from store.cases import CaseNotFound
-
-    app = app_for(ctx)
-    try:
-        return app.store.update(case_id, lambda case: change(app, case))
-    except CaseNotFound as exc:
-        raise click.ClickException(str(exc)) from None
-    except (FactError, PhaseError) as exc:
-        raise click.ClickException(str(exc)) from None
+from leakline.choices import CATEGORY, PHASE, STEP
+from leakline.cli_cases import cases
+from leakline.cli_common import actor, by_option, case_argument, one_line_errors
+from leakline.output import echo_text
 
 
 def _flag(name: str, off: str | None = None, field: str | None = None, help: str | None = None):
@@ -44,7 +17,7 @@ def _flag(name: str, off: str | None = None, field: str | None = None, help: str
 
 # Each fact option and the fact it sets (admin source: beats a reply and extraction).
 FACT_OPTIONS = (
-    click.option("--category", help=f"One of: {CATEGORY_HELP}."),
+    click.option("--category", type=CATEGORY, help="The kind of incident."),
     click.option("--persons", type=click.IntRange(min=0), help="Number of persons affected (the largest stated)."),
     click.option("--estimated", is_flag=True, help="--persons is an estimate."),
     click.option("--persons-over", is_flag=True, help="--persons is a lower bound: more than N (at least N+1)."),
@@ -103,115 +76,95 @@ def _said(value) -> str:
 
 
 @cases.command("assess")
-@click.argument("case_id")
+@case_argument
 @fact_options
 @by_option
 @click.pass_context
-def assess(ctx, case_id: str, by: str, **options) -> None:
+def assess(ctx, case_id: str, by: str | None, **options) -> None:
     """Record facts as an admin (beats the reporter's reply and extraction) and re-assess.
 
     Example: leakline cases assess INC-2026-0001 --category loss --persons 1200 --estimated --by po@example.com
     """
-    by = _checked_email(by)
+    from leakline import actions
+
+    from leakline.cli import app_for
+
+    by = actor(ctx, by)
     values = _values(options)
     evidence = {field: options["evidence"] for field in values} if options["evidence"] else None
-    case = _change(ctx, case_id, lambda app, case: _assess(app, case, values, by, evidence))
+    with one_line_errors():
+        case = actions.assess(app_for(ctx), case_id, values, by, evidence).case
     a = case.get("assessment") or {}
     undetermined = a.get("triggers_undetermined") or []
-    click.echo(f"{case_id}: triggers {', '.join(a.get('triggers', [])) or 'none'}"
-               + (f" (undetermined: {', '.join(undetermined)})" if undetermined else "")
-               + f"; PPC report {_said(a.get('ppc_report_required'))}")
+    echo_text(f"{case['id']}: triggers {', '.join(a.get('triggers', [])) or 'none'}"
+              + (f" (undetermined: {', '.join(undetermined)})" if undetermined else "")
+              + f"; PPC report {_said(a.get('ppc_report_required'))}")
     for reason in a.get("reasons", []):
-        click.echo(f"  {reason}")
+        echo_text(f"  {reason}")
     for question in a.get("open_questions", []):
-        click.echo(f"  ? {question}")
-
-
-def _assess(app, case: dict, values: dict, by: str, evidence: dict | None) -> list[dict]:
-    from leakline import process
-
-    now = app.now()
-    before = case.get("assessment")
-    updated, changes = process.apply_facts(case, values, "admin", by=by, at=now.isoformat(),
-                                           evidence=evidence)
-    if not changes:
-        return []
-    updated, notes = process.reassess(updated, org=app.config.organization,
-                                      tz=app.config.service.tz, now=now)
-    case.update(updated)
-    events = [{"action": "facts_changed", "actor": by,
-               "details": {"source": "admin", "changes": [c.to_dict() for c in changes]}},
-              {"action": "assessed", "actor": by,
-               "details": {"assessment": case["assessment"], "notes": notes}}]
-    return events + app.responder.alert_newly_required(case, notes) + \
-        app.responder.alert_no_longer_required(case, before, changes, by, step=f"cli:{now.isoformat()}")
+        echo_text(f"  ? {question}")
 
 
 @cases.command("ack")
-@click.argument("case_id")
+@case_argument
 @by_option
 @click.pass_context
-def ack(ctx: click.Context, case_id: str, by: str) -> None:
+def ack(ctx: click.Context, case_id: str, by: str | None) -> None:
     """Acknowledge a case as a manager: escalation stops, the report phase closes.
 
+    On a case already acknowledged it says by whom and when.
     Example: leakline cases ack INC-2026-0001 --by po@example.com
     """
-    by = _checked_email(by)
-    from leakline.config import Config
+    from leakline import actions
 
-    if ctx.find_object(Config).manager(by) is None:
-        raise click.ClickException(f"{by} is not one of the configured [[managers]]")
-    _change(ctx, case_id, lambda app, case: app.responder.acknowledge(case, by, "cli"))
-    click.echo(f"{case_id} acknowledged by {by}")
+    from leakline.cli import app_for
+    from leakline.dashboard import when
+
+    by = actor(ctx, by)
+    app = app_for(ctx)
+    with one_line_errors():
+        outcome = actions.acknowledge(app, case_id, by)
+    tz, case_id = app.config.service.tz, outcome.case["id"]
+    before = "; ".join(f"{a['by']} at {when(a['at'], tz)}" for a in outcome.earlier)
+    if not outcome.changed:
+        echo_text(f"{case_id} was already acknowledged by {before}")
+    elif outcome.earlier:
+        echo_text(f"{case_id} acknowledged by {by} (already acknowledged by {before})")
+    else:
+        echo_text(f"{case_id} acknowledged by {by}")
 
 
 @cases.command("close")
-@click.argument("case_id")
+@case_argument
 @by_option
 @click.pass_context
-def close_case(ctx: click.Context, case_id: str, by: str) -> None:
-    """Close a case; refused while any phase or step is still open.
+def close_case(ctx: click.Context, case_id: str, by: str | None) -> None:
+    """Close a case; refused while any phase or step is open or pending (skipped ones are settled).
 
     Example: leakline cases close INC-2026-0001 --by po@example.com
     """
-    by = _checked_email(by)
+    from leakline import actions
 
-    def close(app, case: dict) -> list[dict]:
-        from leakline import process
-        from leakline.process import open_items
+    from leakline.cli import app_for
 
-        case.update(process.migrate(case))
-        if case["status"] == "closed":
-            raise click.ClickException(f"{case_id} is already closed")
-        still_open = open_items(case.get("phases") or [])
-        if still_open:
-            raise click.ClickException(f"{case_id} cannot be closed; still open: {', '.join(still_open)}")
-        now = app.now()
-        skipped = []
-        for phase_id, step in process.optional_open(case.get("phases") or []):
-            case.update(process.close(case, phase_id, step, by=by, at=now.isoformat(), skip=True,
-                                      note="not done (optional); the case was closed",
-                                      org=app.config.organization, tz=app.config.service.tz, now=now))
-            skipped.append(f"{phase_id}.{step}")
-        case["status"], case["closed_at"] = "closed", now.isoformat()
-        return [{"action": "case_closed", "actor": by, "details": {"skipped": skipped}}]
-
-    _change(ctx, case_id, close)
-    click.echo(f"{case_id} closed")
+    by = actor(ctx, by)
+    with one_line_errors():
+        outcome = actions.close_case(app_for(ctx), case_id, by)
+    echo_text(f"{outcome.case['id']} closed")
 
 
 @click.group()
 def phase() -> None:
-    """Close phases and steps of the response process.
+    """Close, skip and reopen phases and steps of the response process.
 
     Example: leakline phase close INC-2026-0001 containment --note "recipient deleted it" --by po@example.com
     """
 
 
 @phase.command("close")
-@click.argument("case_id")
-@click.argument("phase_id", metavar="PHASE")
-@click.option("--step", help="A step of the phase (e.g. facts, cause, ppc_preliminary, public_notice).")
+@case_argument
+@click.argument("phase_id", metavar="PHASE", type=PHASE)
+@click.option("--step", type=STEP, help="A step of the phase (e.g. facts, cause, ppc_preliminary, public_notice).")
 @click.option("--note", required=True, help="What was done (goes into the reports and the audit).")
 @click.option("--skip", is_flag=True, help="Record a decision not to do an optional step (e.g. not to publish).")
 @click.option("--final-too", is_flag=True,
@@ -219,37 +172,27 @@ def phase() -> None:
 @by_option
 @click.pass_context
 def close_phase(ctx, case_id: str, phase_id: str, step: str | None, note: str, skip: bool,
-                final_too: bool, by: str) -> None:
+                final_too: bool, by: str | None) -> None:
     """Close a phase, or one step of it. Prevention steps close in order.
 
     Phases: report, containment, publication (public_notice, client_notice, persons_notice),
     prevention (facts, cause, measures, implementation, verification), authorities
     (review_body_preliminary, review_body_final, ppc_preliminary, ppc_final, gdpr_72h,
     gdpr_controller_notice, sector_report). Old step ids (notice, client, persons, review_body,
-    gdpr) are accepted.
+    gdpr) and hyphens are accepted. `cases show` prints the command for each open step.
     Example: leakline phase close INC-2026-0001 prevention --step facts --note "papers left on desks" --by po@example.com
     """
-    by = _checked_email(by)
-    from leakline.process.phases import step_id
+    from leakline import actions
 
-    step = step_id(step) if step else None
+    from leakline.cli import app_for
 
-    def close(app, case: dict) -> list[dict]:
-        from leakline import process
-
-        now = app.now()
-        case.update(process.close(case, phase_id, step, by=by, at=now.isoformat(), note=note,
-                                  skip=skip, final_too=final_too, org=app.config.organization,
-                                  tz=app.config.service.tz, now=now))
-        details = {"phase": phase_id, "step": step, "note": note}
-        if skip or final_too:
-            details.update(skipped=skip, final_too=final_too)
-        return [{"action": "phase_closed", "actor": by, "details": details}]
-
-    _change(ctx, case_id, close)
+    by = actor(ctx, by)
+    with one_line_errors():
+        outcome = actions.close_phase(app_for(ctx), case_id, phase_id, step, note, by, skip=skip,
+                                      final_too=final_too)
     done = "skipped" if skip else "closed"
-    click.echo(f"{case_id}: {phase_id}{'.' + step if step else ''} {done}"
-               + (f"; {phase_id}.ppc_final closed too (速報兼確報)" if final_too else ""))
+    echo_text(f"{outcome.case['id']}: {phase_id}{'.' + step if step else ''} {done}"
+              + (f"; {phase_id}.ppc_final closed too (速報兼確報)" if final_too else ""))
 
 
 @click.command()
@@ -259,36 +202,37 @@ def close_phase(ctx, case_id: str, phase_id: str, step: str | None, note: str, s
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def deadlines(ctx: click.Context, within: int | None, overdue: bool, as_json: bool) -> None:
-    """Open deadlines of all open cases, soonest first.
+    """Open deadlines of all open cases, soonest first; the kind is the step that meets it.
 
     Example: leakline deadlines --within 7
     """
     from leakline.cli import app_for
-    from leakline.process import migrate
-    from leakline.process.deadlines import days_left, refreshed
+    from leakline.jsonout import echo_json
+    from leakline.listing import open_deadlines
 
     app = app_for(ctx)
-    now, tz = app.now(), app.config.service.tz
-    rows = []
-    for case in app.store.cases("open"):
-        for stored in migrate(case).get("deadlines") or []:
-            current = refreshed(stored, now=now, tz=tz)
-            if current["status"] not in ("open", "pending", "overdue"):
-                continue
-            left = days_left(current, now=now, tz=tz)
-            if (overdue and current["status"] != "overdue") or (within is not None and left > within):
-                continue
-            rows.append({"case": case["id"], **current, "days_left": left})
-    rows.sort(key=lambda r: (r["days_left"], r["case"]))
+    every = open_deadlines(app.store, now=app.now(), tz=app.config.service.tz)
+    rows = [r for r in every if not (overdue and r["status"] != "overdue")
+            and not (within is not None and r["days_left"] > within)]
     if as_json:
-        echo_json(rows)
+        echo_json(rows, app.config.service.tz)
         return
     if not rows:
-        click.echo("no open deadlines")
+        echo_text(_none_due(every, within, overdue))
         return
-    click.echo(f"{'CASE':<16} {'DEADLINE':<24} {'DUE':<26} {'STATUS':<8} DAYS LEFT")
+    echo_text(f"{'CASE':<16} {'DEADLINE':<24} {'DUE':<26} {'STATUS':<8} DAYS LEFT")
     for row in rows:
-        click.echo(f"{row['case']:<16} {row['kind']:<24} {row['due']:<26} {row['status']:<8} {row['days_left']}")
+        echo_text(f"{row['id']:<16} {row['kind']:<24} {row['due']:<26} {row['status']:<8} {row['days_left']}")
+
+
+def _none_due(every: list[dict], within: int | None, overdue: bool) -> str:
+    """Nothing matched: say so, and how many open deadlines there are besides."""
+    if not every:
+        return "no open deadlines"
+    asked = "overdue" if overdue else f"due within {within} day{'s' if within != 1 else ''}"
+    first = every[0]
+    return (f"no deadlines {asked}; {len(every)} later (the next: {first['id']} {first['kind']} "
+            f"{str(first['due'])[:10]}, in {first['days_left']} days)")
 
 
 from leakline.cli_report import report  # noqa: E402,F401  (leakline.cli imports it from here)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import click
 
+from leakline.choices import REPORT_KIND
 from leakline.cli_cases import load_case
+from leakline.cli_common import case_argument, one_line_errors
+from leakline.output import echo_text
 
-KIND_HELP = ("ppc-preliminary, ppc-final, review-body, persons-notice, client-notice, public-notice, "
-             "gdpr-72h, gdpr-controller-notice, sector-report; or a step id (e.g. review_body_final, "
-             "persons_notice); hyphens and underscores both")
+KIND_HELP = ("the id of the step it serves (review_body: the stage from --stage or the case); "
+             "hyphens (ppc-preliminary) and the old ids are accepted")
 AUDIENCE_CHOICES = ["customers", "members", "users", "patients", "students", "employees", "applicants",
                     "others"]
 
 
 @click.command()
-@click.argument("case_id")
-@click.option("--kind", required=True, help=f"What to draft: {KIND_HELP}.")
+@case_argument
+@click.option("--kind", required=True, type=REPORT_KIND, help=f"What to draft: {KIND_HELP}.")
 @click.option("--stage", type=click.Choice(["preliminary", "final"]),
               help="Preliminary (調査中 where unknown) or final; default from the kind and the case.")
 @click.option("--lang", type=click.Choice(["ja", "en"]), help="Default: the organisation's language.")
@@ -23,7 +25,8 @@ AUDIENCE_CHOICES = ["customers", "members", "users", "patients", "students", "em
               help="Who the notice is for (default: the audience fact, else from the data items).")
 @click.option("--force", is_flag=True, help="Draft a kind that does not apply (a warning heads it).")
 @click.option("--save", is_flag=True, help="Keep the draft with the case and record its SHA-256 in the audit.")
-@click.option("--by", "by", metavar="EMAIL", help="Who saves it (recorded in the audit trail).")
+@click.option("--by", "by", metavar="EMAIL", envvar="LEAKLINE_USER",
+              help="Who saves it (audit trail; default $LEAKLINE_USER, else [cli] user, else cli).")
 @click.pass_context
 def report(ctx: click.Context, case_id: str, kind: str, stage: str | None, lang: str | None,
            audience: str | None, force: bool, save: bool, by: str | None) -> None:
@@ -33,35 +36,28 @@ def report(ctx: click.Context, case_id: str, kind: str, stage: str | None, lang:
     """
     from leakline.cli import app_for
     from leakline.process.deadlines import JAPAN
-    from leakline.process.reports import ReportError, draft
+    from leakline.process.reports import draft
 
     app = app_for(ctx)
     case = load_case(app, case_id)
     org = app.config.organization
-    try:
+    with one_line_errors():
         result = draft(case, kind, lang or org.language, org=org, stage=stage, audience=audience,
                        force=force, today=app.now().astimezone(JAPAN).date())
-    except ReportError as exc:
-        raise click.ClickException(str(exc)) from None
     if save:
-        _save(ctx, app, case_id, result, by)
-    click.echo(result.text)
+        _save(ctx, app, case["id"], result, by)
+    echo_text(result.text)
     if save:
-        click.echo(f"saved {result.kind} ({result.stage}, {result.lang}) with {case_id}: "
-                   f"sha256 {result.sha256}", err=True)
+        echo_text(f"saved {result.kind} ({result.stage}, {result.lang}) with {case['id']}: "
+                  f"sha256 {result.sha256}", err=True)
 
 
 def _save(ctx: click.Context, app, case_id: str, result, by: str | None) -> None:
-    from leakline.cli_process import _change, _checked_email
+    from leakline.actions import save_draft
+    from leakline.cli_common import actor
+    from leakline.config import Config
 
-    actor = _checked_email(by) if by else "cli"
-    record = {"kind": result.kind, "stage": result.stage, "lang": result.lang,
-              "sha256": result.sha256, "forced": result.forced, "saved_by": actor,
-              "saved_at": app.now().isoformat(), "text": result.text}
-
-    def keep(app, case: dict) -> list[dict]:
-        case.setdefault("drafts", []).append(record)
-        return [{"action": "report_saved", "actor": actor,
-                 "details": {k: record[k] for k in ("kind", "stage", "lang", "sha256", "forced")}}]
-
-    _change(ctx, case_id, keep)
+    config = ctx.find_object(Config)
+    who = actor(ctx, by) if by or config.cli.user else "cli"
+    with one_line_errors():
+        save_draft(app, case_id, result, who)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import ipaddress
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,11 @@ SECTORS = ("", "financial")
 
 
 class ConfigError(Exception):
-    """A wrong or missing configuration value; the message names the key."""
+    """A wrong or missing configuration value; the message names the key (one line per error)."""
+
+    def __init__(self, message: str, errors: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.errors = tuple(errors) or (message,)
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,13 @@ class Mail:
 
 
 @dataclass(frozen=True)
+class Cli:
+    """Settings of the command line: `user` is the default of every `--by`."""
+
+    user: str = ""
+
+
+@dataclass(frozen=True)
 class Escalation:
     ack_within_minutes: int = 60
     reply_window_minutes: int = 60
@@ -149,6 +161,7 @@ class Config:
     mail: Mail = field(default_factory=Mail)
     escalation: Escalation = field(default_factory=Escalation)
     source: Path | None = None
+    cli: Cli = field(default_factory=Cli)
 
     @property
     def from_address(self) -> str:
@@ -193,97 +206,156 @@ def load(explicit: str | os.PathLike | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:
-        return from_dict(raw, source=path)
+        config = from_dict(raw, source=path)
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        if len(exc.errors) == 1:
+            raise ConfigError(f"{path}: {exc}") from None
+        raise ConfigError(f"{path}: {len(exc.errors)} errors:\n" + "\n".join(
+            f"  {e}" for e in exc.errors), errors=exc.errors) from None
+    return relative_to_file(config, path)
+
+
+def relative_to_file(config: Config, path: Path) -> Config:
+    """A relative data_dir is relative to the config file that names it: the MTA's pipe and
+    `serve` then share one data_dir whatever folder each is started from."""
+    data_dir = config.service.data_dir
+    if data_dir.is_absolute():
+        return config
+    absolute = Path(os.path.abspath(path.parent / data_dir))
+    return replace(config, service=replace(config.service, data_dir=absolute))
 
 
 class _Section:
-    """Reads one table of the file, naming `section.key` in every error."""
+    """Reads one table of the file, naming `section.key` in every error.
 
-    def __init__(self, raw: Any, name: str):
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{name}: must be a table")
-        self.raw = dict(raw)
+    Errors are collected, not raised: a wrong value falls back to its default so that reading
+    goes on, and the caller reports every error of the file at once.
+    """
+
+    def __init__(self, raw: Any, name: str, errors: list[str]):
+        self.errors = errors
         self.name = name
+        self.asked: set[str] = set()
+        if not isinstance(raw, dict):
+            self.fail(f"{name}: must be a table")
+            raw = {}
+        self.raw = dict(raw)
+
+    def fail(self, message: str) -> None:
+        self.errors.append(message)
 
     def take(self, key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+        self.asked.add(key)
         if key not in self.raw:
             return default
         value = self.raw.pop(key)
         if isinstance(value, bool) and kind in (int, str):
-            raise ConfigError(f"{self.name}.{key}: expected {kind.__name__}, got {value!r}")
+            self.fail(f"{self.name}.{key}: expected {kind.__name__}, got {value!r}")
+            return default
         if not isinstance(value, kind):
             expected = getattr(kind, "__name__", "value")
-            raise ConfigError(f"{self.name}.{key}: expected {expected}, got {value!r}")
+            self.fail(f"{self.name}.{key}: expected {expected}, got {value!r}")
+            return default
         return value
 
     def choice(self, key: str, choices: tuple[str, ...], default: str) -> str:
         value = self.take(key, str, default)
         if value not in choices:
-            raise ConfigError(f"{self.name}.{key}: must be one of {', '.join(choices)}, got {value!r}")
+            self.fail(f"{self.name}.{key}: must be one of {', '.join(choices)}, got {value!r}"
+                      + did_you_mean(value, choices))
+            return default
         return value
 
     def strings(self, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
         value = self.take(key, list, list(default))
         if not all(isinstance(v, str) and v for v in value):
-            raise ConfigError(f"{self.name}.{key}: expected a list of strings")
+            self.fail(f"{self.name}.{key}: expected a list of strings")
+            return tuple(default)
         return tuple(value)
 
     def address(self, key: str, default: str) -> str:
         value = self.take(key, str, default)
         if value and ("@" not in value or any(c in value for c in "\r\n <>,")):
-            raise ConfigError(f"{self.name}.{key}: not an email address: {value!r}")
+            self.fail(f"{self.name}.{key}: not an email address: {value!r}")
+            return default
         return value
 
     def done(self) -> None:
-        if self.raw:
-            raise ConfigError(f"{self.name}.{sorted(self.raw)[0]}: unknown key")
+        for key in sorted(self.raw):
+            self.fail(f"{self.name}.{key}: unknown key" + did_you_mean(key, self.asked))
+
+
+def did_you_mean(word: Any, known: Any) -> str:
+    """'; did you mean data_dir?' for a near miss (difflib), else ''."""
+    close = difflib.get_close_matches(str(word), sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+SECTIONS = ("service", "organization", "managers", "mail", "escalation", "cli")
 
 
 def from_dict(raw: dict, source: Path | None = None) -> Config:
-    known = {"service", "organization", "managers", "mail", "escalation"}
+    """The Config a parsed TOML table describes; ConfigError lists every error at once."""
+    errors: list[str] = []
     for key in raw:
-        if key not in known:
-            raise ConfigError(f"{key}: unknown section")
-    return Config(
-        service=_service(_Section(raw.get("service", {}), "service")),
-        organization=_organization(_Section(raw.get("organization", {}), "organization")),
-        managers=_managers(raw["managers"]) if "managers" in raw else DEFAULT_MANAGERS,
-        mail=_mail(_Section(raw.get("mail", {}), "mail")),
-        escalation=_escalation(_Section(raw.get("escalation", {}), "escalation")),
+        if key not in SECTIONS:
+            errors.append(f"{key}: unknown section" + did_you_mean(key, SECTIONS))
+
+    def section(name: str) -> _Section:
+        return _Section(raw.get(name, {}), name, errors)
+
+    config = Config(
+        service=_service(section("service")),
+        organization=_organization(section("organization")),
+        managers=_managers(raw["managers"], errors) if "managers" in raw else DEFAULT_MANAGERS,
+        mail=_mail(section("mail")),
+        escalation=_escalation(section("escalation")),
         source=source,
+        cli=_cli(section("cli")),
     )
+    if errors:
+        raise ConfigError("\n".join(errors), errors=tuple(errors))
+    return config
 
 
 def _positive(section: _Section, key: str, default: int) -> int:
     value = section.take(key, int, default)
     if value <= 0:
-        raise ConfigError(f"{section.name}.{key}: must be a positive number, got {value}")
+        section.fail(f"{section.name}.{key}: must be a positive number, got {value}")
+        return default
     return value
+
+
+def _listen(s: _Section, d: Service) -> tuple[str, int]:
+    listen = s.take("listen", str, f"{d.host}:{d.port}")
+    host, sep, port = listen.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        s.fail(f"service.listen: expected HOST:PORT, got {listen!r}")
+        return d.host, d.port
+    return host.strip("[]"), int(port)
 
 
 def _service(s: _Section) -> Service:
     d = Service()
-    listen = s.take("listen", str, f"{d.host}:{d.port}")
-    host, sep, port = listen.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ConfigError(f"service.listen: expected HOST:PORT, got {listen!r}")
+    host, port = _listen(s, d)
     timezone = s.take("timezone", str, d.timezone)
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"service.timezone: unknown time zone {timezone!r}") from None
+        s.fail(f"service.timezone: unknown time zone {timezone!r}")
+        timezone = d.timezone
     prefix = s.take("case_prefix", str, d.case_prefix)
     if not prefix.isalnum() or not prefix.isascii():
-        raise ConfigError(f"service.case_prefix: letters and digits only, got {prefix!r}")
+        s.fail(f"service.case_prefix: letters and digits only, got {prefix!r}")
+        prefix = d.case_prefix
     cert, key = s.take("tls_cert", str, ""), s.take("tls_key", str, "")
     if bool(cert) != bool(key):
-        raise ConfigError("service.tls_cert: tls_cert and tls_key must be set together")
+        s.fail("service.tls_cert: tls_cert and tls_key must be set together")
+        cert = key = ""
     service = Service(
         data_dir=Path(s.take("data_dir", str, str(d.data_dir))),
-        host=host.strip("[]"),
-        port=int(port),
+        host=host,
+        port=port,
         timezone=timezone,
         max_message_bytes=_positive(s, "max_message_bytes", d.max_message_bytes),
         case_prefix=prefix,
@@ -303,7 +375,8 @@ def _service(s: _Section) -> Service:
 def _one_line(s: _Section, key: str, default: str) -> str:
     value = s.take(key, str, default).strip()
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ConfigError(f"{s.name}.{key}: must be one line of text")
+        s.fail(f"{s.name}.{key}: must be one line of text")
+        return default
     return value
 
 
@@ -316,14 +389,16 @@ def corporate_number_ok(number: str) -> bool:
     return int(number[0]) == 9 - total % 9
 
 
-def _contact(raw: Any) -> Contact:
-    s = _Section(raw, "organization.contact")
+def _contact(raw: Any, errors: list[str]) -> Contact:
+    s = _Section(raw, "organization.contact", errors)
     phone = _one_line(s, "phone", "")
     if phone and not all(c.isdigit() or c in "+-() " for c in phone):
-        raise ConfigError(f"organization.contact.phone: digits, spaces, +, - and () only, got {phone!r}")
+        s.fail(f"organization.contact.phone: digits, spaces, +, - and () only, got {phone!r}")
+        phone = ""
     desk = s.take("enquiry_desk", str, "").strip()
     if any((ord(c) < 32 and c != "\n") or ord(c) == 127 for c in desk):
-        raise ConfigError("organization.contact.enquiry_desk: no control characters")
+        s.fail("organization.contact.enquiry_desk: no control characters")
+        desk = ""
     contact = Contact(name=_one_line(s, "name", ""), phone=phone, email=s.address("email", ""),
                       enquiry_desk=desk)
     s.done()
@@ -334,13 +409,15 @@ def _reporter(s: _Section, d: Organization) -> dict:
     """The reporter block: legal name, 法人番号, address, representative, industry, contact."""
     number = _one_line(s, "corporate_number", d.corporate_number).replace("-", "").replace(" ", "")
     if number and not corporate_number_ok(number):
-        raise ConfigError(f"organization.corporate_number: not a valid 法人番号 (13 digits with its "
-                          f"check digit), got {number!r}")
+        s.fail(f"organization.corporate_number: not a valid 法人番号 (13 digits with its "
+               f"check digit), got {number!r}")
+        number = d.corporate_number
+    s.asked.add("contact")
     return {"legal_name": _one_line(s, "legal_name", d.legal_name), "corporate_number": number,
             "address": _one_line(s, "address", d.address),
             "representative": _one_line(s, "representative", d.representative),
             "industry": _one_line(s, "industry", d.industry),
-            "contact": _contact(s.raw.pop("contact")) if "contact" in s.raw else Contact()}
+            "contact": _contact(s.raw.pop("contact"), s.errors) if "contact" in s.raw else Contact()}
 
 
 def _networks(s: _Section, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -388,25 +465,27 @@ def _organization(s: _Section) -> Organization:
         **_reporter(s, d),
     )
     if not org.incident_address:
-        raise ConfigError("organization.incident_address: must be set")
+        s.fail("organization.incident_address: must be set")
     if any(c in org.name for c in "\r\n"):
-        raise ConfigError("organization.name: must be one line")
+        s.fail("organization.name: must be one line")
     s.done()
     return org
 
 
-def _managers(raw: Any) -> tuple[Manager, ...]:
+def _managers(raw: Any, errors: list[str]) -> tuple[Manager, ...]:
     if not isinstance(raw, list):
-        raise ConfigError("managers: must be an array of tables ([[managers]])")
+        errors.append("managers: must be an array of tables ([[managers]])")
+        return DEFAULT_MANAGERS
     managers = []
     for i, item in enumerate(raw):
-        s = _Section(item, f"managers[{i}]")
+        s = _Section(item, f"managers[{i}]", errors)
         email = s.address("email", "")
         if not email:
-            raise ConfigError(f"managers[{i}].email: missing")
+            s.fail(f"managers[{i}].email: missing")
         role = s.take("role", str, "")
         if role not in ROLES:
-            raise ConfigError(f"managers[{i}].role: must be one of {', '.join(ROLES)}, got {role!r}")
+            s.fail(f"managers[{i}].role: must be one of {', '.join(ROLES)}, got {role!r}"
+                   + did_you_mean(role, ROLES))
         managers.append(Manager(
             name=s.take("name", str, email), email=email.lower(), role=role,
             covers=s.strings("covers", ()),
@@ -418,8 +497,9 @@ def _managers(raw: Any) -> tuple[Manager, ...]:
 def _mail(s: _Section) -> Mail:
     d = Mail()
     if "password" in s.raw:
-        raise ConfigError("mail.password: passwords are not kept in the config file; "
-                          "name an environment variable with mail.password_env")
+        s.raw.pop("password")
+        s.fail("mail.password: passwords are not kept in the config file; "
+               "name an environment variable with mail.password_env")
     mail = Mail(
         transport=s.choice("transport", TRANSPORTS, d.transport),
         sender=s.address("from", d.sender),
@@ -433,9 +513,9 @@ def _mail(s: _Section) -> Mail:
         verify_dkim=s.take("verify_dkim", bool, d.verify_dkim),
     )
     if mail.starttls and mail.tls:
-        raise ConfigError("mail.starttls: choose starttls or tls (implicit TLS), not both")
+        s.fail("mail.starttls: choose starttls or tls (implicit TLS), not both")
     if mail.username and not mail.password_env:
-        raise ConfigError("mail.password_env: required when mail.username is set")
+        s.fail("mail.password_env: required when mail.username is set")
     s.done()
     return mail
 
@@ -449,3 +529,9 @@ def _escalation(s: _Section) -> Escalation:
     )
     s.done()
     return esc
+
+
+def _cli(s: _Section) -> Cli:
+    cli = Cli(user=s.address("user", "").lower())
+    s.done()
+    return cli

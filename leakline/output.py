@@ -1,9 +1,11 @@
-"""The CLI's output layer: reporter text made inert on a terminal, store failures in one line.
+"""The CLI's output layer: one place where text is made inert on a terminal and coloured.
 
 Installed once by the `leakline` group for every command, so no command has to remember it:
 stdout and stderr drop control characters (C0 but tab and newline, DEL, C1) and whole escape
-sequences (CSI, OSC, DCS ...) that a reporter put in a subject or body. JSON goes out through
-`echo_json` untouched (json.dumps already escapes every C0 character).
+sequences (CSI, OSC, DCS ...) that a reporter put in a subject or body. Text the CLI composes goes
+through `echo_text`: `Painted` parts are cleaned first and coloured after, so the only colour codes
+on the terminal are ours, and only when the stream is a terminal and NO_COLOR is not set. JSON goes
+out through `unfiltered` untouched (json.dumps already escapes every C0 character).
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import os
 import re
 import sys
+from dataclasses import dataclass
 from typing import Iterator
 
 import click
@@ -60,10 +64,15 @@ def terminal_safe_output() -> Iterator[None]:
         sys.stdout, sys.stderr = saved
 
 
+def unfiltered(err: bool = False):
+    """The stream beneath the filter: for JSON and for text already cleaned part by part."""
+    stream = sys.stderr if err else sys.stdout
+    return getattr(stream, "unfiltered", stream)
+
+
 def echo_json(value) -> None:
     """Machine-readable output, exactly as stored: around the filter, never through it."""
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2),
-               file=getattr(sys.stdout, "unfiltered", sys.stdout))
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2), file=unfiltered())
 
 
 def warn(message: str) -> None:
@@ -86,3 +95,46 @@ def os_error_line(exc: OSError) -> str:
     where = exc.filename or "a file under data_dir"
     what = _WHAT_TO_DO.get(exc.errno) or (exc.strerror or str(exc))
     return f"{where}: {what}"
+
+
+@dataclass(frozen=True)
+class Painted:
+    """A part of a line to show in a colour (or bold, or dim) on a terminal."""
+
+    text: str
+    fg: str | None = None
+    bold: bool = False
+    dim: bool = False
+
+
+def colour_wanted(err: bool = False) -> bool:
+    """Colour for stdout (or stderr): only a terminal, and never with NO_COLOR set."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    stream = sys.stderr if err else sys.stdout
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+clean = terminal_safe
+
+
+def render(parts: tuple, colour: bool) -> str:
+    out = []
+    for part in parts:
+        if isinstance(part, Painted):
+            text = clean(part.text)
+            out.append(click.style(text, fg=part.fg, bold=part.bold or None, dim=part.dim or None)
+                       if colour else text)
+        else:
+            out.append(clean(str(part)))
+    return "".join(out)
+
+
+def echo_text(*parts: str | Painted, err: bool = False, colour: bool | None = None) -> None:
+    """Print one line (or a block) made of plain and painted parts."""
+    wanted = colour_wanted(err) if colour is None else colour
+    # Every part is cleaned in render(); the filter beneath would strip our own colour codes.
+    click.echo(render(parts, wanted), file=unfiltered(err), color=wanted)

@@ -35,6 +35,8 @@ KINDS = {
     "reminder": Kind("auto-generated", null_sender=False, shows_case=True),
     "deadline": Kind("auto-generated", null_sender=False, shows_case=True),
     "deadletter_alert": Kind("auto-generated", null_sender=False, shows_case=True),
+    # To the privacy officer: someone decided not to make a required report (`phase skip`).
+    "skip_alert": Kind("auto-generated", null_sender=False, shows_case=True),
 }
 MAX_REFERENCES = 10
 MAX_SUBJECT = 200

@@ -98,10 +98,13 @@ def utc_now() -> datetime:
 
 
 class Store:
-    def __init__(self, data_dir: Path, prefix: str = "INC", now: Callable[[], datetime] = utc_now):
+    def __init__(self, data_dir: Path, prefix: str = "INC", now: Callable[[], datetime] = utc_now,
+                 summarize: Callable[[dict], dict] | None = None):
         self.data_dir = Path(data_dir)
         self.prefix = prefix
         self.now = now
+        # Extra index fields computed from a case (the CLI's listing: ack, next due, ...).
+        self.summarize = summarize
         self.lock = DataLock(self.data_dir / ".lock")
         self.audit = AuditLog(self.data_dir)
         # Damage found on the way (a skipped case, a rebuilt shard): logged, and the CLI shows it.
@@ -267,6 +270,8 @@ class Store:
         path = self._index_path(case["id"])
         rows = {row["id"]: row for row in self._shard_rows(path)} if path.exists() else {}
         row = summary(case)
+        if self.summarize is not None:
+            row.update(self.summarize(case))
         if rows.get(case["id"]) == row:
             return
         rows[case["id"]] = row

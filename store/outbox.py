@@ -238,6 +238,13 @@ class Outbox:
             records = [rec for _, rec in self._records(folder)]
         return [self._summary(rec) for rec in sorted(records, key=lambda r: r["created_at"])]
 
+    def list_sent(self) -> list[dict]:
+        """Delivered messages (all months kept under sent/), oldest delivery first."""
+        with self.lock.hold():
+            months = sorted(self.sent_dir.iterdir()) if self.sent_dir.is_dir() else []
+            records = [rec for month in months for _, rec in self._records(month)]
+        return [self._summary(rec) for rec in sorted(records, key=lambda r: r.get("sent_at") or "")]
+
     def get(self, message_id: str) -> dict | None:
         """One message in any state (queued, sent or failed), or None."""
         with self.lock.hold():

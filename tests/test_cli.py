@@ -14,8 +14,8 @@ from store.spool import SpoolEntry
 from mailbuilders import iso2022jp_mail, plain_mail
 
 
-def invoke(*args, env=None):
-    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+def invoke(*args, env=None, input=None):
+    return CliRunner().invoke(main, list(args), env=env, input=input, catch_exceptions=False)
 
 
 def write_config(path, text):
@@ -40,7 +40,11 @@ def test_init_writes_commented_sample_and_refuses_to_overwrite(tmp_path):
     assert oct(target.stat().st_mode & 0o777) == "0o600"
     again = invoke("init", str(target))
     assert again.exit_code == 1 and "not overwriting" in again.output
-    # the sample is itself a valid configuration
+    # the sample is itself a valid configuration; its relative data_dir is beside the file
+    from leakline.config import load
+
+    assert load(target).service.data_dir == tmp_path / "leakline-data"
+    (tmp_path / "leakline-data").mkdir(mode=0o700)
     assert invoke("--config", str(target), "cases", "list").exit_code == 0
 
 
@@ -68,13 +72,18 @@ def test_bad_config_is_one_line_naming_the_key(tmp_path, text, key):
 def test_config_from_environment_variable(tmp_path, monkeypatch):
     path = write_config(tmp_path / "c.toml", f'[service]\ndata_dir = "{tmp_path / "envdata"}"\n')
     monkeypatch.chdir(tmp_path)
+    # issue 12: a read-only command names the data_dir it looked for (and creates nothing)
+    result = invoke("cases", "list", env={"LEAKLINE_CONFIG": path})
+    assert result.exit_code == 1 and str(tmp_path / "envdata") in result.output
+    (tmp_path / "envdata").mkdir(mode=0o700)
     assert invoke("cases", "list", env={"LEAKLINE_CONFIG": path}).exit_code == 0
-    assert (tmp_path / "envdata").is_dir()
 
 
 def test_built_in_defaults_work_with_no_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LEAKLINE_CONFIG", raising=False)
+    # issue 12: `cases list` no longer creates ./leakline-data; ingest (like serve) does
+    assert invoke("ingest", "-", input=b"Subject: x\n\nhello\n").exit_code == 0
     result = invoke("cases", "list")
     assert result.exit_code == 0 and "no open cases" in result.output
     assert oct((tmp_path / "leakline-data").stat().st_mode & 0o777) == "0o700"
@@ -104,8 +113,8 @@ def test_cases_list_and_show_json(cli_config):
     assert message["text"] == "㈱髙橋様の名簿"
     assert message["direction"] == "in" and message["message_id"] == "<c1@example.com>"
     assert set(message) >= {"message_id", "from", "subject", "received_at", "direction", "text"}
-    human = invoke("--config", cli_config, "cases", "show", first.case["id"]).output
-    assert "㈱髙橋様の名簿" in human and first.case["id"] in human
+    human = invoke("--config", cli_config, "cases", "show", first.case["id"], "--full").output
+    assert "㈱髙橋様の名簿" in human and first.case["id"] in human  # issue 12: bodies with --full
     table = invoke("--config", cli_config, "cases", "list").output
     assert "①誤送信" in table and "CASE" in table
     assert json.loads(invoke("--config", cli_config, "cases", "list", "--status", "closed",
@@ -113,10 +122,15 @@ def test_cases_list_and_show_json(cli_config):
 
 
 def test_unknown_case_is_an_error_exit_1(cli_config):
+    from pathlib import Path
+
+    Path(cli_config).with_name("data").mkdir(mode=0o700)
     result = invoke("--config", cli_config, "cases", "show", "INC-2026-9999")
-    assert result.exit_code == 1 and "no such case: INC-2026-9999" in result.output
+    # issue 12: the message says where the ids are
+    assert result.exit_code == 1 and "no such case INC-2026-9999; `leakline cases list` shows the ids" \
+        in result.output
     result = invoke("--config", cli_config, "cases", "show", "nonsense")
-    assert result.exit_code == 1 and "no such case" in result.output
+    assert result.exit_code == 1 and "no such case nonsense" in result.output
 
 
 def _commands(group: click.Group, prefix=()):

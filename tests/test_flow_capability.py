@@ -202,6 +202,10 @@ def test_the_message_id_key_is_private_made_once_and_kept(tmp_path):
 def test_a_damaged_key_is_one_clear_line_at_the_cli(tmp_path):
     config = tmp_path / "c.toml"
     config.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\n')
+    from leakline.app import App
+    from leakline.config import load
+
+    App(load(config)).prepare()  # what `serve` does first: the key is made
     assert CliRunner().invoke(main, ["--config", str(config), "cases", "list"]).exit_code == 0
     (tmp_path / "data" / "secret" / "message-id.key").write_text("x")
     result = CliRunner().invoke(main, ["--config", str(config), "cases", "list"])

@@ -13,7 +13,8 @@ from .facts import Change, FactError, current, learned_at, merge
 from .phases import PhaseError, open_items, optional_open, step_id
 
 __all__ = ["reassess", "apply_extraction", "apply_facts", "close", "open_items", "discovered_at",
-           "migrate", "optional_open", "current", "FactError", "PhaseError", "Change"]
+           "migrate", "optional_open", "current", "FactError", "PhaseError", "Change", "skip",
+           "reopen"]
 
 
 def _org_tracks(org: Any) -> dict:
@@ -139,3 +140,6 @@ def close(case: dict, phase_id: str, step: str | None = None, *, by: str, at: An
             case = {**case, "facts": facts}
     updated, _ = reassess({**case, "phases": phases}, org=org, tz=tz, now=now)
     return updated
+
+
+from .decisions import reopen_in_case as reopen, skip_in_case as skip  # noqa: E402

@@ -217,7 +217,8 @@ def initial(assessment: dict, facts: dict) -> list[dict]:
     return refresh(None, assessment, facts)
 
 
-def _check_step(phase: dict, step: str, skip: bool) -> dict:
+def open_step(phase: dict, step: str) -> dict:
+    """The step of `phase` named `step` (old ids too), or PhaseError unless it is open or pending."""
     names = [s["id"] for s in phase["steps"]]
     found = _find(phase["steps"], step_id(step))
     if found is None:
@@ -228,6 +229,12 @@ def _check_step(phase: dict, step: str, skip: bool) -> dict:
                          f"(by {found['closed_by']} at {found['closed_at']})")
     if found["status"] == "not_applicable":
         raise PhaseError(f"{phase['id']}.{found['id']} does not apply: {found['reason']}")
+    return found
+
+
+def _check_step(phase: dict, step: str, skip: bool) -> dict:
+    names = [s["id"] for s in phase["steps"]]
+    found = open_step(phase, step)
     if skip and not found.get("optional"):
         raise PhaseError(f"{phase['id']}.{found['id']} cannot be skipped: only an optional step can "
                          "(close it with a note saying what was done)")
@@ -240,8 +247,9 @@ def _check_step(phase: dict, step: str, skip: bool) -> dict:
 
 
 def _check_phase(phase: dict) -> dict:
-    if phase["status"] == "closed":
-        raise PhaseError(f"{phase['id']} is already closed (by {phase['closed_by']} at {phase['closed_at']})")
+    if phase["status"] in ("closed", "skipped"):
+        raise PhaseError(f"{phase['id']} is already {phase['status']} (by {phase['closed_by']} at "
+                         f"{phase['closed_at']})")
     if phase["status"] == "not_applicable":
         raise PhaseError(f"{phase['id']} does not apply: {phase['reason']}")
     pending = [s["id"] for s in phase["steps"] if s["status"] in ("open", "pending")]

@@ -77,3 +77,22 @@ AUDIENCES = tuple(AUDIENCE_LABELS)
 NOT_CUSTOMERS = frozenset({"employees", "applicants"})
 MEDIA = ("paper", "electronic", "both")
 CAUSED_BY = ("us", "processor", "third_party")
+
+# The triggers of Enforcement Rules Art. 7 as the PPC's form and an officer name them (never
+# the internal T1-T4): Japanese, then English.
+TRIGGER_WORDS = {
+    "T1": ("規則第7条第1号（要配慮個人情報の漏えい等）",
+           "Enforcement Rules Art. 7(1) (sensitive personal information)"),
+    "T2": ("規則第7条第2号（財産的被害が生じるおそれがある漏えい等）",
+           "Enforcement Rules Art. 7(2) (data whose misuse may cause financial loss)"),
+    "T3": ("規則第7条第3号（不正の目的をもって行われたおそれがある漏えい等）",
+           "Enforcement Rules Art. 7(3) (possibly an act with a wrongful purpose)"),
+    "T4": ("規則第7条第4号（1,000人を超える漏えい等）",
+           "Enforcement Rules Art. 7(4) (more than 1,000 persons)"),
+}
+
+
+def trigger_words(trigger: str, lang: str) -> str:
+    """A trigger id in legal words, in `lang` (ja or en); an unknown id as it is."""
+    words = TRIGGER_WORDS.get(trigger)
+    return words[0 if lang == "ja" else 1] if words else trigger
