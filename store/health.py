@@ -8,6 +8,7 @@ them; a case or key file that cannot be read back is moved aside to `quarantine/
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from store.cases import (BUCKET, CaseDamaged, CaseNotFound, Store, StoreDamaged, read_case,
                          read_shard, split_case_id, summary)
-from store.files import atomic_write, ensure_dir, fsync_dir, read_json
+from store.files import atomic_write, ensure_dir, fsync_dir
 from store.tinystore import write_tables
 
 _SEQ_NAME = re.compile(r"^([A-Za-z0-9]+)-(\d{4})$")
@@ -49,11 +50,17 @@ def highest_case_number(store: Store, prefix: str, year: int) -> int:
 def read_sequence(path: Path) -> int:
     """The last number handed out; StoreDamaged when the file is there but unreadable."""
     try:
-        value = read_json(path)
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return 0
+    return parse_sequence(path, data)
+
+
+def parse_sequence(path: Path, data: bytes) -> int:
+    try:
+        value = json.loads(data.decode("utf-8"))
     except ValueError:
         raise StoreDamaged(path, "sequence file is not valid JSON") from None
-    if value is None:
-        return 0
     last = value.get("last") if isinstance(value, dict) else None
     if not isinstance(last, int) or isinstance(last, bool) or last < 0:
         raise StoreDamaged(path, "sequence file has no number in it")
@@ -195,36 +202,37 @@ def _quarantine_case(store: Store, path: Path, case_id: str, reason: str,
 
 
 def _claim_keys(store: Store, case: dict) -> None:
-    """Re-derive the message keys a case names, where a key file is missing (e.g. quarantined)."""
-    for message in case.get("messages", []):
-        for key in (message.get("key"), message.get("message_id")):
-            if key:
-                store.claim_key(key, case["id"])
+    """Re-derive the message keys a case names (after the key index was quarantined)."""
+    with store.unit_of_work():
+        for message in case.get("messages", []):
+            for key in (message.get("key"), message.get("message_id"),
+                        f"raw:{message['sha256']}" if message.get("sha256") else None):
+                if key:
+                    store.claim_key(key, case["id"])
 
 
-def _check_keys(store: Store, repair: bool, report: CheckReport) -> list[Path]:
-    damaged = []
-    for path in sorted((store.data_dir / "keys").glob("*/*")):
-        if path.name.startswith("."):
-            continue
-        report.files += 1
-        try:
-            value = path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            value = None
-        except OSError as exc:
-            report.problems.append(f"{path}: cannot read: {exc.strerror or exc}")
-            continue
-        if value is None or not value.strip() or any(ord(c) < 32 for c in value.strip()):
-            report.problems.append(f"{path}: key file is not a case id or value")
-            damaged.append(path)
+def _check_keys(store: Store, repair: bool, report: CheckReport) -> bool:
+    """The key index (keys.sqlite); with `repair`, a damaged one is moved aside and the keys
+    the cases name are derived again (by _check_cases). True when it was damaged."""
+    keys = store.units.keys
+    if not keys.path.exists():
+        return False
+    report.files += 1
+    problem = keys.check()
+    if problem is None:
+        return False
+    report.problems.append(f"{keys.path}: key index cannot be read ({problem})")
     if repair:
-        for path in damaged:
-            with store.lock.hold():
-                target = quarantine(store, path, "key file that cannot be read; re-derived from "
-                                                 "the case files where a case names the message")
-            report.repairs.append(f"{path}: moved to {target}")
-    return damaged
+        with store.lock.hold():
+            keys.close()
+            target = quarantine(store, keys.path, "key index that cannot be read; the keys the "
+                                                  "case files name were derived again")
+            for suffix in ("-wal", "-shm"):
+                side = keys.path.with_name(keys.path.name + suffix)
+                if side.exists():
+                    os.replace(side, target.with_name(target.name + suffix))
+        report.repairs.append(f"{keys.path}: moved to {target}")
+    return True
 
 
 # -- the two checks -------------------------------------------------------------------------
@@ -245,8 +253,8 @@ def check(store: Store, repair: bool = False) -> CheckReport:
     takes it for each repair, so a running service is held up only while a file is mended.
     """
     report = CheckReport()
-    _check_cases(store, repair, report)
     _check_keys(store, repair, report)
+    _check_cases(store, repair, report)
     for shard in _shards(store):
         report.files += 1
         _check_shard(store, shard, repair, report, deep=True)

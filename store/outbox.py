@@ -7,11 +7,12 @@ Layout under `<data_dir>/outbox/` (folders 0700, files 0600):
     failed/<key>.json + .eml          dead letters, until `retry` puts them back in the queue
 
 `<key>` is a hash of the Message-ID (Message-IDs may hold `/` and other characters a file name
-must not). The `.eml` is the message as serialized once at enqueue time (policy SMTP, CRLF) and is
-never rewritten, so a resend after a crash carries the same bytes and the same Message-ID. The
-`.json` is the commit record: a message is queued while `queue/<key>.json` exists. Moving to sent
-or failed writes the new record first and removes the queue record last, so a crash in between
-leaves the message queued (it may be sent twice, never lost).
+must not). The `.eml` is the message as serialized once (policy SMTP, CRLF), a hard link to its
+raw evidence under raw/ when the case keeps one, and is never rewritten, so a resend after a
+crash carries the same bytes and the same Message-ID. A message is queued while
+`queue/<key>.json` exists. Every change is part of a unit of work (store/unit.py): queueing a
+case's mail commits with the case, and a batch of deliveries is recorded in one commit; a move to
+sent or failed is one unit, so it happens whole or not at all.
 
 Message ids are returned and stored with their angle brackets, as in the case documents
 (`"<...@example.com>"`); every method also accepts them without.
@@ -24,14 +25,15 @@ import email.policy
 import email.utils
 import hashlib
 import logging
-import os
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from store.files import DataLock, atomic_write, atomic_write_json, ensure_dir, fsync_dir, read_json
+from store.files import DataLock, dump_json
+from store.unit import UnitOfWork, Units
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,7 @@ def _without_bcc(message: EmailMessage) -> EmailMessage:
     return stripped
 
 
-def _key(message_id: str) -> str:
+def message_key(message_id: str) -> str:
     return hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32]
 
 
@@ -90,15 +92,22 @@ class Item:
 
 
 class Outbox:
-    """File-backed queue; every change is an atomic, fsynced write of one small file."""
+    """File-backed queue; its changes join the open unit of work, or commit one of their own."""
 
-    def __init__(self, data_dir: Path, lock: DataLock, now: Callable[[], datetime]):
-        self.root = Path(data_dir) / "outbox"
+    def __init__(self, data_dir: Path, lock: DataLock, now: Callable[[], datetime],
+                 units: Units | None = None):
+        self.data_dir = Path(data_dir)
+        self.root = self.data_dir / "outbox"
         self.lock = lock
         self.now = now
+        self.units = units if units is not None else Units(self.data_dir, lock)
         self.queue_dir = self.root / "queue"
         self.sent_dir = self.root / "sent"
         self.failed_dir = self.root / "failed"
+
+    def _rel(self, folder: Path, name: str = "") -> str:
+        rel = str(folder.relative_to(self.data_dir))
+        return f"{rel}/{name}" if name else rel
 
     # -- enqueue -------------------------------------------------------------------------------
 
@@ -114,21 +123,39 @@ class Outbox:
             raise ValueError("envelope_to: at least one recipient is needed")
         message_id = self._ensure_message_id(message, envelope_from)
         data = _without_bcc(message).as_bytes(policy=email.policy.SMTP)
-        key = _key(message_id)
-        with self.lock.hold():
-            if self._find(key) is not None:
+        return self.enqueue_bytes(data, message_id=message_id, envelope_from=envelope_from,
+                                  envelope_to=envelope_to, case_id=case_id, kind=kind,
+                                  subject=str(message.get("Subject", "")))
+
+    def enqueue_bytes(self, data: bytes, *, message_id: str, envelope_from: str,
+                      envelope_to: list[str], case_id: str | None, kind: str, subject: str,
+                      same_as: str | None = None) -> str:
+        """Queue a message already serialised (policy SMTP, no Bcc): each mail is serialised once.
+
+        `same_as`: a file under data_dir holding these very bytes (the message's raw evidence),
+        of which the queue's copy is made a hard link.
+        """
+        if not envelope_to:
+            raise ValueError("envelope_to: at least one recipient is needed")
+        message_id = normalize_id(message_id)
+        key = message_key(message_id)
+        with self.units.unit() as uow:
+            if self._find(uow, key) is not None:
                 return message_id
             now = self.now().isoformat()
             record = {
                 "id": message_id, "case_id": case_id, "kind": kind,
                 "envelope_from": envelope_from, "to": list(envelope_to),
-                "pending_to": list(envelope_to), "subject": str(message.get("Subject", "")),
+                "pending_to": list(envelope_to), "subject": subject,
                 "state": QUEUED, "attempts": 0, "created_at": now, "queued_at": now,
                 "next_attempt_at": now, "last_error": None,
             }
-            self._ensure(self.queue_dir)
-            atomic_write(self.queue_dir / f"{key}.eml", data)
-            atomic_write_json(self.queue_dir / f"{key}.json", record)
+            eml = self._rel(self.queue_dir, f"{key}.eml")
+            if same_as is not None:
+                uow.link(same_as, eml)
+            else:
+                uow.write(eml, data)
+            uow.write(self._rel(self.queue_dir, f"{key}.json"), dump_json(record))
         return message_id
 
     @staticmethod
@@ -144,65 +171,64 @@ class Outbox:
 
     def due(self, now: datetime) -> list[Item]:
         """Queued items whose next attempt is at or before `now`, oldest first."""
-        with self.lock.hold():
-            items = [self._item(path, rec) for path, rec in self._records(self.queue_dir)]
+        with self.units.unit() as uow:
+            items = [self._item(path, rec) for path, rec in self._records(uow, self.queue_dir)]
         due = [item for item in items if item.next_attempt_at <= now]
         return sorted(due, key=lambda item: (item.next_attempt_at, item.created_at))
 
     def next_attempt_at(self) -> datetime | None:
         """When the earliest queued item is due, or None with an empty queue."""
-        with self.lock.hold():
+        with self.units.unit() as uow:
             times = [datetime.fromisoformat(rec["next_attempt_at"])
-                     for _, rec in self._records(self.queue_dir)]
+                     for _, rec in self._records(uow, self.queue_dir)]
         return min(times, default=None)
 
     def pending_alerts(self) -> list[Item]:
         """Dead letters whose on_dead_letter callback has not completed (after a crash)."""
-        with self.lock.hold():
-            return [self._item(path, rec) for path, rec in self._records(self.failed_dir)
+        with self.units.unit() as uow:
+            return [self._item(path, rec) for path, rec in self._records(uow, self.failed_dir)
                     if rec.get("alert_pending")]
 
     # -- state changes ---------------------------------------------------------------------------
 
     def mark_sent(self, message_id: str) -> None:
-        with self.lock.hold():
-            key, record = self._load_queued(message_id)
+        with self.units.unit() as uow:
+            key, record = self._load_queued(uow, message_id)
             record.update(state=SENT, sent_at=self.now().isoformat(), pending_to=[],
                           next_attempt_at=None)
             month = datetime.fromisoformat(record["sent_at"]).strftime("%Y-%m")
-            self._move(key, record, self.queue_dir, self.sent_dir / month)
+            self._move(uow, key, record, self.queue_dir, self.sent_dir / month)
 
     def mark_retry(self, message_id: str, error: str, next_at: datetime, *,
                    recipients: list[str] | None = None) -> None:
         """Count a failed attempt and set the next one; `recipients` narrows who is still due."""
-        with self.lock.hold():
-            key, record = self._load_queued(message_id)
+        with self.units.unit() as uow:
+            key, record = self._load_queued(uow, message_id)
             record.update(attempts=record["attempts"] + 1, last_error=error,
                           next_attempt_at=next_at.isoformat())
             if recipients:
                 record["pending_to"] = list(recipients)
-            atomic_write_json(self.queue_dir / f"{key}.json", record)
+            uow.write(self._rel(self.queue_dir, f"{key}.json"), dump_json(record))
 
     def mark_failed(self, message_id: str, error: str, *, recipients: list[str] | None = None,
                     alert: bool = False) -> None:
         """Dead-letter a queued message. `alert` records that on_dead_letter is still owed."""
-        with self.lock.hold():
-            key, record = self._load_queued(message_id)
+        with self.units.unit() as uow:
+            key, record = self._load_queued(uow, message_id)
             record.update(state=FAILED, attempts=record["attempts"] + 1, last_error=error,
                           failed_at=self.now().isoformat(), next_attempt_at=None,
                           alert_pending=alert)
             if recipients:
                 record["pending_to"] = list(recipients)
-            self._move(key, record, self.queue_dir, self.failed_dir)
+            self._move(uow, key, record, self.queue_dir, self.failed_dir)
 
     def mark_alerted(self, message_id: str) -> None:
-        with self.lock.hold():
-            key = _key(normalize_id(message_id))
-            path = self.failed_dir / f"{key}.json"
-            record = read_json(path)
+        with self.units.unit() as uow:
+            rel = self._rel(self.failed_dir, f"{message_key(normalize_id(message_id))}.json")
+            record = _loads(uow.read(rel))
             if record is not None and record.get("alert_pending"):
                 record["alert_pending"] = False
-                atomic_write_json(path, record)
+                uow.write(rel, dump_json(record))
 
     def retry(self, message_id: str) -> dict:
         """Put a dead letter (or a queued message waiting for its next attempt) in line now.
@@ -211,9 +237,9 @@ class Outbox:
         not hold, and OutboxError for one already sent (a resend is not made by accident).
         """
         message_id = normalize_id(message_id)
-        key = _key(message_id)
-        with self.lock.hold():
-            found = self._find(key)
+        key = message_key(message_id)
+        with self.units.unit() as uow:
+            found = self._find(uow, key)
             if found is None:
                 raise UnknownMessage(f"{message_id}: no such message in the outbox")
             folder, record = found
@@ -224,9 +250,9 @@ class Outbox:
             if folder == self.failed_dir:
                 record.update(queued_at=now, retried_at=now)
                 record.pop("failed_at", None)
-                self._move(key, record, self.failed_dir, self.queue_dir)
+                self._move(uow, key, record, self.failed_dir, self.queue_dir)
             else:
-                atomic_write_json(self.queue_dir / f"{key}.json", record)
+                uow.write(self._rel(self.queue_dir, f"{key}.json"), dump_json(record))
         return self._summary(record)
 
     # -- reading for people ----------------------------------------------------------------------
@@ -234,21 +260,22 @@ class Outbox:
     def list(self, failed: bool = False) -> list[dict]:
         """The queue (default) or the dead letters, oldest first, as plain dicts."""
         folder = self.failed_dir if failed else self.queue_dir
-        with self.lock.hold():
-            records = [rec for _, rec in self._records(folder)]
+        with self.units.unit() as uow:
+            records = [rec for _, rec in self._records(uow, folder)]
         return [self._summary(rec) for rec in sorted(records, key=lambda r: r["created_at"])]
 
     def list_sent(self) -> list[dict]:
         """Delivered messages (all months kept under sent/), oldest delivery first."""
-        with self.lock.hold():
-            months = sorted(self.sent_dir.iterdir()) if self.sent_dir.is_dir() else []
-            records = [rec for month in months for _, rec in self._records(month)]
+        with self.units.unit() as uow:
+            months = uow.listdir(self._rel(self.sent_dir))
+            records = [rec for month in months
+                       for _, rec in self._records(uow, self.sent_dir / month)]
         return [self._summary(rec) for rec in sorted(records, key=lambda r: r.get("sent_at") or "")]
 
     def get(self, message_id: str) -> dict | None:
         """One message in any state (queued, sent or failed), or None."""
-        with self.lock.hold():
-            found = self._find(_key(normalize_id(message_id)))
+        with self.units.unit() as uow:
+            found = self._find(uow, message_key(normalize_id(message_id)))
         return None if found is None else self._summary(found[1])
 
     @staticmethod
@@ -261,66 +288,57 @@ class Outbox:
 
     # -- files -----------------------------------------------------------------------------------
 
-    def _records(self, folder: Path) -> Iterator[tuple[Path, dict]]:
-        if not folder.is_dir():
-            return
-        for path in sorted(folder.glob("*.json")):
+    def _records(self, uow: UnitOfWork, folder: Path) -> Iterator[tuple[Path, dict]]:
+        rel = self._rel(folder)
+        for name in uow.listdir(rel):
+            if not name.endswith(".json") or name.startswith("."):
+                continue
             try:
-                record = read_json(path)
+                record = _loads(uow.read(f"{rel}/{name}"))
             except ValueError:
                 # Atomic writes make this a hand edit; skip it rather than stall the whole queue.
-                log.error("outbox: unreadable record %s skipped", path)
+                log.error("outbox: unreadable record %s skipped", folder / name)
                 continue
             if record is not None:
-                yield path, record
+                yield folder / name, record
 
     def forget_sent(self, message_id: str) -> bool:
         """Remove the stored copy of a sent message (retention purge); True if there was one."""
-        key = _key(normalize_id(message_id))
-        with self.lock.hold():
-            found = self._find(key)
+        key = message_key(normalize_id(message_id))
+        with self.units.unit() as uow:
+            found = self._find(uow, key)
             if found is None or not found[0].is_relative_to(self.sent_dir):
                 return False
             for suffix in (".eml", ".json"):
-                (found[0] / f"{key}{suffix}").unlink(missing_ok=True)
+                uow.delete(self._rel(found[0], f"{key}{suffix}"))
         return True
 
-    def _find(self, key: str) -> tuple[Path, dict] | None:
-        # The queue first: after a crash mid-move a record may also exist in sent/ or failed/,
-        # and the queue record is the one that counts.
+    def _find(self, uow: UnitOfWork, key: str) -> tuple[Path, dict] | None:
+        # The queue first: a record found there is the one that counts.
         candidates = [self.queue_dir, self.failed_dir]
-        if self.sent_dir.is_dir():
-            candidates += sorted(self.sent_dir.iterdir(), reverse=True)
+        candidates += [self.sent_dir / m for m in reversed(uow.listdir(self._rel(self.sent_dir)))]
         for folder in candidates:
-            record = read_json(folder / f"{key}.json")
+            record = _loads(uow.read(self._rel(folder, f"{key}.json")))
             if record is not None:
                 return folder, record
         return None
 
-    def _load_queued(self, message_id: str) -> tuple[str, dict]:
+    def _load_queued(self, uow: UnitOfWork, message_id: str) -> tuple[str, dict]:
         message_id = normalize_id(message_id)
-        key = _key(message_id)
-        record = read_json(self.queue_dir / f"{key}.json")
+        key = message_key(message_id)
+        record = _loads(uow.read(self._rel(self.queue_dir, f"{key}.json")))
         if record is None:
             raise UnknownMessage(f"{message_id}: not in the outbox queue")
         return key, record
 
-    def _ensure(self, folder: Path) -> None:
-        # One level at a time: mkdir(parents=True) leaves the parents at default permissions.
-        path = ensure_dir(ensure_dir(self.root.parent) / self.root.name)
-        for part in folder.relative_to(self.root).parts:
-            path = ensure_dir(path / part)
-
-    def _move(self, key: str, record: dict, source: Path, target: Path) -> None:
-        """Write the record in `target`, then drop it from `source` (the commit point)."""
-        self._ensure(target)
-        eml = target / f"{key}.eml"
-        if not eml.exists():
-            os.link(source / f"{key}.eml", eml)
-        atomic_write_json(target / f"{key}.json", record)
-        (source / f"{key}.json").unlink()
-        (source / f"{key}.eml").unlink(missing_ok=True)
-        fsync_dir(source)
+    def _move(self, uow: UnitOfWork, key: str, record: dict, source: Path, target: Path) -> None:
+        """The record in `target`, the message linked there, both gone from `source`: one unit."""
+        eml = self._rel(target, f"{key}.eml")
+        if not uow.exists(eml):
+            uow.link(self._rel(source, f"{key}.eml"), eml)
+        uow.write(self._rel(target, f"{key}.json"), dump_json(record))
+        uow.delete(self._rel(source, f"{key}.json"))
+        uow.delete(self._rel(source, f"{key}.eml"))
 
     def _item(self, path: Path, record: dict[str, Any]) -> Item:
         return Item(
@@ -334,3 +352,7 @@ class Outbox:
                 record.get("next_attempt_at") or record["created_at"]),
             last_error=record.get("last_error"), path=path.with_suffix(".eml"),
         )
+
+
+def _loads(data: bytes | None) -> dict | None:
+    return None if data is None else json.loads(data.decode("utf-8"))

@@ -68,7 +68,9 @@ def escaped(value):
 
 
 class Spool:
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, units=None):
+        self.data_dir = Path(data_dir)
+        self.units = units  # store.unit.Units: a processed segment leaves with the open unit
         self.root = data_dir / "spool"
         self.tmp = self.root / "tmp"
         self.new = self.root / "new"
@@ -173,8 +175,16 @@ class Spool:
                     raise SpoolError(f"{segment.name}: bad envelope") from None
 
     def remove(self, segment: Path) -> None:
+        """Remove a processed segment: with the open unit of work (its messages' cases are then
+        committed with its removal, so a crash reprocesses all of it or none), else at once."""
+        uow = self.units.current() if self.units is not None else None
+        tries = segment.with_name(segment.name + TRIES)
+        if uow is not None:
+            for path in (segment, tries):
+                uow.delete(str(path.relative_to(self.data_dir)))
+            return
         segment.unlink(missing_ok=True)
-        segment.with_name(segment.name + TRIES).unlink(missing_ok=True)
+        tries.unlink(missing_ok=True)
         fsync_dir(self.new)
 
     def tries(self, segment: Path) -> "Tries":
@@ -268,12 +278,31 @@ class Tries:
 
     def _set(self, spool_id: str, **values) -> None:
         self._state[spool_id] = dict(self._get(spool_id), **values)
+        self._save()
+
+    def _save(self) -> None:
         atomic_write(self.path, json.dumps(self._state).encode(), sync=False, sync_dir=False)
 
     def begin(self, spool_id: str) -> int:
         attempts = self.attempts(spool_id) + 1
         self._set(spool_id, attempts=attempts, error=None)
         return attempts
+
+    def begin_all(self, spool_ids: list[str]) -> None:
+        """An attempt of each message, counted in one write (a batch of them in one unit)."""
+        for spool_id in spool_ids:
+            self._state[spool_id] = dict(self._get(spool_id), attempts=self.attempts(spool_id) + 1,
+                                         error=None)
+        self._save()
+
+    def failed_all(self, spool_ids: list[str], error: str) -> None:
+        for spool_id in spool_ids:
+            self._state[spool_id] = dict(self._get(spool_id), error=error)
+        self._save()
+
+    def tried(self) -> bool:
+        """Any message of the segment tried before (and not finished): a batch failed or died."""
+        return any(self.attempts(s) and not self.done(s) for s in self._state)
 
     def failed(self, spool_id: str, error: str) -> None:
         self._set(spool_id, error=error)

@@ -91,8 +91,11 @@ def test_store_check_reports_every_damaged_file_and_repair_mends_them(cli_app):
     shard.write_bytes(b"[]")
     seq = cli_app.data_dir / "seq" / "INC-2026"
     seq.write_bytes(b"")
-    key = next((cli_app.data_dir / "keys").glob("*/*"))
-    key.write_bytes(b"\xff\xfe\x00")
+    key = cli_app.data_dir / "keys.sqlite"  # the message keys: one SQLite index since issue 13
+    cli_app.store.units.keys.close()
+    for side in ("-wal", "-shm"):
+        key.with_name(key.name + side).unlink(missing_ok=True)
+    key.write_bytes(b"\xff\xfe\x00" * 100)
 
     result = cli(cli_app, "store", "check")
     assert result.exit_code == 1
@@ -106,9 +109,8 @@ def test_store_check_reports_every_damaged_file_and_repair_mends_them(cli_app):
     moved = next((cli_app.data_dir / "quarantine").glob("*/cases/2026/00000/INC-2026-0003.json"))
     assert moved.read_bytes() == damaged_case  # moved aside as it was, never deleted
     assert "INC-2026-0003" in moved.with_name(moved.name + ".note").read_text()
-    (moved_key,) = [p for p in (cli_app.data_dir / "quarantine").glob("*/keys/*/*")
-                    if p.suffix != ".note"]
-    assert moved_key.read_bytes() == b"\xff\xfe\x00"
+    (moved_key,) = (cli_app.data_dir / "quarantine").glob("*/keys.sqlite")
+    assert moved_key.read_bytes() == b"\xff\xfe\x00" * 100
     assert [r["id"] for r in cli_app.store.summaries("all")] == ["INC-2026-0001", "INC-2026-0002"]
     assert json.loads(seq.read_bytes()) == {"last": 3}
     assert cli(cli_app, "store", "check").output.startswith("store is sound")

@@ -1,0 +1,290 @@
+"""Units of work: every change of a batch collected in memory, then committed together.
+
+`with units.unit() as uow:` holds the data lock, collects what the code inside writes (files,
+message keys, audit events; docs/STORE.md lists the operations) and commits it once: one record
+in the redo journal, one fsync, then the files are written behind it (store/journal.py). Inside,
+every read sees the unit's own writes. Code that asks for a unit while one is open in its thread
+joins that one, so `Store.save` or `Outbox.enqueue` called inside a batch become part of it and
+outside any batch commit alone. An exception inside discards the whole unit.
+
+After a commit, `after_commit` callbacks run outside the lock (e.g. waking the mail sender).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+from store.audit import AuditLog
+from store.files import DataLock, atomic_write, ensure_dir, flush_file_system, inject_fault
+from store.journal import Journal, Record
+from store.keys import KeyIndex, digest
+
+log = logging.getLogger("leakline.store")
+CHECKPOINT_BYTES = 8 << 20  # the journal is emptied (after one flush) when it grows past this
+
+
+@dataclass(frozen=True)
+class Link:
+    """A file that is a hard link to another one (the outbox's copy of a message's raw)."""
+
+    source: str
+
+
+class UnitOfWork:
+    """What one unit writes, by path relative to data_dir (bytes, a Link, or None: removed)."""
+
+    def __init__(self, units: "Units"):
+        self.units = units
+        self.files: dict[str, bytes | Link | None] = {}
+        self.create_only: set[str] = set()  # evidence: written only where it is missing
+        self.keys: dict[str, tuple[str, bool]] = {}  # digest -> (value, first_wins)
+        self.events: list[dict] = []  # stamped, not chained yet
+        self.state: dict = {}  # what a layer above keeps for this unit (Store: dirty cases)
+        self._before: list[Callable[[UnitOfWork], None]] = []
+        self._after: list[Callable[[], None]] = []
+
+    # -- files -------------------------------------------------------------------------------
+    def write(self, rel: str, data: bytes, *, create_only: bool = False) -> None:
+        self.files[rel] = data
+        if create_only:
+            self.create_only.add(rel)
+        else:
+            self.create_only.discard(rel)
+
+    def link(self, source: str, target: str) -> None:
+        """`target` becomes the same file as `source` (which may be written in this unit)."""
+        pending = self.files.get(source, ...)
+        # Links are made after the unit's files are written and before its removals, so the
+        # source may be written, or removed, by this very unit.
+        self.files[target] = pending if isinstance(pending, Link) else Link(source)
+        self.create_only.discard(target)
+
+    def delete(self, rel: str) -> None:
+        self.files[rel] = None
+        self.create_only.discard(rel)
+
+    def read(self, rel: str) -> bytes | None:
+        """The file as this unit leaves it; None when it does not exist."""
+        pending = self.files.get(rel, ...)
+        if pending is None or isinstance(pending, bytes):
+            return pending
+        if isinstance(pending, Link):
+            rel = pending.source
+            if isinstance(self.files.get(rel), bytes):
+                return self.files[rel]
+        path = self.units.data_dir / rel
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def exists(self, rel: str) -> bool:
+        pending = self.files.get(rel, ...)
+        if pending is ...:
+            return (self.units.data_dir / rel).exists()
+        return pending is not None
+
+    def listdir(self, rel: str) -> list[str]:
+        """Names in a folder as this unit leaves it."""
+        try:
+            names = set(os.listdir(self.units.data_dir / rel))
+        except FileNotFoundError:
+            names = set()
+        prefix = rel.rstrip("/") + "/"
+        for path, pending in self.files.items():
+            if path.startswith(prefix) and "/" not in path[len(prefix):]:
+                (names.discard if pending is None else names.add)(path[len(prefix):])
+        return sorted(names)
+
+    # -- keys --------------------------------------------------------------------------------
+    def get_key(self, key: str) -> str | None:
+        pending = self.keys.get(digest(key))
+        return pending[0] if pending else self.units.keys.get(key)
+
+    def put_key(self, key: str, value: str, *, first_wins: bool = False) -> None:
+        if first_wins and self.get_key(key) is not None:
+            return
+        self.keys[digest(key)] = (value, first_wins)
+
+    # -- events and hooks ----------------------------------------------------------------------
+    def add_events(self, events: list[dict]) -> None:
+        self.events.extend(events)
+
+    def before_commit(self, hook: Callable[["UnitOfWork"], None]) -> None:
+        """Run `hook(uow)` once, just before the commit (to serialise what was collected)."""
+        if hook not in self._before:
+            self._before.append(hook)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after.append(callback)
+
+    def empty(self) -> bool:
+        return not (self.files or self.keys or self.events)
+
+
+class Units:
+    """The unit-of-work machinery of one data_dir: the lock, the journal, keys and audit chain."""
+
+    def __init__(self, data_dir: Path, lock: DataLock):
+        self.data_dir = Path(data_dir)
+        self.lock = lock
+        self.journal = Journal(self.data_dir / "journal" / "redo.log")
+        self.audit = AuditLog(self.data_dir)
+        self.keys = KeyIndex(self.data_dir / "keys.sqlite")
+        self._local = threading.local()
+        self._prepared = False
+
+    def prepare(self) -> None:
+        self.journal.prepare()
+        self.audit.prepare()
+        self._prepared = True
+
+    def current(self) -> UnitOfWork | None:
+        return getattr(self._local, "unit", None)
+
+    @contextlib.contextmanager
+    def unit(self) -> Iterator[UnitOfWork]:
+        """The unit open in this thread, or a new one committed when the block ends."""
+        current = self.current()
+        if current is not None:
+            yield current
+            return
+        with self.lock.hold():
+            if not self._prepared:
+                self.prepare()
+            self.recover()
+            uow = UnitOfWork(self)
+            self._local.unit = uow
+            try:
+                yield uow
+                for hook in uow._before:
+                    hook(uow)
+            finally:
+                self._local.unit = None
+            self._commit(uow)
+        for callback in uow._after:
+            callback()
+
+    # -- commit ----------------------------------------------------------------------------
+    def _commit(self, uow: UnitOfWork) -> None:
+        if uow.empty():
+            return
+        meta, blobs = self._record(uow)
+        self._ready(meta)
+        self.journal.commit(meta, blobs)  # the commit point
+        self._apply(meta, blobs)
+        self.journal.mark_applied()
+        if self.journal.size() > CHECKPOINT_BYTES:
+            self.checkpoint()
+
+    def _record(self, uow: UnitOfWork) -> tuple[dict, list[bytes]]:
+        blobs: list[bytes] = []
+        files = []
+        for rel, pending in uow.files.items():
+            if isinstance(pending, bytes):
+                files.append(["c" if rel in uow.create_only else "w", rel, len(blobs)])
+                blobs.append(pending)
+            elif isinstance(pending, Link):
+                files.append(["l", pending.source, rel])
+            else:
+                files.append(["u", rel])
+        keys = [[d, value, first] for d, (value, first) in uow.keys.items()]
+        events = self.audit.chain_events(uow.events) if uow.events else []
+        return {"v": 1, "sizes": [len(b) for b in blobs], "files": files, "keys": keys,
+                "events": events}, blobs
+
+    def _ready(self, meta: dict) -> None:
+        """Fail before the commit what would fail after it: a folder that cannot be made, a
+        folder where a file goes. A unit whose files cannot be written is refused whole; what
+        fails only later (a disk that fills up meanwhile) is written again at the next unit."""
+        folders = set()
+        for op in meta["files"]:
+            if op[0] in ("w", "c", "l"):
+                path = self.data_dir / (op[2] if op[0] == "l" else op[1])
+                inject_fault("write", path)
+                if path.is_dir():
+                    raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(path))
+                folders.add(path.parent)
+        for folder in folders:
+            ensure_dir(folder)
+
+    def _apply(self, meta: dict, blobs: list[bytes]) -> None:
+        """Make the files, keys and chain say what the record says; idempotent."""
+        ops = meta["files"]
+        for op in ops:
+            if op[0] in ("w", "c"):
+                data = blobs[op[2]]
+                path = self.data_dir / op[1]
+                if op[0] == "c" and _holds(path, len(data)):
+                    continue
+                atomic_write(path, data, sync=False, sync_dir=False)
+        for op in ops:
+            if op[0] == "l":
+                _link(self.data_dir / op[1], self.data_dir / op[2])
+        for op in ops:
+            if op[0] == "u":
+                (self.data_dir / op[1]).unlink(missing_ok=True)
+        if meta["keys"]:
+            self.keys.write(tuple(k) for k in meta["keys"])
+        if meta["events"]:
+            self.audit.append_chained(meta["events"])
+
+    # -- recovery and checkpoints -------------------------------------------------------------
+    def recover(self) -> bool:
+        """Apply the journal's last record if a crash cut its application short (lock held)."""
+        if self.journal.clean():
+            return False
+        record = self.journal.unapplied()
+        if record is None:
+            return False
+        log.warning("store: applying a unit of work a crash interrupted")
+        self._apply(record.meta, _blobs(record))
+        self.journal.mark_applied()
+        return True
+
+    def checkpoint(self) -> None:
+        """Flush every file written behind the journal, then empty it."""
+        if self.journal.size() == 0:
+            return
+        with self.lock.hold():
+            self.recover()
+            if self.journal.size() == 0:
+                return
+            self.audit.write_head_hint()
+            flush_file_system(self.data_dir)
+            self.journal.truncate()
+
+
+def _blobs(record: Record) -> list[bytes]:
+    out, offset = [], 0
+    for size in record.meta["sizes"]:
+        out.append(record.blob(offset, size))
+        offset += size
+    return out
+
+
+def _holds(path: Path, size: int) -> bool:
+    try:
+        return path.stat().st_size == size
+    except FileNotFoundError:
+        return False
+
+
+def _link(source: Path, target: Path) -> None:
+    if target.exists():
+        return
+    ensure_dir(target.parent)
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        # Its source went meanwhile (a purge): a unit that can never apply would stop the store.
+        log.error("store: %s not linked: %s is gone", target, source)
