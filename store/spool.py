@@ -68,9 +68,7 @@ def escaped(value):
 
 
 class Spool:
-    def __init__(self, data_dir: Path, units=None):
-        self.data_dir = Path(data_dir)
-        self.units = units  # store.unit.Units: a processed segment leaves with the open unit
+    def __init__(self, data_dir: Path):
         self.root = data_dir / "spool"
         self.tmp = self.root / "tmp"
         self.new = self.root / "new"
@@ -174,17 +172,14 @@ class Spool:
                 except (ValueError, KeyError, TypeError):
                     raise SpoolError(f"{segment.name}: bad envelope") from None
 
+    def files_of(self, segment: Path) -> list[Path]:
+        """The segment and its attempt count: what goes when it is processed."""
+        return [segment, segment.with_name(segment.name + TRIES)]
+
     def remove(self, segment: Path) -> None:
-        """Remove a processed segment: with the open unit of work (its messages' cases are then
-        committed with its removal, so a crash reprocesses all of it or none), else at once."""
-        uow = self.units.current() if self.units is not None else None
-        tries = segment.with_name(segment.name + TRIES)
-        if uow is not None:
-            for path in (segment, tries):
-                uow.delete(str(path.relative_to(self.data_dir)))
-            return
-        segment.unlink(missing_ok=True)
-        tries.unlink(missing_ok=True)
+        """Remove a processed segment at once (the pipeline removes it with its unit of work)."""
+        for path in self.files_of(segment):
+            path.unlink(missing_ok=True)
         fsync_dir(self.new)
 
     def tries(self, segment: Path) -> "Tries":
