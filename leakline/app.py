@@ -55,7 +55,7 @@ class App:
                            summarize=listing_fields)
         self.spool = Spool(self.data_dir)
         self.intake = Intake(self.store, config)
-        self.outbox = Outbox(self.data_dir, self.store.lock, now)
+        self.outbox = Outbox(self.data_dir, self.store.lock, now, self.store.units)
         self.sender = None  # built by background_tasks, in the process that delivers
         self.mailer = Mailer(self.store, self.outbox, config, now, wake=self._wake_sender)
         self.responder = Responder(self.store, self.mailer, config, now)
@@ -102,9 +102,10 @@ class App:
                       text=rendered.text, html=rendered.html, config=self.config,
                       case_id=item.case_id, now=self.now(),
                       message_id=self.mailer.ids().stable("deadletter", item.id))
-        self.outbox.enqueue(out.message, envelope_from=out.envelope_from,
-                            envelope_to=list(out.envelope_to), case_id=item.case_id,
-                            kind=out.kind)
+        self.outbox.enqueue_bytes(out.data, message_id=out.message_id,
+                                  envelope_from=out.envelope_from,
+                                  envelope_to=list(out.envelope_to), case_id=item.case_id,
+                                  kind=out.kind, subject=out.subject)
 
     def prepare(self) -> None:
         check_data_dir(self.data_dir)
