@@ -118,26 +118,13 @@ class App:
         """Coroutines the worker process runs beside intake: the outbox sender, the scheduler."""
         from responders.sender import SenderWorker
 
-        self.sender = SenderWorker(self.outbox, RecordingTransport(self.transport(), self.store),
-                                   self.now, on_dead_letter=self.on_dead_letter)
+        self.sender = SenderWorker(self.outbox, self.transport(), self.now,
+                                   on_dead_letter=self.on_dead_letter, on_sent=self.record_sent)
         return [self.sender.run(stop), self.scheduler.run(stop)]
 
-
-class RecordingTransport:
-    """Delivers through the configured transport and records `sent` in the message's case."""
-
-    def __init__(self, inner, store: Store):
-        self.inner = inner
-        self.store = store
-
-    async def deliver(self, item) -> None:
+    def record_sent(self, item) -> None:
+        """`sent` in the message's case, with its event (in the sender's unit of work)."""
         from responders.mailer import record_delivery
 
-        await self.inner.deliver(item)
         if item.case_id and self.store.exists(item.case_id):
-            try:
-                record_delivery(self.store, item.case_id, item.id, "sent")
-            except Exception:
-                # The mail has gone: raising here would make the sender deliver it again.
-                log.exception("outbox: %s sent, but case %s could not record it", item.id,
-                              item.case_id)
+            record_delivery(self.store, item.case_id, item.id, "sent")
