@@ -8,17 +8,14 @@ import stat
 from datetime import datetime, timezone
 from typing import Callable
 
-from intake.pipeline import Pipeline
-from intake.processor import Intake
+from functools import cached_property
+
 from leakline.config import Config
 from leakline.listing import listing_fields
 from store.cases import Store
 from store.files import ensure_dir
 from store.outbox import Outbox
 from store.spool import Spool
-from responders.mailer import Mailer
-from responders.react import Responder
-from responders.scheduler import Scheduler
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("leakline.app")
@@ -54,13 +51,39 @@ class App:
         self.store = Store(self.data_dir, config.service.case_prefix, now=now,
                            summarize=listing_fields)
         self.spool = Spool(self.data_dir)
-        self.intake = Intake(self.store, config)
         self.outbox = Outbox(self.data_dir, self.store.lock, now, self.store.units)
         self.sender = None  # built by background_tasks, in the process that delivers
-        self.mailer = Mailer(self.store, self.outbox, config, now, wake=self._wake_sender)
-        self.responder = Responder(self.store, self.mailer, config, now)
-        self.scheduler = Scheduler(self.store, self.responder, config, now)
-        self.pipeline = Pipeline(self.spool, self.intake, reactors=[self.responder])
+
+    # Built when first used: a command that only reads (`cases list`) imports none of it.
+    @cached_property
+    def intake(self):
+        from intake.processor import Intake
+
+        return Intake(self.store, self.config)
+
+    @cached_property
+    def mailer(self):
+        from responders.mailer import Mailer
+
+        return Mailer(self.store, self.outbox, self.config, self.now, wake=self._wake_sender)
+
+    @cached_property
+    def responder(self):
+        from responders.react import Responder
+
+        return Responder(self.store, self.mailer, self.config, self.now)
+
+    @cached_property
+    def scheduler(self):
+        from responders.scheduler import Scheduler
+
+        return Scheduler(self.store, self.responder, self.config, self.now)
+
+    @cached_property
+    def pipeline(self):
+        from intake.pipeline import Pipeline
+
+        return Pipeline(self.spool, self.intake, reactors=[self.responder])
 
     def _wake_sender(self) -> None:
         if self.sender is not None:

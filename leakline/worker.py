@@ -18,7 +18,7 @@ from leakline.config import Config
 
 log = logging.getLogger("leakline.worker")
 POLL_SECONDS = 1.0
-NICENESS = 19
+NICENESS = 10  # CFS weight 110 against the listener's 1024
 
 
 class WorkerProcess:
@@ -90,12 +90,11 @@ def worker_main(config: Config, wake, stop, parent_pid: int) -> None:
 
 
 def _yield_cpu_to_listener() -> None:
-    """Run only on CPU time the listener leaves idle: acceptance is never slowed by intake."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-        return
-    except (AttributeError, OSError):
-        pass
+    """A lower priority than the listener's: where both want one core, acceptance comes first.
+
+    Not SCHED_IDLE (issue 13): that ran intake only on CPU time nobody else wanted, so any other
+    process (a monitor polling `cases list`, another service) stopped cases from being made.
+    """
     try:
         os.nice(NICENESS)
     except OSError:

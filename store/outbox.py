@@ -208,7 +208,7 @@ class Outbox:
                           next_attempt_at=next_at.isoformat())
             if recipients:
                 record["pending_to"] = list(recipients)
-            uow.write(self._rel(self.queue_dir, f"{key}.json"), dump_json(record))
+            self._rewrite(uow, self.queue_dir, key, record)
 
     def mark_failed(self, message_id: str, error: str, *, recipients: list[str] | None = None,
                     alert: bool = False) -> None:
@@ -228,7 +228,7 @@ class Outbox:
             record = _loads(uow.read(rel))
             if record is not None and record.get("alert_pending"):
                 record["alert_pending"] = False
-                uow.write(rel, dump_json(record))
+                self._rewrite(uow, self.failed_dir, message_key(normalize_id(message_id)), record)
 
     def retry(self, message_id: str) -> dict:
         """Put a dead letter (or a queued message waiting for its next attempt) in line now.
@@ -252,7 +252,7 @@ class Outbox:
                 record.pop("failed_at", None)
                 self._move(uow, key, record, self.failed_dir, self.queue_dir)
             else:
-                uow.write(self._rel(self.queue_dir, f"{key}.json"), dump_json(record))
+                self._rewrite(uow, self.queue_dir, key, record)
         return self._summary(record)
 
     # -- reading for people ----------------------------------------------------------------------
@@ -332,13 +332,14 @@ class Outbox:
         return key, record
 
     def _move(self, uow: UnitOfWork, key: str, record: dict, source: Path, target: Path) -> None:
-        """The record in `target`, the message linked there, both gone from `source`: one unit."""
-        eml = self._rel(target, f"{key}.eml")
-        if not uow.exists(eml):
-            uow.link(self._rel(source, f"{key}.eml"), eml)
-        uow.write(self._rel(target, f"{key}.json"), dump_json(record))
-        uow.delete(self._rel(source, f"{key}.json"))
-        uow.delete(self._rel(source, f"{key}.eml"))
+        """The record and the message renamed from `source` to `target`, the record rewritten
+        there: one unit, and no new file (outbox records are read only under the data lock)."""
+        for suffix, data in ((".eml", None), (".json", dump_json(record))):
+            uow.move(self._rel(source, f"{key}{suffix}"), self._rel(target, f"{key}{suffix}"), data)
+
+    def _rewrite(self, uow: UnitOfWork, folder: Path, key: str, record: dict) -> None:
+        rel = self._rel(folder, f"{key}.json")
+        uow.move(rel, rel, dump_json(record))  # in place: a new file costs about an fsync here
 
     def _item(self, path: Path, record: dict[str, Any]) -> Item:
         return Item(

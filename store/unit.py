@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from store.audit import AuditLog
-from store.files import DataLock, atomic_write, ensure_dir, flush_file_system, inject_fault
+from store.files import (FILE_MODE, DataLock, atomic_write, ensure_dir, flush_file_system,
+                         inject_fault, write_all)
 from store.journal import Journal, Record
 from store.keys import KeyIndex, digest
 
@@ -37,12 +38,23 @@ class Link:
     source: str
 
 
+@dataclass(frozen=True)
+class Moved:
+    """A file renamed from `source` (no new file is made), then rewritten in place with `data`.
+
+    In place is for files read only under the data lock (the outbox's records): a reader never
+    sees one half-written, and a crash is repaired from the journal."""
+
+    source: str
+    data: bytes | None = None
+
+
 class UnitOfWork:
     """What one unit writes, by path relative to data_dir (bytes, a Link, or None: removed)."""
 
     def __init__(self, units: "Units"):
         self.units = units
-        self.files: dict[str, bytes | Link | None] = {}
+        self.files: dict[str, bytes | Link | Moved | None] = {}
         self.create_only: set[str] = set()  # evidence: written only where it is missing
         self.keys: dict[str, tuple[str, bool]] = {}  # digest -> (value, first_wins)
         self.events: list[dict] = []  # stamped, not chained yet
@@ -66,6 +78,23 @@ class UnitOfWork:
         self.files[target] = pending if isinstance(pending, Link) else Link(source)
         self.create_only.discard(target)
 
+    def move(self, source: str, target: str, data: bytes | None = None) -> None:
+        """Rename `source` to `target`, then (with `data`) rewrite it in place: for files read
+        only under the data lock; a new file costs here about as much as an fsync."""
+        pending = self.files.get(source, ...)
+        if pending is ... or isinstance(pending, Moved):  # on disk (or on its way there)
+            origin = pending.source if isinstance(pending, Moved) else source
+            old = pending.data if isinstance(pending, Moved) else None
+            moved: bytes | Link | Moved = Moved(origin, data if data is not None else old)
+        elif pending is None:
+            raise FileNotFoundError(f"{source}: removed in this unit of work")
+        else:  # written or linked in this very unit: it is made at its new place directly
+            moved = data if data is not None else pending
+        if source != target:
+            self.files[source] = None
+        self.files[target] = moved
+        self.create_only.discard(target)
+
     def delete(self, rel: str) -> None:
         self.files[rel] = None
         self.create_only.discard(rel)
@@ -75,7 +104,9 @@ class UnitOfWork:
         pending = self.files.get(rel, ...)
         if pending is None or isinstance(pending, bytes):
             return pending
-        if isinstance(pending, Link):
+        if isinstance(pending, Moved) and pending.data is not None:
+            return pending.data
+        if isinstance(pending, (Link, Moved)):
             rel = pending.source
             if isinstance(self.files.get(rel), bytes):
                 return self.files[rel]
@@ -193,6 +224,10 @@ class Units:
                 blobs.append(pending)
             elif isinstance(pending, Link):
                 files.append(["l", pending.source, rel])
+            elif isinstance(pending, Moved):
+                files.append(["r", pending.source, rel, len(blobs) if pending.data is not None else -1])
+                if pending.data is not None:
+                    blobs.append(pending.data)
             else:
                 files.append(["u", rel])
         keys = [[d, value, first] for d, (value, first) in uow.keys.items()]
@@ -206,8 +241,8 @@ class Units:
         fails only later (a disk that fills up meanwhile) is written again at the next unit."""
         folders = set()
         for op in meta["files"]:
-            if op[0] in ("w", "c", "l"):
-                path = self.data_dir / (op[2] if op[0] == "l" else op[1])
+            if op[0] in ("w", "c", "l", "r"):
+                path = self.data_dir / (op[2] if op[0] in ("l", "r") else op[1])
                 inject_fault("write", path)
                 if path.is_dir():
                     raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(path))
@@ -228,6 +263,9 @@ class Units:
         for op in ops:
             if op[0] == "l":
                 _link(self.data_dir / op[1], self.data_dir / op[2])
+            elif op[0] == "r":
+                _move(self.data_dir / op[1], self.data_dir / op[2],
+                      blobs[op[3]] if op[3] >= 0 else None)
         for op in ops:
             if op[0] == "u":
                 (self.data_dir / op[1]).unlink(missing_ok=True)
@@ -275,6 +313,23 @@ def _holds(path: Path, size: int) -> bool:
         return path.stat().st_size == size
     except FileNotFoundError:
         return False
+
+
+def _move(source: Path, target: Path, data: bytes | None) -> None:
+    """Rename, then rewrite in place; again after a crash: a source already gone was moved."""
+    try:
+        os.replace(source, target)
+    except FileNotFoundError:
+        if data is None and not target.exists():
+            log.error("store: %s not moved to %s: it is gone", source, target)
+    if data is not None:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+        try:
+            inject_fault("write", target)
+            write_all(fd, data)
+            os.ftruncate(fd, len(data))
+        finally:
+            os.close(fd)
 
 
 def _link(source: Path, target: Path) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 from . import deadlines as deadlines_
 from . import phases as phases_
 from .assessment import REQUIRED, assess, newly_required
-from .extract import extract
 from .facts import Change, FactError, current, learned_at, merge
 from .phases import PhaseError, open_items, optional_open, step_id
 
@@ -79,6 +78,8 @@ def apply_extraction(case: dict, text: str, subject: str, at: Any) -> tuple[dict
     word. discovered_at is the discovery the text dates before the case's received_at (昨日,
     先週金曜), else when the report was received. Call reassess afterwards.
     """
+    from .extract import extract  # here, not at import: listing a case needs no extractor
+
     found = extract(subject, text, received_at=case.get("received_at"))
     values, evidence = dict(found.values), dict(found.evidence)
     records = case.get("facts") or {}
