@@ -142,3 +142,31 @@ def test_serve_mends_a_damaged_shard_at_start(app):
         assert any("index" in line and "rebuilt" in line for line in srv.lines)
     finally:
         srv.stop()
+
+
+def test_the_scheduler_names_a_damaged_case_in_one_line_once_until_it_changes(app, caplog):
+    """Review of issue 13: a full traceback for the same damaged case on every 20-second pass."""
+    spool_reports(app, 2)
+    bad = app.store._case_path("INC-2026-0001")
+    kept = bad.read_bytes()
+    bad.write_bytes(b"{damaged")
+
+    def said() -> list:
+        return [r for r in caplog.records if "INC-2026-0001" in r.getMessage()]
+
+    with caplog.at_level("WARNING", logger="leakline.scheduler"):
+        for _ in range(3):
+            app.scheduler.run_once()
+        (record,) = said()
+        assert record.exc_info is None and "\n" not in record.getMessage()
+        assert str(bad) in record.getMessage() and "store check" in record.getMessage()
+        bad.write_bytes(b"{damaged differently")  # it changed: said again, once
+        app.scheduler.run_once()
+        app.scheduler.run_once()
+        assert len(said()) == 2
+        bad.write_bytes(kept)  # mended: nothing more to say, and the case is worked again
+        app.scheduler.run_once()
+        assert len(said()) == 2
+        bad.write_bytes(b"{damaged")  # damaged again later: said again
+        app.scheduler.run_once()
+        assert len(said()) == 3
