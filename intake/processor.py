@@ -265,7 +265,7 @@ class Intake:
             "trust": trust.to_dict(),
             "envelope": {k: entry.envelope.get(k) for k in ("mail_from", "rcpt_tos", "peer", "spool_id")},
         }
-        extras = {"text_truncated": len(text) > MAX_TEXT, "machine": machine,
+        extras = {"text_truncated": len(text) > MAX_TEXT or parsed.truncated, "machine": machine,
                   "unparsed_notes": parsed.notes, "from_problem": parsed.sender.problem,
                   "from_readings": list(parsed.sender.readings),
                   "message_id_reused": bool(parsed.message_id and message["key"] != parsed.message_id)}
