@@ -53,6 +53,8 @@ class App:
         self.spool = Spool(self.data_dir)
         self.outbox = Outbox(self.data_dir, self.store.lock, now, self.store.units)
         self.sender = None  # built by background_tasks, in the process that delivers
+        # Where the sender runs in another process (serve): how to tell it mail was queued.
+        self.on_mail_queued: Callable[[], None] | None = None
 
     # Built when first used: a command that only reads (`cases list`) imports none of it.
     @cached_property
@@ -88,6 +90,8 @@ class App:
     def _wake_sender(self) -> None:
         if self.sender is not None:
             self.sender.wake()
+        elif self.on_mail_queued is not None:
+            self.on_mail_queued()
 
     def transport(self):
         """The configured transport; ConfigError (e.g. the password variable unset) is clear."""

@@ -77,13 +77,15 @@ class SenderWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._owner: threading.Thread | None = None
         self._alerts_recovered = False
+        self._upcoming: list[datetime | None] | None = None  # next attempts the last pass saw
 
     async def run_once(self, now: datetime | None = None) -> RunCounts:
         """Deliver everything due at `now` (default: the clock), one attempt each."""
         now = self.now() if now is None else now
         counts = RunCounts()
         self._recover_alerts()
-        due = self.outbox.due(now)
+        due, later = self.outbox.due_and_next(now)
+        self._upcoming = [later]
         for start in range(0, len(due), self.batch):
             outcomes = [(item, await self._attempt(item)) for item in due[start:start + self.batch]]
             flush = getattr(self.transport, "flush", None)
@@ -148,6 +150,8 @@ class SenderWorker:
                                             f"days: {error}", recipients)
             return "failed"
         next_at = min(now + self.policy.delay(item.attempts + 1, self.rng), deadline)
+        if self._upcoming is not None:
+            self._upcoming.append(next_at)
         self.outbox.mark_retry(item.id, error, next_at, recipients=list(recipients) or None)
         log.warning("outbox: %s not delivered (%s); next attempt %s", item.id, error,
                     next_at.isoformat())
@@ -206,7 +210,11 @@ class SenderWorker:
             self._loop = self._owner = None
 
     def _idle_seconds(self) -> float:
-        upcoming = self.outbox.next_attempt_at()
+        # What the pass saw (not a second read of the whole queue); what was queued meanwhile
+        # woke the sender anyway.
+        seen = [t for t in self._upcoming or [] if t is not None]
+        upcoming = min(seen, default=None) if self._upcoming is not None \
+            else self.outbox.next_attempt_at()
         if upcoming is None:
             return self.max_idle
         # A small floor so an item that cannot leave the queue does not spin the loop.

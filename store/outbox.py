@@ -171,10 +171,15 @@ class Outbox:
 
     def due(self, now: datetime) -> list[Item]:
         """Queued items whose next attempt is at or before `now`, oldest first."""
+        return self.due_and_next(now)[0]
+
+    def due_and_next(self, now: datetime) -> tuple[list[Item], datetime | None]:
+        """due(now), and when the earliest item not due yet will be: one read of the queue."""
         with self.units.unit() as uow:
             items = [self._item(path, rec) for path, rec in self._records(uow, self.queue_dir)]
         due = [item for item in items if item.next_attempt_at <= now]
-        return sorted(due, key=lambda item: (item.next_attempt_at, item.created_at))
+        later = min((i.next_attempt_at for i in items if i.next_attempt_at > now), default=None)
+        return sorted(due, key=lambda item: (item.next_attempt_at, item.created_at)), later
 
     def next_attempt_at(self) -> datetime | None:
         """When the earliest queued item is due, or None with an empty queue."""
