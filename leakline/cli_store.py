@@ -17,11 +17,11 @@ def store() -> None:
 
 @store.command("check")
 @click.option("--repair", is_flag=True,
-              help="Rebuild index shards and sequences; move unreadable case and key files to "
-                   "quarantine/ with a note (nothing is deleted).")
+              help="Rebuild index shards and sequences; move unreadable case files and the "
+                   "key index to quarantine/ with a note (nothing is deleted).")
 @click.pass_context
 def check_store(ctx: click.Context, repair: bool) -> None:
-    """Read every sequence, index shard, case and key file; report what is damaged.
+    """Read every sequence, index shard, case file and the key index; report what is damaged.
 
     Exits 1 when damage is left (always without --repair), 0 when the store is sound.
     Example: leakline store check --repair

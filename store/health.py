@@ -1,8 +1,8 @@
 """A store that heals: one damaged file affects only its own case.
 
 Index shards and sequence files are derived from the case files, so they are rebuilt from
-them; a case or key file that cannot be read back is moved aside to `quarantine/` with a note
-(never deleted). `quick_check` (at `leakline serve` start) looks only at sequences and shards;
+them; a case file or the key index that cannot be read back is moved aside to `quarantine/`
+with a note (never deleted), and the keys the cases name are derived again. `quick_check` (at `leakline serve` start) looks only at sequences and shards;
 `check` (`leakline store check`) reads every file.
 """
 
@@ -247,7 +247,7 @@ def quick_check(store: Store) -> CheckReport:
 
 
 def check(store: Store, repair: bool = False) -> CheckReport:
-    """Every sequence, shard, case and key file; with `repair`, put right what can be.
+    """Every sequence, shard and case file and the key index; with `repair`, mend what can be.
 
     Reads without the data lock (files are replaced whole, so a read sees a whole file) and
     takes it for each repair, so a running service is held up only while a file is mended.
