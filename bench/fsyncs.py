@@ -28,7 +28,7 @@ from benchinfo import header  # noqa: E402
 from smtpload import make_mail  # noqa: E402
 
 PRIMITIVES = ("store/files.py", "store/tinystore.py", "/tinydb/", "contextlib.py", "fsyncs.py",
-              "store/journal.py", "store/unit.py")
+              "store/journal.py", "store/unit.py", "store/units.py")
 COUNTS: dict[str, Counter] = {"fsync": Counter(), "syncfs": Counter(), "rename": Counter(),
                                "lock": Counter(), "new file": Counter()}
 

@@ -6,8 +6,8 @@ Usage: python bench/loader.py [--cases 100000] [--open 1000] [--data-dir /tmp/le
 Each case is what intake and the responders would have made of a 2 KB Japanese report: the raw
 message (put_raw), its identity (claim_key), a case id from the sequence (next_case_id), and the
 case document with its message, facts, category, acks and `sent` markers, written by Store.save
-with its audit event; 100 cases a unit of work, as the worker commits a batch. received_at is spread evenly from 2022-01-01 to yesterday, so the
-case ids span five years; the newest `--open` cases are open, the rest closed with closed_at;
+with its audit event; 100 cases a unit of work, as the worker commits a batch. received_at is
+spread evenly from 2022-01-01 to yesterday, so the case ids span five years; the newest `--open` cases are open, the rest closed with closed_at;
 every case is acknowledged, so none is due for a reminder.
 
 With --processes > 1 the years are split between processes (disjoint year ranges, so each

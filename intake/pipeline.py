@@ -78,7 +78,8 @@ class Pipeline:
             try:
                 tries.begin_all(ids)
             except OSError as exc:
-                log.error("cannot count the attempts on %s (%s): not trying it now", segment.name, exc)
+                log.error("cannot count the attempts on %s (%s): not trying it now",
+                          segment.name, exc)
                 return done
             try:
                 self._commit(batch, segment if last else None)

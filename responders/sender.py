@@ -164,7 +164,8 @@ class SenderWorker:
         log.error("outbox: %s dead-lettered: %s", item.id, error)
         if not alert:
             return []
-        return [dataclasses.replace(item, last_error=error, recipients=recipients or item.recipients)]
+        return [dataclasses.replace(item, last_error=error,
+                                    recipients=recipients or item.recipients)]
 
     def _alert(self, item: Item) -> None:
         try:

@@ -113,7 +113,8 @@ class AuditLog:
         if todo[0]["seq"] != head["seq"] + 1 or todo[0]["prev"] != head["hash"]:
             raise OSError(f"{self.chain}: events {todo[0]['seq']}.. do not follow the chain's "
                           f"head {head['seq']}; run `leakline audit verify`")
-        data = b"".join(canonical(e)[:-1] + b',"hash":"' + e["hash"].encode() + b'"}\n' for e in todo)
+        data = b"".join(canonical(e)[:-1] + b',"hash":"' + e["hash"].encode() + b'"}\n'
+                        for e in todo)
         fd = os.open(self.chain, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         try:
             write_all(fd, data)
@@ -226,7 +227,9 @@ class AuditLog:
             head = read_json(self.head_path) or {}
         except ValueError:
             head = {}  # a hint torn by a crash: no hint
-        if isinstance(head, dict) and isinstance(head.get("seq", 0), int) and head and (head.get("seq", 0) > count):
+        if not isinstance(head, dict) or not isinstance(head.get("seq", 0), int):
+            head = {}
+        if head and (head.get("seq", 0) > count):
             return VerifyResult(False, count, count + 1,
                                 f"the log ends at event {count} but event {head['seq']} was written")
         return VerifyResult(True, count)

@@ -37,7 +37,8 @@ from store.files import DataLock, atomic_write, ensure_dir
 from store.machine import MachineMail
 from store.secret import load_or_create_key
 from store.tinystore import StoreDamaged, checked_tables, tables_bytes
-from store.unit import UnitOfWork, Units
+from store.unit import UnitOfWork
+from store.units import Units
 
 log = logging.getLogger("leakline.store")
 

@@ -2,8 +2,9 @@
 
 Index shards and sequence files are derived from the case files, so they are rebuilt from
 them; a case file or the key index that cannot be read back is moved aside to `quarantine/`
-with a note (never deleted), and the keys the cases name are derived again. `quick_check` (at `leakline serve` start) looks only at sequences and shards;
-`check` (`leakline store check`) reads every file.
+with a note (never deleted), and the keys the cases name are derived again. `quick_check`
+(at `leakline serve` start) looks only at sequences and shards; `check` (`leakline store
+check`) reads every file.
 """
 
 from __future__ import annotations

@@ -55,7 +55,8 @@ class KeyIndex:
 
     def get(self, key: str) -> str | None:
         inject_fault("read", self.path)
-        row = self._db().execute("SELECT value FROM keys WHERE digest = ?", (digest(key),)).fetchone()
+        row = self._db().execute("SELECT value FROM keys WHERE digest = ?",
+                                 (digest(key),)).fetchone()
         return row[0] if row else None
 
     def write(self, entries: Iterable[tuple[str, str, bool]]) -> None:

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from store.files import DataLock, dump_json
-from store.unit import UnitOfWork, Units
+from store.unit import UnitOfWork
+from store.units import Units
 
 log = logging.getLogger(__name__)
 

@@ -59,7 +59,8 @@ def test_a_delivery_repeated_after_a_crash_writes_no_second_copy(box, tmp_path, 
 
     counts = asyncio.run(worker(box, MaildirTransport(maildir), clock).run_once())
     assert counts.sent == 2
-    assert len(list((maildir / "new").iterdir())) == 1 and len(list((maildir / "cur").iterdir())) == 1
+    assert len(list((maildir / "new").iterdir())) == 1
+    assert len(list((maildir / "cur").iterdir())) == 1
     assert list((maildir / "tmp").iterdir()) == []
     assert box.get(first)["state"] == box.get(moved)["state"] == "sent"
 

@@ -1,4 +1,4 @@
-"""Units of work (store/unit.py): all of a batch or none of it, one fsync, recovery from the journal."""
+"""Units of work (store/unit.py, store/units.py): all or nothing, one fsync, recovery."""
 
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def test_a_unit_whose_folder_cannot_be_made_is_refused_before_its_commit(store):
     assert store.units.journal.size() == 0 and store.audit.verify().events == 0
 
 
-def test_a_crash_between_the_commit_and_the_files_is_finished_by_the_next_holder(store, monkeypatch):
+def test_a_crash_between_commit_and_files_is_finished_by_the_next_holder(store, monkeypatch):
     applied = store.units._apply
 
     def crash(meta, blobs):
@@ -117,7 +117,7 @@ def test_a_torn_last_record_was_never_committed_and_is_cut(store):
 
 
 def test_damage_inside_the_journal_is_named_not_skipped(store, monkeypatch):
-    monkeypatch.setattr("store.unit.CHECKPOINT_BYTES", 1 << 30)
+    monkeypatch.setattr("store.units.CHECKPOINT_BYTES", 1 << 30)
     store.save(case("INC-2026-0001"), opened(1))
     store.save(case("INC-2026-0002"), opened(2))
     journal = store.units.journal.path
