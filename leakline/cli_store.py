@@ -29,7 +29,7 @@ def check_store(ctx: click.Context, repair: bool) -> None:
     from leakline.cli import app_for
     from store.health import check
 
-    app = app_for(ctx)
+    app = app_for(ctx, prepare=False)  # a damaged journal stops prepare(); check names it
     report = check(app.store, repair=repair)
     for line in report.problems:
         click.echo(f"damaged: {line}")

@@ -236,6 +236,30 @@ def _check_keys(store: Store, repair: bool, report: CheckReport) -> bool:
     return True
 
 
+# -- the redo journal ----------------------------------------------------------------------
+def _check_journal(store: Store, repair: bool, report: CheckReport) -> None:
+    """A unit a crash left half applied is finished; a journal damaged inside (not a torn end)
+    stops every unit, so with `repair` it is moved aside (what it held past the damage was
+    committed but is not applied: its messages are reprocessed from the spool if still there)."""
+    from store.journal import JournalError
+
+    journal = store.units.journal
+    if journal.clean():
+        return
+    report.files += 1
+    try:
+        with store.lock.hold():
+            store.units.recover()
+        return
+    except JournalError as exc:
+        report.problems.append(str(exc))
+    if repair:
+        with store.lock.hold():
+            target = quarantine(store, journal.path, "redo journal damaged inside; the units "
+                                "after the damage were not applied (run `leakline audit verify`)")
+        report.repairs.append(f"{journal.path}: moved to {target}")
+
+
 # -- the two checks -------------------------------------------------------------------------
 def quick_check(store: Store) -> CheckReport:
     """At start: sequences and shards only, repaired where damaged; never a walk of every case."""
@@ -254,6 +278,7 @@ def check(store: Store, repair: bool = False) -> CheckReport:
     takes it for each repair, so a running service is held up only while a file is mended.
     """
     report = CheckReport()
+    _check_journal(store, repair, report)
     _check_keys(store, repair, report)
     _check_cases(store, repair, report)
     for shard in _shards(store):

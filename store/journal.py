@@ -116,7 +116,10 @@ class Journal:
                 if data.startswith(APPLIED, offset):
                     applied, offset = True, offset + len(APPLIED)
                     continue
-                record = _parse(data, offset)
+                try:
+                    record = _parse(data, offset)
+                except JournalError as exc:
+                    raise JournalError(f"{self.path}: {exc}") from None
                 if record is None:
                     break  # torn: the crash came before this record's fsync returned
                 last, applied, offset = record, False, record.end
@@ -149,6 +152,6 @@ def _parse(data: bytes, offset: int) -> Record | None:
             return Record(json.loads(bytes(body[:head_len]).decode("utf-8")),
                           bytes(body[head_len:]), end)
     if end < len(data) or (newline >= 0 and not parts[:1] == [MAGIC]):
-        raise JournalError(f"{offset}: the journal is damaged here (not a torn last record); "
-                           "move it aside and run `leakline store check --repair`")
+        raise JournalError(f"damaged at byte {offset} (not a torn last record); "
+                           "run `leakline store check --repair`")
     return None

@@ -170,3 +170,27 @@ def test_the_scheduler_names_a_damaged_case_in_one_line_once_until_it_changes(ap
         bad.write_bytes(b"{damaged")  # damaged again later: said again
         app.scheduler.run_once()
         assert len(said()) == 3
+
+
+def test_a_journal_damaged_inside_is_named_and_moved_aside_by_repair(cli_app):
+    """A torn last record is a crash (cut and forgotten); damage before the end stops every unit
+    of work until `store check --repair` moves the journal aside (docs/STORE.md)."""
+    spool_reports(cli_app, 1)  # the worker's checkpoint empties the journal when idle
+    assert cli(cli_app, "cases", "note", "INC-2026-0001", "--text", "first look",
+               "--by", "po@example.com").exit_code == 0
+    journal = cli_app.store.units.journal.path
+    records = journal.read_bytes()
+    assert records, "the journal holds the units since the last checkpoint"
+    damaged = bytearray(records)
+    damaged[60] ^= 0xFF
+    journal.write_bytes(bytes(damaged) + b"LLJ1 R 2 0 " + b"0" * 64 + b"\n{}")
+    shown = cli(cli_app, "cases", "list")
+    assert shown.exit_code == 1 and str(journal) in shown.output and "damaged" in shown.output
+    result = cli(cli_app, "store", "check")
+    assert result.exit_code == 1 and f"damaged: {journal}" in result.output
+    result = cli(cli_app, "store", "check", "--repair")
+    assert result.exit_code == 0, result.output
+    (moved,) = (cli_app.data_dir / "quarantine").glob("*/journal/redo.log")
+    assert moved.read_bytes().startswith(bytes(damaged))
+    spool_reports(cli_app, 1, start=1)
+    assert [r["id"] for r in cli_app.store.summaries("all")] == ["INC-2026-0001", "INC-2026-0002"]
