@@ -95,8 +95,9 @@ class Units:
             elif isinstance(pending, Link):
                 files.append(["l", pending.source, rel])
             elif isinstance(pending, Moved):
-                files.append(["r", pending.source, rel, len(blobs) if pending.data is not None else -1])
-                if pending.data is not None:
+                has_data = pending.data is not None
+                files.append(["r", pending.source, rel, len(blobs) if has_data else -1])
+                if has_data:
                     blobs.append(pending.data)
             else:
                 files.append(["u", rel])
