@@ -51,8 +51,8 @@ def spool(app: App, first: int) -> set[str]:
         batch = []
         for i in range(start, start + PER_SEGMENT):
             message_id = f"<unit-crash-{i}@example.com>"
-            raw = plain_mail(f"誤送信 {i}", f"顧客名簿 {i} 件を誤送信しました", sender=f"staff{i}@example.com",
-                             message_id=message_id)
+            raw = plain_mail(f"誤送信 {i}", f"顧客名簿 {i} 件を誤送信しました",
+                             sender=f"staff{i}@example.com", message_id=message_id)
             batch.append((raw, {"mail_from": f"staff{i}@example.com", "peer": "127.0.0.1",
                                 "rcpt_tos": ["incident@example.com"],
                                 "received_at": "2026-11-26T01:00:00+00:00"}))
