@@ -20,22 +20,10 @@ def worker(box, transport, clock, **kw) -> SenderWorker:
     return SenderWorker(box, transport, clock, rng=random.Random(7), **kw)
 
 
-def count_fsyncs(monkeypatch) -> list[int]:
-    calls = [0]
-    real = os.fsync
-
-    def fsync(fd):
-        calls[0] += 1
-        return real(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
-    return calls
-
-
-def test_a_batch_of_deliveries_is_recorded_with_one_commit(box, tmp_path, clock, monkeypatch):
+def test_a_batch_of_deliveries_is_recorded_with_one_commit(box, tmp_path, clock, fsyncs):
     ids = [enqueue(box) for _ in range(12)]
     recorded = []
-    fsyncs = count_fsyncs(monkeypatch)
+    fsyncs[0] = 0
     counts = asyncio.run(worker(box, MaildirTransport(tmp_path / "mail-out"), clock,
                                 on_sent=recorded.append).run_once())
     assert counts.sent == 12 and sorted(item.id for item in recorded) == sorted(ids)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from store.cases import Store
@@ -25,27 +23,15 @@ def store(tmp_path) -> Store:
     return s
 
 
-def fsyncs(monkeypatch) -> list[int]:
-    calls = [0]
-    real = os.fsync
-
-    def fsync(fd):
-        calls[0] += 1
-        return real(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
-    return calls
-
-
-def test_a_unit_commits_many_cases_keys_and_events_with_one_fsync(store, monkeypatch):
-    calls = fsyncs(monkeypatch)
+def test_a_unit_commits_many_cases_keys_and_events_with_one_fsync(store, fsyncs):
+    fsyncs[0] = 0
     with store.unit_of_work():
         for n in range(1, 21):
             case_id = store.next_case_id(2026)
             store.claim_key(f"<m{n}>", case_id)
             store.put_raw(b"raw %d" % n, 2026, 11)
             store.save(case(case_id), opened(n))
-    assert calls[0] == 1
+    assert fsyncs[0] == 1
     assert [r["id"] for r in store.summaries("all")] == [f"INC-2026-{n:04d}" for n in range(1, 21)]
     assert store.case_for_key("<m7>") == "INC-2026-0007"
     assert store.audit.verify().events == 20
