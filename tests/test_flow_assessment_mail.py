@@ -59,8 +59,8 @@ def test_the_escalation_carries_the_assessment_in_japanese(flow):
     text = check_japanese(escalation, case)
     assert "該当する事態: 規則第7条第4号（1,000人を超える漏えい等）" in text
     assert "未確定の事態: 規則第7条第1号（要配慮個人情報の漏えい等）、規則第7条第2号" in text
-    assert "・速報（個人情報保護委員会等への報告）: 必要" in text and "・委託元への報告: 未確定" in text
-    assert "・速報（個人情報保護委員会等への報告） 2026年11月30日（あと4日）" in text
+    assert "・速報(個人情報保護委員会等への報告): 必要" in text and "・委託元への報告: 未確定" in text
+    assert "・速報(個人情報保護委員会等への報告) 2026年11月30日（あと4日）" in text
     assert "・要配慮個人情報（病歴、健康診断の結果、犯罪歴、信条など）が含まれるか" in text
     assert f"leakline cases assess {case['id']}" in text
     assert "受信日時: 2026年11月26日 10:00" in text
@@ -105,7 +105,7 @@ def test_the_alerts_of_a_duty_that_came_or_went_are_japanese_too(flow):
                              message_id="<r@sales.example.com>"))
     (required,) = [s for s in to_addr(sent, OFFICER) if "報告義務の発生" in s.subject]
     text = check_japanese(required, flow.case())
-    assert "新たに必要になりました: 速報（個人情報保護委員会等への報告）" in text
+    assert "新たに必要になりました: 速報(個人情報保護委員会等への報告)" in text
     assert "該当する事態: 規則第7条第1号（要配慮個人情報の漏えい等）" in text
 
 
@@ -114,7 +114,7 @@ def test_an_english_organisation_gets_the_same_in_english(tmp_path):
     (escalation,) = to_addr(flow.run(report("メール誤送信", MANY)), OFFICER)
     text = escalation.text
     assert "Applies: Rules Art. 7(4) (more than 1,000 persons)" in text
-    assert "- Preliminary report (速報) to the PPC or the ministry: required" in text
+    assert "- preliminary report (速報) to the authority: required" in text
     assert "2026-11-30 (4 day(s) left)" in text and "Open questions:" in text
 
 

@@ -61,7 +61,7 @@ def test_a_filled_form_updates_the_facts_reassesses_and_is_acknowledged_once(flo
 
     # The report became required: the privacy officer is told at once, the supervisor is not.
     (alert,) = to_addr(sent, OFFICER)
-    assert "新たに必要になりました: 速報（個人情報保護委員会等への報告）" in alert.text  # issue 12: in Japanese
+    assert "新たに必要になりました: 速報(個人情報保護委員会等への報告)" in alert.text  # issue 12: in Japanese
     assert f"[{case_id}]" in alert.subject
     assert to_addr(sent, BOSS) == []
     assert {"facts_changed", "assessed"} <= set(flow.actions(case_id))

@@ -124,7 +124,7 @@ def test_a_duty_the_merged_case_loses_is_told_to_the_privacy_officer(flow, tmp_p
     into = flow.case(into_id)
     assert into["facts"]["persons"]["value"] == 120  # the admin's word beats the text's
     (alert,) = [m for m in outgoing(into, "escalation") if "報告義務の解除" in m["subject"]]
-    assert "速報（個人情報保護委員会等への報告）" in alert["text"]
+    assert "速報(個人情報保護委員会等への報告)" in alert["text"]
 
 
 def test_merge_json_shows_the_pointer(flow, tmp_path):
