@@ -16,7 +16,7 @@ from responders.compose import ComposeError
 from responders.duties import alert, officers_or_managers
 from responders.factform import strip_quoted
 from responders.guidance import render_ack, render_receipt
-from responders.replies import followup_answer, own_text_digest
+from responders.replies import Ask, followup_answer, own_text_digest
 
 CLOSED_REASON = "follow-up on a closed case"
 
@@ -36,8 +36,8 @@ def answer(responder, case: dict, message: dict, msg: Message, mail_from: str,
     now = responder.now()
     case["sent"][marker] = now.isoformat()
     own = strip_quoted((message.get("text") or "")[:responder.analysed_chars])
-    decision = followup_answer(case, message, Trust.from_dict(message.get("trust")), msg, mail_from,
-                               responder.config, responder.ledger(), now, own, recorded)
+    decision = followup_answer(Ask(case, message, Trust.from_dict(message.get("trust")), msg, mail_from,
+                                   responder.config, responder.ledger(), now, own, tuple(recorded)))
     if decision.kind is None:
         return [_suppressed(message, decision.held, decision.detail)]
     org = responder.config.organization

@@ -33,7 +33,7 @@ from responders.guards import bounce_details, no_auto_reply_reasons
 from responders.guidance import render_guidance, render_receipt
 from responders.language import reply_language
 from responders.mailer import Mailer
-from responders.replies import Decision, Ledger, report_reply
+from responders.replies import Ask, Decision, Ledger, report_reply
 from store.cases import Store
 
 log = logging.getLogger("leakline.responders")
@@ -125,7 +125,8 @@ class Responder:
             return []
         now = self.now()
         case["sent"][marker] = now.isoformat()
-        decision = report_reply(case, message, audience, msg, mail_from, self.config, self.ledger(), now)
+        decision = report_reply(Ask(case, message, audience, msg, mail_from, self.config,
+                                    self.ledger(), now))
         if decision.kind is not None:
             try:
                 event = self._send_reply(case, message, decision.kind, marker)

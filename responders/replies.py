@@ -1,4 +1,5 @@
-"""What the reporter is answered, as one ordered table of rules: guidance, receipt, ack, or nothing.
+"""What the reporter is answered, as ordered tables of small named rules: guidance, receipt, ack,
+or nothing and why.
 
 A new case always gets its reply (guidance to a verified internal sender, a receipt to anyone
 else): the window of `escalation.reply_window_minutes` is counted per case, never per sender,
@@ -23,6 +24,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import Message
+from typing import Callable
 
 from intake.trust import Trust
 from leakline.config import Config
@@ -85,33 +87,130 @@ class Ledger:
         self.store.put_key(f"{kind}-sent:{sender.lower()}", json.dumps(entries))
 
 
-def _machine(msg: Message, mail_from: str, config: Config) -> str:
-    return "; ".join(no_auto_reply_reasons(msg, mail_from, config))
+@dataclass(frozen=True)
+class Ask:
+    """Everything a reply rule may look at: the message as intake stored it, its parse and
+    trust, the case, the per-sender ledger, the time; for a follow-up its own words (quotes cut)
+    and the facts it recorded."""
+
+    case: dict
+    message: dict
+    trust: Trust
+    msg: Message
+    mail_from: str
+    config: Config
+    ledger: Ledger
+    now: datetime
+    own: str = ""
+    recorded: tuple[str, ...] = ()
+
+    @property
+    def sender(self) -> str:
+        return self.message.get("from") or ""
+
+    @property
+    def kind(self) -> str | None:
+        """What the trust model allows this sender: 'guidance' (case details), 'receipt', None."""
+        return reply_kind(self.trust, self.config)
+
+    def minutes(self) -> int:
+        return int(self.ledger.window.total_seconds() // 60)
 
 
-def report_reply(case: dict, message: dict, trust: Trust, msg: Message, mail_from: str,
-                 config: Config, ledger: Ledger, now: datetime) -> Decision:
-    """The reply to the report that opened `case`, by the first rule that holds it back."""
-    sender = message.get("from") or ""
-    if not sender:
-        return Decision(None, "no_sender", message.get("from_problem") or "no sender address")
-    machine = _machine(msg, mail_from, config)
-    if machine:
-        return Decision(None, "machine", machine)
-    kind = reply_kind(trust, config)
-    if kind is None:
+Rule = Callable[[Ask], "Decision | None"]
+
+
+def no_sender(ask: Ask) -> Decision | None:
+    if not ask.sender:
+        return Decision(None, "no_sender", ask.message.get("from_problem") or "no sender address")
+    return None
+
+
+def machine(ask: Ask) -> Decision | None:
+    reasons = no_auto_reply_reasons(ask.msg, ask.mail_from, ask.config)
+    return Decision(None, "machine", "; ".join(reasons)) if reasons else None
+
+
+def nobody_outside(ask: Ask) -> Decision | None:
+    if ask.kind is None:
         return Decision(None, "not_internal", "not verified internal, and receipts are off")
-    sent = ledger.recent(kind, sender, now)
-    if any(c == case["id"] for _, c in sent):  # this very case, reacted to again after a crash
-        return Decision(kind, None if kind == "guidance" else "not_internal")
-    if kind == "receipt":
-        if sent:
-            return Decision(None, "window", f"a receipt went to {sender} at {sent[-1][0]}")
-        return Decision("receipt", "not_internal", "not verified internal: a receipt only")
+    return None
+
+
+def same_case_again(ask: Ask) -> Decision | None:
+    """This very case, reacted to again after a crash: the same reply is still allowed."""
+    if any(c == ask.case["id"] for _, c in ask.ledger.recent(ask.kind, ask.sender, ask.now)):
+        return Decision(ask.kind, None if ask.kind == "guidance" else "not_internal")
+    return None
+
+
+def receipt_window(ask: Ask) -> Decision | None:
+    """An unverified address gets one receipt per window, whatever it writes (backscatter)."""
+    if ask.kind != "receipt":
+        return None
+    sent = ask.ledger.recent("receipt", ask.sender, ask.now)
+    if sent:
+        return Decision(None, "window", f"a receipt went to {ask.sender} at {sent[-1][0]}")
+    return Decision("receipt", "not_internal", "not verified internal: a receipt only")
+
+
+def loop_guard(ask: Ask) -> Decision | None:
+    sent = ask.ledger.recent("guidance", ask.sender, ask.now)
     if len(sent) >= GUIDANCE_BURST:
-        return Decision(None, "loop_guard", f"{len(sent)} guidance replies to {sender} within "
-                        f"{int(ledger.window.total_seconds() // 60)} minutes")
-    return Decision("guidance")
+        return Decision(None, "loop_guard", f"{len(sent)} guidance replies to {ask.sender} "
+                        f"within {ask.minutes()} minutes")
+    return None
+
+
+def not_the_reporter(ask: Ask) -> Decision | None:
+    if not is_reporter(ask.case, ask.sender):
+        return Decision(None, "not_reporter", f"{ask.sender} is not the reporter and got no mail of ours")
+    return None
+
+
+def repeat(ask: Ask) -> Decision | None:
+    digest = own_text_digest(ask.own)
+    if any(a.get("digest") == digest and a.get("from") == ask.sender.lower()
+           for a in ask.case.get("answers") or []):
+        return Decision(None, "repeat", "the same text as a follow-up already answered")
+    if not ask.recorded and echoes_us(ask.case, ask.own):
+        return Decision(None, "repeat", "an unquoted copy of our own mail")
+    return None
+
+
+def case_window(ask: Ask) -> Decision | None:
+    recent = [a for a in ask.case.get("answers") or []
+              if ask.now - datetime.fromisoformat(a["at"]) < ask.ledger.window]
+    if len(recent) >= ANSWERS_PER_CASE:
+        return Decision(None, "case_window", f"{len(recent)} answers on this case within "
+                        f"{ask.minutes()} minutes")
+    return None
+
+
+# The tables: the first rule that decides, decides; past them all, the full reply.
+REPORT_RULES: tuple[Rule, ...] = (no_sender, machine, nobody_outside, same_case_again,
+                                  receipt_window, loop_guard)
+FOLLOWUP_RULES: tuple[Rule, ...] = (no_sender, machine, not_the_reporter, nobody_outside, repeat,
+                                    receipt_window, case_window)
+
+
+def decide(rules: tuple[Rule, ...], ask: Ask, otherwise: Decision) -> Decision:
+    for rule in rules:
+        decision = rule(ask)
+        if decision is not None:
+            return decision
+    return otherwise
+
+
+def report_reply(ask: Ask) -> Decision:
+    """The reply to the report that opened the case: guidance, a receipt, or nothing and why."""
+    return decide(REPORT_RULES, ask, Decision("guidance"))
+
+
+def followup_answer(ask: Ask) -> Decision:
+    """The short answer to a follow-up: an 'ack' to an internal reporter (what was recorded, or
+    that a person will review it), a receipt to an outside one, or nothing and why."""
+    return decide(FOLLOWUP_RULES, ask, Decision("ack"))
 
 
 def _squeezed(text: str) -> str:
@@ -140,37 +239,3 @@ def is_reporter(case: dict, sender: str) -> bool:
         return True
     return any(m.get("direction") == "out" and m.get("kind") in REPORTER_KINDS
                and sender in [t.lower() for t in m.get("to") or []] for m in case.get("messages") or [])
-
-
-def followup_answer(case: dict, message: dict, trust: Trust, msg: Message, mail_from: str,
-                    config: Config, ledger: Ledger, now: datetime, own: str,
-                    recorded: list[str]) -> Decision:
-    """The short answer to a follow-up whose own words are `own` and that recorded the facts
-    `recorded`: an 'ack' to an internal reporter, a receipt to an outside one, else nothing."""
-    sender = message.get("from") or ""
-    if not sender:
-        return Decision(None, "no_sender", message.get("from_problem") or "no sender address")
-    machine = _machine(msg, mail_from, config)
-    if machine:
-        return Decision(None, "machine", machine)
-    if not is_reporter(case, sender):
-        return Decision(None, "not_reporter", f"{sender} is not the reporter and got no mail of ours")
-    kind = reply_kind(trust, config)
-    if kind is None:
-        return Decision(None, "not_internal", "not verified internal, and receipts are off")
-    answered = case.get("answers") or []
-    digest = own_text_digest(own)
-    if any(a.get("digest") == digest and a.get("from") == sender.lower() for a in answered):
-        return Decision(None, "repeat", "the same text as a follow-up already answered")
-    if not recorded and echoes_us(case, own):
-        return Decision(None, "repeat", "an unquoted copy of our own mail")
-    if kind == "receipt":
-        sent = ledger.recent("receipt", sender, now)
-        if sent:
-            return Decision(None, "window", f"a receipt went to {sender} at {sent[-1][0]}")
-        return Decision("receipt", "not_internal", "not verified internal: a receipt only")
-    recent = [a for a in answered if now - datetime.fromisoformat(a["at"]) < ledger.window]
-    if len(recent) >= ANSWERS_PER_CASE:
-        return Decision(None, "case_window", f"{len(recent)} answers on this case within "
-                        f"{int(ledger.window.total_seconds() // 60)} minutes")
-    return Decision("ack")
