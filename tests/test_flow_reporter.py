@@ -68,6 +68,15 @@ def test_an_outsider_gets_one_receipt_a_window_and_the_escalation_says_why_not_m
     assert "同じ送信者に60分以内に受付通知を送ったため" in reply_line(to_addr(sent, OFFICER)[0])
 
 
+def test_with_receipts_off_an_outsider_gets_nothing_and_the_escalation_says_why(tmp_path):
+    flow = Flow(make_config(tmp_path / "data", escalation={"external_receipt": False}), Clock())
+    sent = flow.run(report("お知らせ", "御社のメールに他人の住所がありました。\n", sender=CUSTOMER,
+                           message_id="<c1@customer.example.net>"))
+    assert to_addr(sent, CUSTOMER) == []
+    assert reply_line(to_addr(sent, OFFICER)[0]) == ("報告者への返信: 送っていません(社外または送信元を確認できない"
+                                                     "送信者で、受付通知を送らない設定のため)")
+
+
 @pytest.mark.parametrize("extra, mail_from, said", [
     (("Auto-Submitted: auto-generated",), None, "自動送信のメール"),
     ((), "", "自動送信のメール"),  # the null envelope sender
