@@ -23,7 +23,7 @@ from leakline.process.facts import SOURCES, Change, validate
 from store.cases import CaseNotFound
 
 # Markers of what was already answered for a message (responders): moved with the message.
-MESSAGE_MARKERS = ("reply:", "answer:", "closed-followup:")
+MESSAGE_MARKERS = ("reply:", "answer:", "answered:", "answered-text:", "closed-followup:")
 EARLIER_WINS = ("discovered_at",)
 
 
@@ -168,7 +168,6 @@ def _into_events(app, into: dict, source: dict, by: str, result: Merged) -> list
     for key, at in (source.get("sent") or {}).items():
         if key.startswith(MESSAGE_MARKERS):
             into.setdefault("sent", {}).setdefault(key, at)
-    into["answers"] = [*(into.get("answers") or []), *(source.get("answers") or [])]
     before = into.get("assessment")
     updated, notes = process.reassess({**into, "facts": records}, org=app.config.organization,
                                       tz=app.config.service.tz, now=now)

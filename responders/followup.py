@@ -16,7 +16,7 @@ from responders.compose import ComposeError
 from responders.duties import alert, officers_or_managers
 from responders.factform import strip_quoted
 from responders.guidance import render_ack, render_receipt
-from responders.replies import Ask, followup_answer, own_text_digest
+from responders.replies import ANSWERED, ANSWERED_TEXT, Ask, followup_answer, own_text_digest
 
 CLOSED_REASON = "follow-up on a closed case"
 
@@ -55,9 +55,9 @@ def answer(responder, case: dict, message: dict, msg: Message, mail_from: str,
         return [_suppressed(message, "address", str(exc))]
     if decision.kind == "receipt":
         responder.ledger().note("receipt", sender, case["id"], now)
-    case.setdefault("answers", []).append({"key": message["key"], "at": now.isoformat(),
-                                           "from": sender.lower(), "digest": own_text_digest(own),
-                                           "kind": decision.kind, "recorded": list(recorded)})
+    # Bookkeeping in case["sent"] (not case data): what was answered, and its words (repeats).
+    case["sent"][f"{ANSWERED}{message['key']}"] = now.isoformat()
+    case["sent"][f"{ANSWERED_TEXT}{sender.lower()}:{own_text_digest(own)}"] = now.isoformat()
     return [event]
 
 

@@ -1,9 +1,11 @@
 """What leakline does about a message once intake stored it: the reactor in the pipeline.
 
 New report: flag the audience, extract facts, assess, reply with guidance (or a minimal receipt
-to outsiders), escalate to the managers. Follow-up: read the fact form and acknowledge a change,
-or take a manager's reply as the acknowledgement, each only when the reply is entitled to it
-(responders.capability). Bounce: mark the delivery failed, never answer. Machine mail: nothing.
+to outsiders; responders.replies decides), escalate to the managers. Follow-up: read the fact
+form and answer the reporter (responders.followup), or take a manager's reply as the
+acknowledgement, each only when the reply is entitled to it (responders.capability); mail on a
+closed case reaches the privacy officers. Bounce: mark the delivery failed, never answer.
+Machine mail: nothing.
 Nothing here parses mail: intake's parse, sender identity and trust come in the IntakeResult.
 Every step is idempotent (markers in case["sent"], stable Message-IDs), because a message is
 reacted to again when the spool is re-processed after a crash.
@@ -23,7 +25,6 @@ from leakline import process
 from leakline.config import Config
 from responders import escalation as esc
 from responders.alerts import render_escalation
-from responders.audience import reply_kind
 from responders.capability import may_acknowledge, may_change_facts
 from responders.compose import ComposeError
 from responders.duties import alert, alert_dropped, required_ids

@@ -34,6 +34,8 @@ from responders.guards import no_auto_reply_reasons
 REPORTER_KINDS = ("guidance", "receipt", "ack")  # what we send the reporter
 GUIDANCE_BURST = 5  # new cases from one sender within a window that still get guidance
 ANSWERS_PER_CASE = 5  # follow-up answers on one case within a window
+# Markers in case["sent"]: a follow-up answered (by its key), and the words it was answered for.
+ANSWERED, ANSWERED_TEXT = "answered:", "answered-text:"
 # Why a reply was held back; templates/<lang>/labels.j2 `held` words each code.
 HELD = ("no_sender", "machine", "not_internal", "window", "loop_guard", "repeat", "case_window",
         "not_reporter", "address")
@@ -169,9 +171,8 @@ def not_the_reporter(ask: Ask) -> Decision | None:
 
 
 def repeat(ask: Ask) -> Decision | None:
-    digest = own_text_digest(ask.own)
-    if any(a.get("digest") == digest and a.get("from") == ask.sender.lower()
-           for a in ask.case.get("answers") or []):
+    said = f"{ANSWERED_TEXT}{ask.sender.lower()}:{own_text_digest(ask.own)}"
+    if said in (ask.case.get("sent") or {}):
         return Decision(None, "repeat", "the same text as a follow-up already answered")
     if not ask.recorded and echoes_us(ask.case, ask.own):
         return Decision(None, "repeat", "an unquoted copy of our own mail")
@@ -179,8 +180,8 @@ def repeat(ask: Ask) -> Decision | None:
 
 
 def case_window(ask: Ask) -> Decision | None:
-    recent = [a for a in ask.case.get("answers") or []
-              if ask.now - datetime.fromisoformat(a["at"]) < ask.ledger.window]
+    recent = [at for key, at in (ask.case.get("sent") or {}).items()
+              if key.startswith(ANSWERED) and ask.now - datetime.fromisoformat(at) < ask.ledger.window]
     if len(recent) >= ANSWERS_PER_CASE:
         return Decision(None, "case_window", f"{len(recent)} answers on this case within "
                         f"{ask.minutes()} minutes")
