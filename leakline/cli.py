@@ -302,6 +302,7 @@ from leakline.cli_cases import cases  # noqa: E402
 from leakline.cli_outbox import outbox  # noqa: E402
 from leakline.cli_process import deadlines, phase, report  # noqa: E402  (adds cases commands)
 from leakline import cli_verbs  # noqa: E402,F401  (adds skip, reopen, note)
+from leakline import cli_merge  # noqa: E402,F401  (adds cases merge)
 from leakline.cli_retention import purge  # noqa: E402
 from leakline.cli_store import spool, store  # noqa: E402
 

@@ -49,14 +49,17 @@ def render_mail(name: str, language: str, context: dict, *, env: Environment | N
     return Rendered(subject, str(module).lstrip("\n"), html)
 
 
-def local_time(value: datetime | str | None, tz: ZoneInfo) -> str:
-    """'2026-11-26 18:03 JST': a time as the organisation reads it; '' when unknown."""
+def local_time(value: datetime | str | None, tz: ZoneInfo, language: str = "en") -> str:
+    """A time as the organisation reads it: '2026-11-26 18:03 JST', in Japanese mail
+    '2026年11月26日 18:03' (no leading zeros in the date); '' when unknown."""
     if not value:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     local = moment.astimezone(tz)
+    if language == "ja":
+        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 

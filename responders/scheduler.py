@@ -78,7 +78,7 @@ class Scheduler:
             phase, _, step = (deadline.get("step") or "").partition(".")
             rendered = render_deadline_reminder(
                 case, self.config, step=reminder.kind, due=date.fromisoformat(reminder.due[:10]),
-                today=now.astimezone(tz).date(),
+                today=now.astimezone(tz).date(), now=now,
                 command=CLOSE_COMMAND.format(case_id=case["id"], phase=phase, step=step))
             events.append(self.responder.mailer.send(case, kind="deadline", to=officers,
                                                      rendered=rendered, step=reminder.key))
