@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from . import counts as counts_
 from . import dates, kindmodel, kinds
 from .facts import FINANCIAL_ITEMS, SENSITIVE_ITEMS, WRONGFUL_CATEGORIES
-from .vocab import SENSITIVE_WORDS, Rule, affirmed, clause, data_items, find, hedged
+from .lexicon import SENSITIVE_WORDS, Rule, affirmed, clause, data_items, find, hedged
 
 ANALYSED_CHARS = 50_000  # a pasted 10 MB log need not be scanned whole
 TOKYO = ZoneInfo("Asia/Tokyo")

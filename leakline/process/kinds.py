@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .vocab import negated
+from .lexicon import negated
 
 # (kind, weight, pattern). Weight 3: names the kind; 2: a strong trace; 1: a hint.
 CUES = (

@@ -1,4 +1,6 @@
-"""One vocabulary for facts: data items, hedges and denials, read the same in a report and a fact form.
+"""The words of facts (data items, hedges, denials), read the same in a report and a fact form.
+
+(Ids and their labels live in vocabulary.py; this module holds the words that mean them.)
 
 The extractor reads free text; the fact form reads a short answer ("氏名、住所、病歴"). Both call
 `data_items` here, so "ログイン情報" is a login in both, and a password counts as financial (T2)
