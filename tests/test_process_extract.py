@@ -95,7 +95,7 @@ REPORTS = [
      expect("wrong_entry", 1)),
     ("店頭での口頭による漏えい",
      "店舗スタッフが、他のお客様がいる前で、来店されたお客様の病名を口頭で読み上げてしまいました。",
-     expect("verbal", sensitive=True)),
+     expect("verbal", 1, sensitive=True)),
     ("住所の目的外利用",
      "キャンペーン当選者への発送用に取得した住所を、当社の別商品のダイレクトメール送付に目的外利用していました。"
      "対象は約2,300名です。",
@@ -158,7 +158,7 @@ REPORTS = [
      expect("misdirected_email", 3, encrypted=False)),
     ("Verbal disclosure at reception",
      "A receptionist verbally disclosed a patient's medical condition to his employer over the phone.",
-     expect("verbal", sensitive=True)),
+     expect("verbal", 1, sensitive=True)),
     ("Application forms thrown away",
      "Boxes of old application forms (about 1,500 applicants: names, addresses, dates of birth) were thrown away "
      "by mistake with general waste instead of being shredded.",
@@ -284,7 +284,7 @@ UNSEEN = [
     ("Verbal slip at the bank counter",
      "A teller told a customer's neighbour, who was waiting in the queue, that the customer had fallen behind on "
      "loan repayments.",
-     expect("verbal")),
+     expect("verbal", 1)),
 ]
 
 # Written last and never tuned for: the honest measure of how extraction does on new reports.

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from . import counts as counts_
-from . import dates, kindmodel, kinds
+from . import dates, headcount, kindmodel, kinds, uncounted
 from .facts import FINANCIAL_ITEMS, SENSITIVE_ITEMS, WRONGFUL_CATEGORIES
 from .lexicon import SENSITIVE_WORDS, Rule, affirmed, clause, data_items, find, hedged
 
@@ -128,11 +128,10 @@ def _entrusted(text: str, original: str) -> dict[str, Said]:
     return {}
 
 
-def _persons(text: str) -> dict[str, Said]:
-    stated = counts_.counts(text)
-    if not stated and (by_name := counts_.named(text)):
-        stated = [by_name]
-    found = counts_.persons(stated)
+def _persons(text: str, category: str | None) -> dict[str, Said]:
+    found, audience = headcount.choose(text)
+    found = (found or uncounted.paired(text) or uncounted.named(text) or counts_.persons(audience)
+             or uncounted.single(text, category))
     if not found:
         return {}
     why = f"matched {found.words}"
@@ -180,7 +179,7 @@ def extract(subject: str, text: str, received_at: datetime | str | None = None,
                           affirmed(WRONGFUL_WORDS, lowered)),
         **_encryption(lowered, category),
         **_entrusted(lowered, original),
-        **_persons(lowered),
+        **_persons(lowered, category),
         **_discovered(lowered, received_at, tz),
     }
     found = {field: value for field, value in said.items() if value is not None}

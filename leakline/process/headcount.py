@@ -1,0 +1,149 @@
+"""The number of persons whose data leaked: which stated count it is, and one or two persons told without one.
+
+A report states many counts that are not that number: who received the mail (学生86名に送った, the
+distribution list), who saw it or called (お客様2名からの問い合わせ, seen by 4 users), the whole
+population (全校412人のうち), the batch that was checked and found correct (42件に誤りはない). It
+corrects itself (延べ312名…実人数は271名, つまり13名), adds parts (A社(312 staff) and B社(118 staff)),
+and often names no count at all when one person's papers went astray (別の方のカード, Bさんの連絡帳).
+Counts are read by counts.py; this module gives each its role in its sentence and chooses.
+Text is prepared (NFKC, lower case) by the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from .counts import Count, Persons, counts, persons
+
+SENTENCE_END = re.compile(r"[。!?\n]|\.(?:\s|$)")
+# Who received the mail or is on the list: the readers, not the persons whose data it is.
+AUDIENCE_AFTER = re.compile(
+    r"\s*\)?\s*(?:の方|様)?\s*(?:に|へ|宛て?に?)[^。\n]{0,8}?(?:送|配信|届|転送|返信|誤送信|メール|お知らせ|案内)"
+    r"|\s*\)?\s*の?\s*(?:distribution list|メーリングリスト|mailing list|配信リスト|ml\b|dl\b)"
+    r"|\s*(?:が|も)?\s*含まれ")
+AUDIENCE_BEFORE = re.compile(r"(?:全社員|全職員|全従業員|受信者|送信先の|recipients?|sent (?:it |this )?to(?: all)?|mailed to"
+                             r"|e-?mailed to|distribution list of|(?:to|cc|bcc) field of)\s*\(?\s*(?:約|about|around)?\s*$")
+AUDIENCE_SENTENCE = re.compile(r"mailing list|distribution list|メーリングリスト|\bml\b|recipients")
+# Mail to the persons themselves (an apology, a notice): they are the persons, not readers.
+TO_THE_PERSONS = re.compile(r"お詫び|おわび|謝罪|ご案内を送付予定|削除のお願い|apolog|notif|notice to")
+# Who saw, heard, asked, called or was present: witnesses, not the persons whose data it is.
+WITNESS_AFTER = re.compile(
+    r"\s*\)?\s*(?:の方|様)?\s*から[^。\n]{0,20}?(?:問い?合|電話|連絡|申し?出|返信|苦情|指摘|メール|お叱り|通報|相談|了承)"
+    r"|\s*(?:の方|様)?\s*(?:が|に)\s*(?:見|閲覧|ご覧|受け取|受信|聞|気づ)"
+    r"|\s*(?:くらい|ほど|程度)?\s*(?:が)?\s*(?:いらっしゃ|い(?:ました|た|る|ます)|おられ|お待ち|待って)"
+    r"|[^。、\n]{0,12}?(?:来られ|来店|来院|来庁|来館|いらっしゃ|お待ち|待って|並んで)"
+    r"|\s+(?:have |had |has )?(?:already )?(?:complained|called|phoned|wrote|written|emailed|contacted|replied"
+    r"|reported|asked|noticed|told|were waiting|waiting|in the (?:queue|line|room|waiting))\b"
+    r"|\s+(?:[a-z]+\s+){0,4}?(?:were|was)\s+(?:waiting|present|in the (?:queue|line|room))")
+WITNESS_BEFORE = re.compile(
+    r"(?:見た|閲覧した|受け取った|聞いた|気づいた|受信した|目にした)(?:の|人|方)?(?:は|が)\s*(?:ご家族|お客様)?\s*$"
+    r"|(?:電話|返信|苦情|申し出|指摘|通報)(?:が|は)[^。\n]{0,10}$|問い?合わせが[^。\n]{0,10}$|うち\s*$|of (?:whom|them|these)\s*$"
+    r"|(?:seen|viewed|read|opened|received|noticed) by\s*(?:about|around)?\s*$|calls? from\s*$")
+# The whole population the leaked part comes from.
+POPULATION_BEFORE = re.compile(
+    r"(?:全校|全学年|全学生|全生徒|全児童|全社員|全従業員|全職員|全会員|全戸|全体|会員数|社員数|従業員数|職員数|生徒数|学生数"
+    r"|在籍(?:者)?数?|定員|総数|out of)(?:は|が|で|:)?\s*(?:約|およそ|about|around)?\s*$")
+POPULATION_AFTER = re.compile(r"\s*(?:が)?在籍")
+# A sentence that says a batch was checked and found right: its counts are not of the leak.
+CHECKED = re.compile(r"確認|照合|チェック|点検|調べ|調査|checked|verified|reviewed|compared|went through")
+FOUND_RIGHT = re.compile(r"(?:問題|異常|誤り|ミス|間違い)(?:は|が)?(?:なし|ありません|ない|なかった|見つかりません)|正しい|正常"
+                         r"|\bcorrect\b|no (?:other|further|more)\b|all (?:correct|fine|ok)|only this|no problem")
+# A sentence that sums up or corrects: its count is the one meant.
+TOTAL = re.compile(r"つまり|すなわち|要するに|合計|合わせて|あわせて|総計|in total|in all|altogether|so \d")
+CORRECTED = re.compile(r"実人数|実際の人数|実数|正しくは|訂正|重複を除|名寄せ|漏え?いしたのは|漏洩したのは|流出したのは"
+                       r"|deduplicated|de-duplicated|unique (?:persons|people|customers|individuals|users)")
+JOINED = re.compile(r"^[^。\n]{0,40}?(?:と|and|\+|＋|及び|および)")
+
+
+class Role(NamedTuple):
+    count: Count
+    role: str  # subject, audience, witness, population, checked
+    sentence: tuple[int, int]
+
+
+def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    left = max((m.end() for m in SENTENCE_END.finditer(text, max(start - 200, 0), start)), default=max(start - 200, 0))
+    right = SENTENCE_END.search(text, end)
+    return left, right.start() if right else len(text)
+
+
+def _role(text: str, count: Count, sentence: tuple[int, int]) -> str:
+    before = text[max(count.start - 16, sentence[0]):count.start]
+    after = text[count.end:sentence[1]]
+    whole = text[sentence[0]:sentence[1]]
+    if WITNESS_AFTER.match(after) or WITNESS_BEFORE.search(before):
+        return "witness"
+    if POPULATION_BEFORE.search(before) or POPULATION_AFTER.match(after):
+        return "population"
+    if CHECKED.search(whole) and FOUND_RIGHT.search(whole):
+        return "checked"
+    if TO_THE_PERSONS.search(whole):
+        return "subject"
+    if AUDIENCE_AFTER.match(after) or AUDIENCE_BEFORE.search(before) or AUDIENCE_SENTENCE.search(whole):
+        return "audience"
+    return "subject"
+
+
+def roles(text: str) -> list[Role]:
+    """Every count of the text with its role in its sentence."""
+    found = []
+    for count in counts(text):
+        sentence = _sentence(text, count.start, count.end)
+        found.append(Role(count, _role(text, count, sentence), sentence))
+    return found
+
+
+def _summed(parts: list[Count], why: str) -> Persons:
+    total = sum(c.number for c in parts)
+    return Persons(total, any(c.estimated for c in parts), parts[-1].over, None,
+                   f"{why}: " + " + ".join(c.words for c in parts))
+
+
+def _joined(text: str, parts: list[Count]) -> bool:
+    """Counts of one sentence joined by と / and: parts of one whole."""
+    return len(parts) > 1 and all(JOINED.match(text[a.end:b.start]) and "うち" not in text[a.end:b.start]
+                                  for a, b in zip(parts, parts[1:]))
+
+
+def _total(text: str, subjects: list[Role]) -> Persons | None:
+    """The count a sentence corrects to (実人数は271名) or sums up to (つまり13名, 4 customers in total)."""
+    for role in subjects:
+        whole = text[role.sentence[0]:role.sentence[1]]
+        if corrected := CORRECTED.search(whole):
+            after = [r.count for r in subjects if r.sentence == role.sentence and r.count.start >= role.sentence[0]
+                     + corrected.start() and r.count.number is not None]
+            if after:
+                first = after[0]
+                return Persons(first.number, first.estimated, first.over, None, f"{corrected.group(0)} {first.words}")
+    for role in subjects:
+        if TOTAL.search(text, role.sentence[0], role.sentence[1]):
+            parts = [r.count for r in subjects if r.sentence == role.sentence and r.count.number is not None]
+            if _joined(text, parts):
+                return _summed(parts, "in total")
+            if parts:
+                best = max(parts, key=lambda c: c.number)
+                return Persons(best.number, best.estimated, best.over, None, best.words)
+    return None
+
+
+def _parts(text: str, subjects: list[Role]) -> Persons | None:
+    """Counts in brackets after the groups they count, joined: 申込者様(1名)と連帯保証人様(1名)."""
+    by_sentence: dict[tuple[int, int], list[Count]] = {}
+    for role in subjects:
+        count = role.count
+        if count.number is not None and text[count.start - 1:count.start] == "(" and text[count.end:count.end + 1] == ")":
+            by_sentence.setdefault(role.sentence, []).append(count)
+    for parts in by_sentence.values():
+        if _joined(text, parts):
+            return _summed(parts, "the parts")
+    return None
+
+
+def choose(text: str) -> tuple[Persons | None, list[Count]]:
+    """The persons a text's counts support, and the counts of its readers (used when nothing else is)."""
+    found = roles(text)
+    subjects = [r for r in found if r.role == "subject"]
+    audience = [r.count for r in found if r.role == "audience"]
+    chosen = _total(text, subjects) or _parts(text, subjects) or persons([r.count for r in subjects])
+    return chosen, audience

@@ -1,0 +1,61 @@
+"""The number of persons: which stated count it is, and persons told without a count."""
+
+from __future__ import annotations
+
+import pytest
+
+from leakline.process.extract import extract
+
+
+def persons(text: str, subject: str = "") -> int | None:
+    return extract(subject, text).values.get("persons")
+
+
+@pytest.mark.parametrize("text,number", [
+    # readers of the mail are not the persons whose data it is
+    ("社員1名の懲戒処分案を、国内全社員 約1,300名のdistribution listに送ってしまいました。", 1),
+    ("健康診断の一覧を所長(社員のみ、8名)に送る予定が、MLに送りました。このMLには社外の方が約40名含まれています。"
+     "添付の一覧には社員23名の氏名と判定が記載されています。", 23),
+    # who saw, called or waited are witnesses
+    ("お客様2名からのお問い合わせで判明しました。表示された可能性があるのは17アカウント分です。", 17),
+    ("前のお客様は1名様のご利用、画面を見たのはご家族3名様です。", 1),
+    ("Those 3 learners' certificates were seen by 4 users in total.", 3),
+    # the whole population is not the part that leaked
+    ("3年生64人分の口座振替の一覧を送りました。全校412人のうち3年だけです。", 64),
+    # a batch checked and found right
+    ("H様の検査結果が別の患者様に郵送されていました。ほかに同じ日の取込分(42件)に誤りがないことは確認済みです。", 1),
+    # corrections and sums
+    ("参加者は延べ312名ですが、同じ方が複数の実験に参加しているため、実人数は271名です。", 271),
+    ("14通すべてに一つ上の行の方の情報が入っていました。つまり、13名の方のお名前が別の組合員様に届いています。", 13),
+    ("つまり、A様ご家族3名と、A様の年賀状の送り先118名の情報がB様に渡ったことになります。", 121),
+    ("payroll files for two clients: Kaneda Logistics (312 staff) and Hoshi Foods (118 staff).", 430),
+    ("申込書は2枚で、申込者様(1名)と連帯保証人様(1名)の氏名、住所が書かれています。", 2),
+    ("Deduplicated, about 14,500 end-users. We have notified 0 customers so far.", 14500),
+    # ranges written with a hyphen
+    ("The list had roughly 40-45 customers with name and mobile number.", 45),
+])
+def test_the_count_of_the_persons_whose_data_leaked(text, number):
+    assert persons(text) == number
+
+
+@pytest.mark.parametrize("text,number", [
+    ("窓口で、別の方のカードを申請者の方にお渡ししてしまいました。カードには氏名、住所が記載されています。", 1),
+    ("The staff printed the folio of another guest with a similar name and handed it to him.", 1),
+    ("申込者の方と連帯保証人のお父様の 氏名 住所 電話番号 が書いてあります。FAXを誤送信しました。", 2),
+    ("The pouch contained the loan application copy for the customer and his wife.", 2),
+    ("Cさま行きの箱にDさまの伝票 Dさま行きの箱にCさまの伝票が貼られていました。", 2),   # each got the other's
+    ("A様にお渡しする書類を、B様にお渡ししてしまいました。書類にはA様の氏名があります。", 1),  # one way only
+    ("Inside: e-tickets and itinerary for a family of four (names, passport numbers).", 4),
+    ("ブースに置いていた名刺回収ボックスが持ち去られました。名刺が約300枚入っていました。", 300),
+])
+def test_persons_told_without_a_count(text, number):
+    assert persons(text) == number
+
+
+@pytest.mark.parametrize("text", [
+    "顧客リストを添付したメールを誤送信しました。",              # a list: more than one, not known how many
+    "I lost my company iPhone on Saturday night at a restaurant.",  # a device: unknown
+    "several customers were affected",
+])
+def test_no_count_is_guessed_for_a_list_or_a_device(text):
+    assert persons(text) is None
