@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from typing import NamedTuple
+from . import gates
 
 KANJI_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "壱": 1, "弐": 2, "参": 3, "两": 2}
 SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -36,12 +37,12 @@ EN_NUMBER = rf"{_DIGITS}|(?:{_EN_WORD})(?:[ -](?:one|two|three|four|five|six|sev
 JA_PRE = r"(?P<pre>約|およそ|おおよそ|概ね|おおむね|推定|最大で?|多くて|少なくとも|計|合計|総計|全|総|延べ|のべ)?"
 JA_UNIT = r"(?P<unit>名様?|人|件|世帯|アカウント|口)"
 JA_POST = r"(?P<post>(?:分|程度|ほど|くらい|ぐらい|位|前後|以上|超|を超え|を上回|余り|あまり|強|弱|近く|未満|以下)*)"
-JA_COUNT = re.compile(
+JA_COUNT = gates.compile(
     rf"{JA_PRE}\s*(?:(?P<low>{JA_NUMBER})\s*(?:名|人|件)?\s*(?:~|〜|-|–|ー|から|より)\s*)?"
     rf"(?<![数何\d])(?P<num>{JA_NUMBER})\s*{JA_UNIT}{JA_POST}")
 # お一人, お二人様: a polite count of one or two persons.
-JA_POLITE = re.compile(r"(?<![a-zぁ-ん])お(?P<num>一|二|ひと|ふた)(?:人|り)(?:様)?")
-JA_MAGNITUDE = re.compile(r"(?P<pre>約|およそ|最大で?)?(?P<mag>数十万|数百万|数十|数百|数千|数万|何十|何百|何千|何万)"
+JA_POLITE = gates.compile(r"(?<![a-zぁ-ん])お(?P<num>一|二|ひと|ふた)(?:人|り)(?:様)?")
+JA_MAGNITUDE = gates.compile(r"(?P<pre>約|およそ|最大で?)?(?P<mag>数十万|数百万|数十|数百|数千|数万|何十|何百|何千|何万)"
                           r"(?:名|人|件|世帯)")
 EN_PRE = (r"(?P<pre>about|approximately|approx\.?|around|roughly|an estimated|estimated|up to|as many as|~"
           r"|nearly|almost|over|more than|in excess of|upwards of|at least|some|a total of|total of|all"
@@ -53,19 +54,19 @@ EN_PERSONS = (r"customers?|people|persons?|individuals?|records?|patients?|emplo
               r"|borrowers?|account holders?|cardholders?|job seekers?|volunteers?|workers?|alumni|end-?users?"
               r"|learners?|trainees?|rows|(?:e-?mail )?addresses")
 # Units that count records, not people: one person may be listed twice.
-EN_RECORDS = re.compile(r"records?|entries|rows|accounts?|(?:e-?mail )?addresses")
-EN_COUNT = re.compile(
+EN_RECORDS = gates.compile(r"records?|entries|rows|accounts?|(?:e-?mail )?addresses")
+EN_COUNT = gates.compile(
     rf"{EN_PRE}\s*(?:between\s+)?(?:(?P<low>{_DIGITS})\s*(?:-|–|to|and)\s*)?"
     rf"(?(low)|(?<![\w.,:/\-]))(?P<num>{EN_NUMBER})\+?\s+"
     rf"(?P<adj>(?:of (?:their|our|the|its|his|her|these|those) )?"
     rf"(?:(?!(?:for|to|from|with|by|in|at|on|per|of|than)\s)[a-z'\-]+\s+){{0,3}}?)(?P<unit>{EN_PERSONS})\b")
 # Counts told another way: a family of four, 名刺約300枚, 320通すべて (each letter another person's).
-OTHER_COUNTS = re.compile(
+OTHER_COUNTS = gates.compile(
     rf"(?:a |the )?family of (?P<num>{EN_NUMBER})\b"
     rf"|名刺[^。\n]{{0,12}}?(?P<cards>{JA_NUMBER})\s*枚"
     rf"|(?:(?P<all>{JA_NUMBER})\s*通\s*(?:すべて|全て|全部)|全\s*(?P<every>{JA_NUMBER})\s*通(?:すべて|全て|全部)?)"
     rf"(?=[^。\n]{{0,15}}(?:ずれ|誤|間違|違|別の|他人))")
-EN_MAGNITUDE = re.compile(r"(?P<mag>several tens of thousands|tens of thousands|hundreds of thousands"
+EN_MAGNITUDE = gates.compile(r"(?P<mag>several tens of thousands|tens of thousands|hundreds of thousands"
                           r"|several thousand|several hundred|several dozen|thousands|hundreds|dozens)"
                           r"(?: of)?\s+(?:[a-z'\-]+\s+){0,2}?(?:" + EN_PERSONS + r")\b")
 OVER_WORDS = frozenset({"以上", "超", "を超え", "を上回", "余り", "あまり", "強", "over", "more than",
@@ -78,18 +79,18 @@ ESTIMATE_WORDS = frozenset({"約", "およそ", "おおよそ", "概ね", "お�
                             "as many as", "some"}) | OVER_WORDS | UNDER_WORDS
 
 # What follows a count that is not of persons: mails, letters, pages, devices, our own staff.
-NOT_PERSONS_AFTER = re.compile(
+NOT_PERSONS_AFTER = gates.compile(
     r"\s*(?:目|番目|ずつ|当たり|あたり|ごと|による|増員|減員|採用|募集|出勤|勤務"
     r"|(?:の|が|は)?\s*(?:メール(?!アドレス)|通(?!知)|回|枚|台|日|箇所|か所|担当|スタッフ|体制|規模|会社|企業|事業所"
     r"|(?:が|で)(?:閲覧|見|確認し|対応|作業|受け取|出席|参加し)))")
-NOT_PERSONS_BEFORE = re.compile(
+NOT_PERSONS_BEFORE = gates.compile(
     r"(?:(?:(?:当社|弊社|当館|当院|当店)の?)?(?:従業員|社員|職員|スタッフ|教職員)(?:数(?:は|が|:)?|は|が)(?:全部で|全体で|全員で|計|合計)?"
     r"|staff of|workforce of|team of|employs|we have|we employ"
     r"|受付番号|番号|no\.|#|第|部屋|号室|ページ|電話|tel|fax)\s*(?:約|およそ)?\s*$")
 # 件 of what is not a person's record: 5件の入出金明細 (transactions), 3件の電話 (calls).
-NOT_RECORDS_AFTER = re.compile(r"\s*の(?:入出金|取引|明細|注文|商品|ファイル|書類|ページ|問い?合わせ|お問い?合わせ|電話|返信|苦情"
+NOT_RECORDS_AFTER = gates.compile(r"\s*の(?:入出金|取引|明細|注文|商品|ファイル|書類|ページ|問い?合わせ|お問い?合わせ|電話|返信|苦情"
                                r"|エラー|ログ|アクセス|メール(?!アドレス))")
-EN_NOT_PERSONS_AFTER = re.compile(r"\s+(?:saw|viewed|received|opened|were cc'?d|attended|work|worked|per|each)\b")
+EN_NOT_PERSONS_AFTER = gates.compile(r"\s+(?:saw|viewed|received|opened|were cc'?d|attended|work|worked|per|each)\b")
 
 
 class Count(NamedTuple):
@@ -233,7 +234,7 @@ def persons(found: list[Count]) -> Persons | None:
 
 # ---- a fact-form answer: "約120", "100-150", "1,000超", "数千", "3名" ----
 
-BARE = re.compile(rf"{JA_PRE}\s*{EN_PRE.replace('?P<pre>', '?P<en>')}\s*(?:(?P<low>{JA_NUMBER})\s*(?:名|人|件)?\s*(?:~|〜|-|–|から|to)\s*)?"
+BARE = gates.compile(rf"{JA_PRE}\s*{EN_PRE.replace('?P<pre>', '?P<en>')}\s*(?:(?P<low>{JA_NUMBER})\s*(?:名|人|件)?\s*(?:~|〜|-|–|から|to)\s*)?"
                   rf"(?P<num>{JA_NUMBER})\s*(?:名様?|人|件|persons?|people)?{JA_POST}")
 
 

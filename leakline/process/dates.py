@@ -12,6 +12,7 @@ import re
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple
 
+from . import gates
 from .counts import prepare
 
 MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
@@ -33,7 +34,7 @@ DATE_PATTERNS = (
     ("relative", r"一昨日|おととい|一昨晩|一昨夜|昨日|昨夜|昨晩|昨夕|きのう|ゆうべ|今朝|今日|本日|きょう|今夜|今晩"
                  r"|the day before yesterday|yesterday|last night|this morning|today|tonight|this afternoon"),
 )
-DATES = re.compile("|".join(f"(?P<k{i}>{p.replace('(?P<', f'(?P<g{i}_')})" for i, (_, p) in enumerate(DATE_PATTERNS)))
+DATES = gates.compile("|".join(f"(?P<k{i}>{p.replace('(?P<', f'(?P<g{i}_')})" for i, (_, p) in enumerate(DATE_PATTERNS)))
 KINDS = [kind for kind, _ in DATE_PATTERNS]
 RELATIVE_DAYS = {"一昨日": 2, "おととい": 2, "一昨晩": 2, "一昨夜": 2, "the day before yesterday": 2,
                  "昨日": 1, "昨夜": 1, "昨晩": 1, "昨夕": 1, "きのう": 1, "ゆうべ": 1, "yesterday": 1,
@@ -41,7 +42,7 @@ RELATIVE_DAYS = {"一昨日": 2, "おととい": 2, "一昨晩": 2, "一昨夜":
 KANJI_SMALL = {c: i for i, c in enumerate("〇一二三四五六七", start=0)}
 EN_SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
-TIMES = re.compile(
+TIMES = gates.compile(
     r"(?P<ampm_ja>午前|午後|朝|夕方|夜|深夜)?\s*(?<![\d.:/])(?P<h>\d{1,2})\s*(?:"
     r":(?P<mi>[0-5]\d)(?::\d\d)?(?!\d)\s*(?P<ap>[ap]\.?m\.?)?"
     r"|時\s*(?:(?P<mk>\d{1,2})\s*分|(?P<half>半))?"
@@ -139,11 +140,11 @@ def dates_in(text: str, today: date) -> list[Stated]:
     return found
 
 
-TIME_COLON = re.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?::\d{2})?")
-TIME_KANJI = re.compile(r"(?<!\d)(\d{1,2})\s*時\s*(?:(\d{1,2})\s*分|(半))?")
-TIME_AMPM = re.compile(r"(?<!\d)(\d{1,2})\s*([ap])\.?m\b")
-PM = re.compile(r"午後|夕方|(?<![a-z])p\.?m(?![a-z])")
-AM = re.compile(r"午前|(?<![a-z])a\.?m(?![a-z])")
+TIME_COLON = gates.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?::\d{2})?")
+TIME_KANJI = gates.compile(r"(?<!\d)(\d{1,2})\s*時\s*(?:(\d{1,2})\s*分|(半))?")
+TIME_AMPM = gates.compile(r"(?<!\d)(\d{1,2})\s*([ap])\.?m\b")
+PM = gates.compile(r"午後|夕方|(?<![a-z])p\.?m(?![a-z])")
+AM = gates.compile(r"午前|(?<![a-z])a\.?m(?![a-z])")
 
 
 def time_in(text: str) -> time | None:
@@ -183,12 +184,12 @@ def moment(day: date, at: time | None, tz: tzinfo) -> str:
 
 # ---- which date is the discovery ----
 
-DISCOVERY = re.compile(
+DISCOVERY = gates.compile(
     r"気(?:づ|付)|判明|発覚|発見|見つか|見当たら|わかり|分かり|わかった|分かった|確認したところ|確認され|確認しました"
     r"|連絡(?:を受け|があ|が入|をいただ|を頂|が来|がき)|指摘|申し出|問い合わせ|問合せ|通報|報告(?:を受け|があ)|届いたと"
     r"|notic|discover|found|realis|realiz|learn|told us|told me|informed|alerted|called us|contacted us|spotted"
     r"|came to light|flagged|reported|complain|let us know|got a call|rang")
-SENTENCE_END = re.compile(r"[。!?！？\n]|\.(?:\s|$)")
+SENTENCE_END = gates.compile(r"[。!?！？\n]|\.(?:\s|$)")
 
 
 def _sentence(text: str, start: int, end: int) -> str:

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from . import counts as counts_
-from . import dates, headcount, kindmodel, kinds, uncounted
+from . import dates, gates, headcount, kindmodel, kinds, uncounted
 from .facts import FINANCIAL_ITEMS, SENSITIVE_ITEMS, WRONGFUL_CATEGORIES
 from .lexicon import SENSITIVE_WORDS, Rule, affirmed, clause, data_items, find, hedged
 
@@ -23,7 +23,7 @@ ANALYSED_CHARS = 50_000  # a pasted 10 MB log need not be scanned whole
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 # Where quoted or forwarded mail starts; what follows is context, not the report.
-QUOTE_START = re.compile(
+QUOTE_START = gates.compile(
     r"^\s*(?:-{2,}\s*(?:original message|forwarded message|元のメッセージ|転送されたメッセージ|転送メッセージ)\s*-{2,}"
     r"|_{10,}|(?:from|差出人|送信者)\s*:.*\n\s*(?:sent|date|送信日時|日付|to|宛先)\s*:"
     r"|on .{5,80}wrote:|.{0,60}(?:のメッセージ|書きました)\s*:)", re.I | re.M)
@@ -60,7 +60,7 @@ ENTRUSTED = Rule("entrusted", (
     r"client'?s (?:customer|data|personal)", r"on behalf of (?:our|a|the) client", r"entrusted to us",
     r"as (?:a|their|the) (?:data )?processor", r"our client", r"we are their processor"), negatable=True)
 NOT_ENTRUSTED = Rule("entrusted", (r"(?:自社|当社|弊社)(?:の|が直接)(?:顧客|会員|取得)", r"our own (?:customers|data)"))
-CLIENT_NAME = re.compile(r"(?:委託元|クライアント|取引先|client)(?:である|は|の|様|:|：|,|\s)*"
+CLIENT_NAME = gates.compile(r"(?:委託元|クライアント|取引先|client)(?:である|は|の|様|:|：|,|\s)*"
                          r"(株式会社[^\s、。,()（）「」]{1,20}?|[^\s、。,()（）「」:：]{1,20}?株式会社"
                          r"|[a-z][\w&.\-]*(?: [a-z][\w&.\-]*){0,3},? (?:inc|ltd|corp|co|llc|k\.k)\b\.?)"
                          r"(?=から|より|の|に|へ|が|は|様|御中|、|。|,|\.|\s|$)", re.IGNORECASE)

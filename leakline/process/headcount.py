@@ -14,21 +14,22 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from . import gates
 from .counts import Count, Persons, counts, persons
 
-SENTENCE_END = re.compile(r"[。!?\n]|\.(?:\s|$)")
+SENTENCE_END = gates.compile(r"[。!?\n]|\.(?:\s|$)")
 # Who received the mail or is on the list: the readers, not the persons whose data it is.
-AUDIENCE_AFTER = re.compile(
+AUDIENCE_AFTER = gates.compile(
     r"\s*\)?\s*(?:の方|様)?\s*(?:に|へ|宛て?に?)[^。\n]{0,8}?(?:送|配信|届|転送|返信|誤送信|メール|お知らせ|案内)"
     r"|\s*\)?\s*の?\s*(?:distribution list|メーリングリスト|mailing list|配信リスト|ml\b|dl\b)"
     r"|\s*(?:が|も)?\s*含まれ")
-AUDIENCE_BEFORE = re.compile(r"(?:全社員|全職員|全従業員|受信者|送信先の|recipients?|sent (?:it |this )?to(?: all)?|mailed to"
+AUDIENCE_BEFORE = gates.compile(r"(?:全社員|全職員|全従業員|受信者|送信先の|recipients?|sent (?:it |this )?to(?: all)?|mailed to"
                              r"|e-?mailed to|distribution list of|(?:to|cc|bcc) field of)\s*\(?\s*(?:約|about|around)?\s*$")
-AUDIENCE_SENTENCE = re.compile(r"mailing list|distribution list|メーリングリスト|\bml\b|recipients")
+AUDIENCE_SENTENCE = gates.compile(r"mailing list|distribution list|メーリングリスト|\bml\b|recipients")
 # Mail to the persons themselves (an apology, a notice): they are the persons, not readers.
-TO_THE_PERSONS = re.compile(r"お詫び|おわび|謝罪|ご案内を送付予定|削除のお願い|apolog|notif|notice to")
+TO_THE_PERSONS = gates.compile(r"お詫び|おわび|謝罪|ご案内を送付予定|削除のお願い|apolog|notif|notice to")
 # Who saw, heard, asked, called or was present: witnesses, not the persons whose data it is.
-WITNESS_AFTER = re.compile(
+WITNESS_AFTER = gates.compile(
     r"\s*\)?\s*(?:の方|様)?\s*から[^。\n]{0,20}?(?:問い?合|電話|連絡|申し?出|返信|苦情|指摘|メール|お叱り|通報|相談|了承)"
     r"|\s*(?:の方|様)?\s*(?:が|に)\s*(?:見|閲覧|ご覧|受け取|受信|聞|気づ)"
     r"|\s*(?:くらい|ほど|程度)?\s*(?:が)?\s*(?:いらっしゃ|い(?:ました|た|る|ます)|おられ|お待ち|待って)"
@@ -36,24 +37,24 @@ WITNESS_AFTER = re.compile(
     r"|\s+(?:have |had |has )?(?:already )?(?:complained|called|phoned|wrote|written|emailed|contacted|replied"
     r"|reported|asked|noticed|told|were waiting|waiting|in the (?:queue|line|room|waiting))\b"
     r"|\s+(?:[a-z]+\s+){0,4}?(?:were|was)\s+(?:waiting|present|in the (?:queue|line|room))")
-WITNESS_BEFORE = re.compile(
+WITNESS_BEFORE = gates.compile(
     r"(?:見た|閲覧した|受け取った|聞いた|気づいた|受信した|目にした)(?:の|人|方)?(?:は|が)\s*(?:ご家族|お客様)?\s*$"
     r"|(?:電話|返信|苦情|申し出|指摘|通報)(?:が|は)[^。\n]{0,10}$|問い?合わせが[^。\n]{0,10}$|うち\s*$|of (?:whom|them|these)\s*$"
     r"|(?:seen|viewed|read|opened|received|noticed) by\s*(?:about|around)?\s*$|calls? from\s*$")
 # The whole population the leaked part comes from.
-POPULATION_BEFORE = re.compile(
+POPULATION_BEFORE = gates.compile(
     r"(?:全校|全学年|全学生|全生徒|全児童|全社員|全従業員|全職員|全会員|全戸|全体|会員数|社員数|従業員数|職員数|生徒数|学生数"
     r"|在籍(?:者)?数?|定員|総数|out of)(?:は|が|で|:)?\s*(?:約|およそ|about|around)?\s*$")
-POPULATION_AFTER = re.compile(r"\s*(?:が)?在籍")
+POPULATION_AFTER = gates.compile(r"\s*(?:が)?在籍")
 # A sentence that says a batch was checked and found right: its counts are not of the leak.
-CHECKED = re.compile(r"確認|照合|チェック|点検|調べ|調査|checked|verified|reviewed|compared|went through")
-FOUND_RIGHT = re.compile(r"(?:問題|異常|誤り|ミス|間違い)(?:は|が)?(?:なし|ありません|ない|なかった|見つかりません)|正しい|正常"
+CHECKED = gates.compile(r"確認|照合|チェック|点検|調べ|調査|checked|verified|reviewed|compared|went through")
+FOUND_RIGHT = gates.compile(r"(?:問題|異常|誤り|ミス|間違い)(?:は|が)?(?:なし|ありません|ない|なかった|見つかりません)|正しい|正常"
                          r"|\bcorrect\b|no (?:other|further|more)\b|all (?:correct|fine|ok)|only this|no problem")
 # A sentence that sums up or corrects: its count is the one meant.
-TOTAL = re.compile(r"つまり|すなわち|要するに|合計|合わせて|あわせて|総計|in total|in all|altogether|so \d")
-CORRECTED = re.compile(r"実人数|実際の人数|実数|正しくは|訂正|重複を除|名寄せ|漏え?いしたのは|漏洩したのは|流出したのは"
+TOTAL = gates.compile(r"つまり|すなわち|要するに|合計|合わせて|あわせて|総計|in total|in all|altogether|so \d")
+CORRECTED = gates.compile(r"実人数|実際の人数|実数|正しくは|訂正|重複を除|名寄せ|漏え?いしたのは|漏洩したのは|流出したのは"
                        r"|deduplicated|de-duplicated|unique (?:persons|people|customers|individuals|users)")
-JOINED = re.compile(r"^[^。\n]{0,40}?(?:と|and|\+|＋|及び|および)")
+JOINED = gates.compile(r"^[^。\n]{0,40}?(?:と|and|\+|＋|及び|および)")
 
 
 class Role(NamedTuple):

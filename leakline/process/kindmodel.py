@@ -17,9 +17,10 @@ from collections import Counter
 from functools import lru_cache
 from importlib import resources
 from typing import Callable, NamedTuple
+from . import gates
 
 MODEL_FILE = "kindmodel.json.gz"
-RUNS = re.compile(r"[一-龥々〆ヵヶ]+|[ァ-ヴー]+|[a-z][a-z'\-]+|[ぁ-ん]{2,}")
+RUNS = gates.compile(r"[一-龥々〆ヵヶ]+|[ァ-ヴー]+|[a-z][a-z'\-]+|[ぁ-ん]{2,}")
 MAX_CHARS = 6_000  # the start of a report says what happened; the rest is detail and signatures
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from . import gates
 from .lexicon import negated
 
 # (kind, weight, pattern). Weight 3: names the kind; 2: a strong trace; 1: a hint.
@@ -119,7 +120,7 @@ DOMINATES = (
     ("malware", "verbal"), ("unauthorized_access", "verbal"), ("insider", "misdirected_email"), ("insider", "verbal"),
     ("malware", "wrong_display"), ("unauthorized_access", "wrong_display"), ("misdirected_email", "misdelivery"),
 )
-COMPILED = tuple((kind, weight, re.compile(pattern)) for kind, weight, pattern in CUES)
+COMPILED = tuple((kind, weight, gates.compile(pattern)) for kind, weight, pattern in CUES)
 
 _MAIL = (r"メール|アドレス|返信|転送|添付|宛先|bcc|ml|メーリングリスト|差し込み|ショートメール|sms|line|チャット|e-?mail|mailed"
          r"|attach|repl(?:y|ied)|forward|newsletter|mailing list|mail merge|\bcc\b|outlook|inbox|thread|text messages?")
@@ -160,9 +161,9 @@ PAIRS = (
     ("insider", 3, r"撮影|写真|スマ(?:ート)?フォン|usb|私物|持ち出|照会|photos?|smartphone|usb|copied|copy",
      r"無断|許可なく|業務(?:と関係|外)|本人に確認|退職|his own|her own|without|personal|contractor|operator|staff", None),
 )
-COMPILED_PAIRS = tuple((kind, weight, re.compile(a), re.compile(b), re.compile(c) if c else None)
+COMPILED_PAIRS = tuple((kind, weight, gates.compile(a), gates.compile(b), gates.compile(c) if c else None)
                        for kind, weight, a, b, c in PAIRS)
-SENTENCES = re.compile(r"[^。!?\n]+(?:[。!?]|$)|[^.\n]+")
+SENTENCES = gates.compile(r"[^。!?\n]+(?:[。!?]|$)|[^.\n]+")
 # A kind is named when its weight is at least this and leads the next by LEAD.
 MIN_WEIGHT, LEAD = 3, 2
 

@@ -14,6 +14,7 @@ import re
 from functools import lru_cache
 from typing import NamedTuple
 
+from . import gates
 from .counts import prepare
 
 __all__ = ["Rule", "prepare", "negated", "find", "affirmed", "hedged", "data_items", "DATA_ITEM_RULES"]
@@ -31,14 +32,14 @@ class Rule(NamedTuple):
     unless: str | None = None
 
 
-JA_NEGATION = re.compile(r"(?:(?!こと|ため|ので|ところ|たが|だが|すが|けど|ものの|場合)[^、。,.!?\n]){0,14}?"
+JA_NEGATION = gates.compile(r"(?:(?!こと|ため|ので|ところ|たが|だが|すが|けど|ものの|場合)[^、。,.!?\n]){0,14}?"
                          r"(?:ない|なく|なし|無し|ません|おらず|なかった|せず|含まず|ございません|不要)")
 EN_NEGATION = frozenset({"no", "not", "without", "never", "none", "nor", "neither", "excluding", "except"})
 # "…かどうかは不明", "not sure whether": the writer does not know; neither yes nor no.
-HEDGE = re.compile(r"不明|わから|分から|わかりませ|分かりませ|かどうか|か否か|確認中|調査中|未確認|はっきりしない|定かでな"
+HEDGE = gates.compile(r"不明|わから|分から|わかりませ|分かりませ|かどうか|か否か|確認中|調査中|未確認|はっきりしない|定かでな"
                    r"|覚えていな|記憶が|かもしれ|not sure|unsure|unknown|unclear|don'?t know|do not know"
                    r"|not known|whether|can'?t tell|cannot tell|no idea|not certain|checking|to be confirmed|tbc")
-CLAUSE_END = re.compile(r"[。!?！？\n]|\.(?:\s|$)|、(?=[^、。\n]{0,4}(?:が|けど|ただ))")
+CLAUSE_END = gates.compile(r"[。!?！？\n]|\.(?:\s|$)|、(?=[^、。\n]{0,4}(?:が|けど|ただ))")
 
 
 def clause(text: str, start: int, end: int, reach: int = 120) -> str:
@@ -55,7 +56,7 @@ def hedged(text: str, match: re.Match) -> bool:
 
 
 # Verbs that deny something else than the mention: "名簿(氏名・住所)が見当たりません" lost the list.
-OTHER_DENIALS = re.compile(r"見当たら|見つから|わから|分から|つかな|つながら|届か|戻ら|取れ|開け|開か|でき|しれ|いけ|なら|知ら"
+OTHER_DENIALS = gates.compile(r"見当たら|見つから|わから|分から|つかな|つながら|届か|戻ら|取れ|開け|開か|でき|しれ|いけ|なら|知ら"
                            r"|気づか|気付か|返ってこ|出てこ|止まら|入って(?:い)?ませ|いない(?:こと)?に気")
 
 
@@ -73,7 +74,7 @@ def negated(text: str, match: re.Match) -> bool:
 @lru_cache(maxsize=None)
 def _compiled(rule: Rule) -> tuple[re.Pattern, re.Pattern | None]:
     """All patterns of a rule as one expression (one pass over the text), compiled once."""
-    return re.compile("|".join(f"(?:{p})" for p in rule.patterns)), re.compile(rule.unless) if rule.unless else None
+    return gates.compile("|".join(f"(?:{p})" for p in rule.patterns)), gates.compile(rule.unless) if rule.unless else None
 
 
 def find(rule: Rule, text: str) -> tuple[re.Match | None, bool]:
@@ -158,7 +159,7 @@ CREDENTIALS = Rule("credentials", (
     r"id(?:・|と|/|及び|および|、)?(?:pw|パスワード)", r"ログイン(?:id|情報)", r"認証情報", r"アカウント情報",
     r"(?:user ?names?|ids?|logins?|e-?mail address(?:es)?) and passwords?", r"login credentials", r"log-?in details",
     r"passwords? (?:for|of) (?:their|the|customer|user)"), negatable=True)
-PAYMENT_CONTEXT = re.compile(r"バンキング|決済|ec ?サイト|通販|ショッピング|送金|ポイント|ネットショップ|オンラインショップ"
+PAYMENT_CONTEXT = gates.compile(r"バンキング|決済|ec ?サイト|通販|ショッピング|送金|ポイント|ネットショップ|オンラインショップ"
                              r"|banking|payment|checkout|online (?:shop|store)|e-?commerce|points|wallet")
 
 

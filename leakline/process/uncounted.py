@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
+from . import gates
 from .counts import Persons
 
 # One or two identified persons told by name (A様, 田中様, Bくん, ○○様, Ms. Sato).
-NAMED = re.compile(r"(?<![一-龥ぁ-んァ-ヴa-z])((?:[a-z]|[一-龥]{1,3}))(?:様|さま)(?![方々])"
+NAMED = gates.compile(r"(?<![一-龥ぁ-んァ-ヴa-z])((?:[a-z]|[一-龥]{1,3}))(?:様|さま)(?![方々])"
                    r"|(?<![a-z])([a-z])(?:さん|くん|君|ちゃん)"
                    r"|(?<![一-龥])([一-龥]{2,3})さんの"
                    r"|([〇○◯]{1,3})(?:様|さん|さま)"
@@ -28,19 +29,19 @@ NOT_NAMES = frozenset({"皆", "各", "先方", "客", "お客", "患者", "利�
                        "店員", "職員", "社員", "先生", "担当", "皆さん", "同僚", "上司", "部長", "課長", "係長", "主任",
                        "荷主", "組合", "施主", "家主", "大家", "貸主", "借主", "株主", "健保", "顧問", "加盟店", "取引", "委託元"})
 # A list, a file or "others" means more people than those named.
-MANY = re.compile(r"(?:一覧|リスト)(?!から|で|の中|上)|名簿|台帳|データベース|全員|全件|複数|多数|大量|エクセル|excel|csv|スプレッドシート"
+MANY = gates.compile(r"(?:一覧|リスト)(?!から|で|の中|上)|名簿|台帳|データベース|全員|全件|複数|多数|大量|エクセル|excel|csv|スプレッドシート"
                   r"|(?<![a-z])list|database|roster|spreadsheet|everyone|several|multiple|\bmany\b|\ball (?:the |our )?"
                   r"(?:customers|members|students|patients|users|employees|staff|participants)")
 # Papers swapped between two people leak both; otherwise one person's data went to another.
-SWAPPED = re.compile(r"お互い|互いに|逆に|入れ違|入れ替わ|入れ替え|swapped|each other|switched")
+SWAPPED = gates.compile(r"お互い|互いに|逆に|入れ違|入れ替わ|入れ替え|swapped|each other|switched")
 # Two persons told as a pair: 申込者の方と連帯保証人のお父様, the customer and his wife.
 _ROLE = (r"(?:申込者|申請者|連帯保証人|保証人|連帯債務者|ご主人|奥様|夫|妻|配偶者|お父様|お母様|父親|母親|お兄様|お姉様|兄|姉|弟|妹"
          r"|息子|娘|相手方|運転者|契約者|被保険者|受取人|[a-z]様)")
-PAIR = re.compile(rf"{_ROLE}(?:の方|様|さん)?(?:\([^)]{{0,12}}\))?\s*(?:と|及び|および|並びに)、?[^。、\n]{{0,12}}?{_ROLE}"
+PAIR = gates.compile(rf"{_ROLE}(?:の方|様|さん)?(?:\([^)]{{0,12}}\))?\s*(?:と|及び|および|並びに)、?[^。、\n]{{0,12}}?{_ROLE}"
                   r"|(?:customer|applicant|borrower|patient|client|guest|tenant|employee)\s+and\s+(?:his|her|their)\s+"
                   r"(?:wife|husband|spouse|son|daughter|father|mother|partner|guarantor|co-borrower)")
 # The one person whose data it is, told without a count.
-SINGLE = re.compile(
+SINGLE = gates.compile(
     r"(?:別|他|前|隣|となり|ほか|次)の(?:お?客様|方|患者(?:様|さん)?|利用者(?:様)?|会員(?:様|さん)?|教習生|被保険者|入居者(?:様)?"
     r"|申請者|学生|生徒|児童|園児|保護者(?:様|の方)?|ご家庭|お宅|人|受講者|参加者|契約者|受給者|依頼者|お子様|お子さん|家族)"
     r"(?:の方)?(?:の|宛|あて)"
@@ -50,7 +51,7 @@ SINGLE = re.compile(
     r"|\b(?:his|her) (?:name|address|phone|details|data|documents?|card|record|file|cv|profile|results?|application"
     r"|statement|invoice|e-?mail|slip|medicine|order)")
 # A device or a system holds the data of an unknown number of people.
-DEVICE = re.compile(r"pc|パソコン|ノート|スマ(?:ート)?フォン|スマホ|携帯電話|iphone|usb|laptop|tablet|\bphone\b|サーバ|server"
+DEVICE = gates.compile(r"pc|パソコン|ノート|スマ(?:ート)?フォン|スマホ|携帯電話|iphone|usb|laptop|tablet|\bphone\b|サーバ|server"
                     r"|ハードディスク|hdd|ssd|nas|アカウント|account|mailbox|メールボックス|システム|system|database|クラウド|cloud")
 ACCIDENTS_OF_ONE = frozenset({"misdirected_email", "misdirected_fax", "misdelivery", "wrong_entry", "wrong_display",
                               "verbal", "misuse"})
