@@ -59,3 +59,28 @@ def test_persons_told_without_a_count(text, number):
 ])
 def test_no_count_is_guessed_for_a_list_or_a_device(text):
     assert persons(text) is None
+
+
+@pytest.mark.parametrize("text,number", [
+    ("The PDF covers two groups: Group A with 18 travellers and Group B with 14 travellers.", 32),
+    ("The spreadsheet has results for 3 classes: 28, 31 and 25 students, with names.", 84),
+    ("NASには顧客台帳(約4,800名、氏名・住所)と、従業員名簿(71名、社員番号・住所)が入っていました。", 4871),
+    ("フォルダに入っていたのは評価シートで、1課が19名、2課が24名です。", 43),
+    ("社員8名とその扶養家族 計21名 の氏名、生年月日が入っています。", 21),           # a total is no part
+    ("取得された会員情報は約3,200名分、最大で 4,050名の可能性があります。", 4050),  # a bound is no part
+    ("データベースには3,276件(同じ方が何度も問い合わせている分を除くと2,940名)が入っています。", 2940),
+    ("It contains 3,412 customer records; some customers have two accounts, so it is 3,105 people.", 3105),
+    ("c社様の受診者は86名で、ずれていたのは後半の41名です。", 41),
+    ("入居者様二十七名分の契約書が綴じてあり、保証人の方を含めると50名程度の氏名・住所が載っています。", 50),
+    ("名簿(約1万2千世帯、二万六千人分)を使っていました。", 26000),              # households are not persons
+    ("偽ログイン画面に2名がIDとパスワードを入力していました。1,000件を超える予約者データが見られた可能性があります。", 1000),
+    ("He copied the names of \"around 60\" of the registrants. 214 people registered for the seminar.", 60),
+    ("担当者が直近の入出金3件を口頭で回答してしまいました。ご本人様の口座です。", 1),  # transactions are not persons
+])
+def test_parts_totals_and_what_is_not_a_person(text, number):
+    assert persons(text) == number
+
+
+def test_an_unknown_number_is_not_inferred():
+    text = "アプリで別の方の調剤履歴が表示されました。何名分の履歴が表示されたのかはまだ分かっていません。"
+    assert persons(text) is None

@@ -39,12 +39,12 @@ JA_UNIT = r"(?P<unit>名様?|人|件|世帯|アカウント|口)"
 JA_POST = r"(?P<post>(?:分|程度|ほど|くらい|ぐらい|位|前後|以上|超|を超え|を上回|余り|あまり|強|弱|近く|未満|以下)*)"
 JA_COUNT = gates.compile(
     rf"{JA_PRE}\s*(?:(?P<low>{JA_NUMBER})\s*(?:名|人|件)?\s*(?:~|〜|-|–|ー|から|より)\s*)?"
-    rf"(?<![数何\d])(?P<num>{JA_NUMBER})\s*{JA_UNIT}{JA_POST}")
+    rf"(?<![\d,])(?:(?<![数何])|(?=\d))(?P<num>{JA_NUMBER})\s*{JA_UNIT}{JA_POST}")
 # お一人, お二人様: a polite count of one or two persons.
-JA_POLITE = gates.compile(r"(?<![a-zぁ-ん])お(?P<num>一|二|ひと|ふた)(?:人|り)(?:様)?")
+JA_POLITE = gates.compile(r"(?<![a-zぁ-ん])お(?P<num>一|二|ひと|ふた)(?:人|り)(?:様)?(?=\s*(?:分|の(?:情報|データ|個人情報|氏名|お名前|書類)))")
 JA_MAGNITUDE = gates.compile(r"(?P<pre>約|およそ|最大で?)?(?P<mag>数十万|数百万|数十|数百|数千|数万|何十|何百|何千|何万)"
                           r"(?:名|人|件|世帯)")
-EN_PRE = (r"(?P<pre>about|approximately|approx\.?|around|roughly|an estimated|estimated|up to|as many as|~"
+EN_PRE = (r"[\"“]?(?P<pre>about|approximately|approx\.?|around|roughly|an estimated|estimated|up to|as many as|~"
           r"|nearly|almost|over|more than|in excess of|upwards of|at least|some|a total of|total of|all"
           r"|no fewer than|close to|just over|well over|under|fewer than|less than)?")
 EN_PERSONS = (r"customers?|people|persons?|individuals?|records?|patients?|employees?|members?|users?"
@@ -52,13 +52,16 @@ EN_PERSONS = (r"customers?|people|persons?|individuals?|records?|patients?|emplo
               r"|children|parents|candidates|staff|attendees|participants|policyholders?|households?"
               r"|tenants?|families|accounts?|contacts?|donors?|visitors?|passengers?|consumers?|owners?"
               r"|borrowers?|account holders?|cardholders?|job seekers?|volunteers?|workers?|alumni|end-?users?"
-              r"|learners?|trainees?|rows|(?:e-?mail )?addresses")
+              r"|learners?|trainees?|travell?ers?|tourists?|registrants?|invitees?|enrollees?|rows|(?:e-?mail )?addresses|bookings?|reservations?|cards?")
 # Units that count records, not people: one person may be listed twice.
-EN_RECORDS = gates.compile(r"records?|entries|rows|accounts?|(?:e-?mail )?addresses")
+EN_RECORDS = gates.compile(r"records?|entries|rows|accounts?|(?:e-?mail )?addresses|bookings?|reservations?|cards?")
+# Several numbers of one unit: "28, 31 and 25 students" (three classes: 84 persons).
+EN_LIST = gates.compile(rf"(?<![\w.,:/\-])(?<!between )(?P<nums>(?:{_DIGITS})(?:\s*,\s*(?:{_DIGITS}))*,?\s+and\s+(?:{_DIGITS}))\s+"
+                        rf"(?P<adj>(?:[a-z'\-]+\s+){{0,2}}?)(?P<unit>{EN_PERSONS})\b")
 EN_COUNT = gates.compile(
-    rf"{EN_PRE}\s*(?:between\s+)?(?:(?P<low>{_DIGITS})\s*(?:-|–|to|and)\s*)?"
-    rf"(?(low)|(?<![\w.,:/\-]))(?P<num>{EN_NUMBER})\+?\s+"
-    rf"(?P<adj>(?:of (?:their|our|the|its|his|her|these|those) )?"
+    rf"{EN_PRE}\s*(?:(?P<between>between\s+))?(?:(?P<low>{_DIGITS})\s*(?:-|–|to|(?(between)and|(?!)))\s*)?"
+    rf"(?(low)|(?<![\w.,:/\-]))(?P<num>{EN_NUMBER})[\"”]?\+?\s+"
+    rf"(?P<adj>(?:of (?:their|our|the|its|his|her|these|those|my|your) )?"
     rf"(?:(?!(?:for|to|from|with|by|in|at|on|per|of|than)\s)[a-z'\-]+\s+){{0,3}}?)(?P<unit>{EN_PERSONS})\b")
 # Counts told another way: a family of four, 名刺約300枚, 320通すべて (each letter another person's).
 OTHER_COUNTS = gates.compile(
@@ -80,14 +83,17 @@ ESTIMATE_WORDS = frozenset({"約", "およそ", "おおよそ", "概ね", "お�
 
 # What follows a count that is not of persons: mails, letters, pages, devices, our own staff.
 NOT_PERSONS_AFTER = gates.compile(
-    r"\s*(?:目|番目|ずつ|当たり|あたり|ごと|による|増員|減員|採用|募集|出勤|勤務"
+    r"\s*(?:目|番目|ずつ|当たり|あたり|ごと|による|増員|減員|採用|募集|出勤|勤務|\d+\s*(?:通|枚|部)"
+    r"|で(?:食事|飲|話|行|作業|対応|訪問|向か|担当)"
     r"|(?:の|が|は)?\s*(?:メール(?!アドレス)|通(?!知)|回|枚|台|日|箇所|か所|担当|スタッフ|体制|規模|会社|企業|事業所"
     r"|(?:が|で)(?:閲覧|見|確認し|対応|作業|受け取|出席|参加し)))")
 NOT_PERSONS_BEFORE = gates.compile(
     r"(?:(?:(?:当社|弊社|当館|当院|当店)の?)?(?:従業員|社員|職員|スタッフ|教職員)(?:数(?:は|が|:)?|は|が)(?:全部で|全体で|全員で|計|合計)?"
-    r"|staff of|workforce of|team of|employs|we have|we employ"
+    r"|staff of|workforce of|team of|employs|we have|we employ|課員|部員"
     r"|受付番号|番号|no\.|#|第|部屋|号室|ページ|電話|tel|fax)\s*(?:約|およそ)?\s*$")
-# 件 of what is not a person's record: 5件の入出金明細 (transactions), 3件の電話 (calls).
+# 件 of what is not a person's record: 5件の入出金明細 (transactions), 3件の電話 (calls), リポスト30件.
+NOT_RECORDS_BEFORE = gates.compile(r"(?:入出金|取引|明細|注文|電話(?!番号)|メール(?!アドレス)|リポスト|リツイート|投稿|コメント|返信|アクセス"
+                                   r"|ログイン|ログ|エラー|ファイル|送信|着信|拡散|閲覧)[^。、\n\d]{0,4}$")
 NOT_RECORDS_AFTER = gates.compile(r"\s*の(?:入出金|取引|明細|注文|商品|ファイル|書類|ページ|問い?合わせ|お問い?合わせ|電話|返信|苦情"
                                r"|エラー|ログ|アクセス|メール(?!アドレス))")
 EN_NOT_PERSONS_AFTER = gates.compile(r"\s+(?:saw|viewed|received|opened|were cc'?d|attended|work|worked|per|each)\b")
@@ -161,10 +167,13 @@ def _excluded(text: str, match: re.Match, after: re.Pattern) -> bool:
 
 
 def _idiom(match: re.Match, text: str) -> bool:
-    """一人で (alone), 一人ひとり (each), この一件 (this matter): words, not counts."""
-    if match.group("num") != "一" or match.group("low"):
+    """一人で (alone), 一人ひとり (each), この一件 (this matter), お二人 (JA_POLITE's): words, not counts."""
+    if match.group("num") in ("一", "二") and text[match.start() - 1:match.start()] == "お":
+        return True
+    if match.group("num") not in ("一", "1") or match.group("low"):
         return False
-    return match.group("unit") == "件" or bool(re.match(r"で|ずつ|ひとり|一人|暮らし|も", text[match.end():]))
+    return (match.group("num"), match.group("unit")) == ("一", "件") or not match.group("post") and bool(
+        re.match(r"で|ずつ|ひとり|一人|暮らし|も", text[match.end():]))
 
 
 def _stated(text: str):
@@ -172,10 +181,20 @@ def _stated(text: str):
     for match in JA_COUNT.finditer(text):
         if _excluded(text, match, NOT_PERSONS_AFTER) or _idiom(match, text):
             continue
-        if match.group("unit") == "件" and "分" not in match.group("post") and NOT_RECORDS_AFTER.match(text, match.end()):
+        if match.group("unit") == "件" and "分" not in match.group("post") and (
+                NOT_RECORDS_AFTER.match(text, match.end()) or NOT_RECORDS_BEFORE.search(text, max(match.start() - 10, 0),
+                                                                                         match.start())):
             continue
-        yield _count(match, 1 if match.group("unit") in ("件", "アカウント", "口") else 2)
+        yield _count(match, 1 if match.group("unit") in ("件", "アカウント", "口", "世帯") else 2)
+    listed = []
+    for match in EN_LIST.finditer(text):
+        numbers = [parse_number(n) for n in re.findall(_DIGITS, match.group("nums"))]
+        listed.append(match.span())
+        yield Count(sum(numbers), False, False, None, match.group(0), 1 if EN_RECORDS.match(match.group("unit")) else 2,
+                    match.start(), match.end())
     for match in EN_COUNT.finditer(text):
+        if any(a <= match.start() < b for a, b in listed):
+            continue
         if not (_excluded(text, match, EN_NOT_PERSONS_AFTER) or re.search(r"\b(pages?|times?)\b", match.group("adj"))):
             yield _count(match, 1 if EN_RECORDS.match(match.group("unit")) else 2)
 

@@ -33,28 +33,39 @@ WITNESS_AFTER = gates.compile(
     r"\s*\)?\s*(?:の方|様)?\s*から[^。\n]{0,20}?(?:問い?合|電話|連絡|申し?出|返信|苦情|指摘|メール|お叱り|通報|相談|了承)"
     r"|\s*(?:の方|様)?\s*(?:が|に)\s*(?:見|閲覧|ご覧|受け取|受信|聞|気づ)"
     r"|\s*(?:くらい|ほど|程度)?\s*(?:が)?\s*(?:いらっしゃ|い(?:ました|た|る|ます)|おられ|お待ち|待って)"
-    r"|[^。、\n]{0,12}?(?:来られ|来店|来院|来庁|来館|いらっしゃ|お待ち|待って|並んで)"
+    r"|[^。、\n()]{0,8}?(?:来られ|来店|来院|来庁|来館|いらっしゃ|お待ち|待って|並んで)"
+    # who did something: 2名がIDとパスワードを入力, 常駐SE 1名がエクスポート
+    r"|\s*(?:が|で)[^。\n]{0,30}?(?:エクスポート|持ち出|コピー|ダウンロード|入力し|入力して|クリック|開封し|撮影)"
     r"|\s+(?:have |had |has )?(?:already )?(?:complained|called|phoned|wrote|written|emailed|contacted|replied"
-    r"|reported|asked|noticed|told|were waiting|waiting|in the (?:queue|line|room|waiting))\b"
+    r"|reported|asked|noticed|told|were waiting|waiting|were talking|were chatting|in the (?:queue|line|room|waiting))\b"
     r"|\s+(?:[a-z]+\s+){0,4}?(?:were|was)\s+(?:waiting|present|in the (?:queue|line|room))")
 WITNESS_BEFORE = gates.compile(
     r"(?:見た|閲覧した|受け取った|聞いた|気づいた|受信した|目にした)(?:の|人|方)?(?:は|が)\s*(?:ご家族|お客様)?\s*$"
     r"|(?:電話|返信|苦情|申し出|指摘|通報)(?:が|は)[^。\n]{0,10}$|問い?合わせが[^。\n]{0,10}$|うち\s*$|of (?:whom|them|these)\s*$"
-    r"|(?:seen|viewed|read|opened|received|noticed) by\s*(?:about|around)?\s*$|calls? from\s*$")
+    r"|(?:seen|viewed|read|opened|received|noticed) by\s*(?:about|around)?\s*$|calls? from\s*$"
+    r"|(?:chatting|talking|speaking|spoke|talked|chatted) (?:with|to)\s*$")
 # The whole population the leaked part comes from.
 POPULATION_BEFORE = gates.compile(
     r"(?:全校|全学年|全学生|全生徒|全児童|全社員|全従業員|全職員|全会員|全戸|全体|会員数|社員数|従業員数|職員数|生徒数|学生数"
-    r"|在籍(?:者)?数?|定員|総数|out of)(?:は|が|で|:)?\s*(?:約|およそ|about|around)?\s*$")
-POPULATION_AFTER = gates.compile(r"\s*(?:が)?在籍")
+    r"|在籍(?:者)?数?|定員|総数|out of)(?:では|は|が|で|:)?\s*(?:約|およそ|about|around)?\s*$")
+POPULATION_AFTER = gates.compile(r"\s*(?:が)?在籍|\s*\)?\s*から[^。\n]{0,20}?(?:抽出|選|絞)"
+                                 r"|\s+(?:registered|signed up|enrolled)\b")
 # A sentence that says a batch was checked and found right: its counts are not of the leak.
 CHECKED = gates.compile(r"確認|照合|チェック|点検|調べ|調査|checked|verified|reviewed|compared|went through")
 FOUND_RIGHT = gates.compile(r"(?:問題|異常|誤り|ミス|間違い)(?:は|が)?(?:なし|ありません|ない|なかった|見つかりません)|正しい|正常"
                          r"|\bcorrect\b|no (?:other|further|more)\b|all (?:correct|fine|ok)|only this|no problem")
 # A sentence that sums up or corrects: its count is the one meant.
 TOTAL = gates.compile(r"つまり|すなわち|要するに|合計|合わせて|あわせて|総計|in total|in all|altogether|so \d")
-CORRECTED = gates.compile(r"実人数|実際の人数|実数|正しくは|訂正|重複を除|名寄せ|漏え?いしたのは|漏洩したのは|流出したのは"
-                       r"|deduplicated|de-duplicated|unique (?:persons|people|customers|individuals|users)")
-JOINED = gates.compile(r"^[^。\n]{0,40}?(?:と|and|\+|＋|及び|および)")
+CORRECTED = gates.compile(r"実人数|実際の人数|実数|正しくは|訂正|重複を除|名寄せ|除くと|を除いた|を除き|含めると|を含めて"
+                          r"|(?:漏え?い|漏洩|流出|ずれ)[^。、\n]{0,8}のは"
+                          r"|deduplicated|de-duplicated|unique (?:persons|people|customers|individuals|users)"
+                          r"|so (?:it|that)(?: is|'s| makes)|which (?:is|makes|means)|i\.e\.")
+WHOLE_OR_BOUND = gates.compile(r"計|合計|総計|全|総|最大|最低|少なくとも|多くて|up to|at least|a total|total|all\b|as many as")
+# Counts of one sentence joined as parts of one whole: 1課が19名、2課が24名; A社(312名)とB社(118名).
+JOINED = gates.compile(r"^(?=[^。\n]{0,32}$)[^。\n]*?(?:と|、|,|and|plus|\+|及び|および)")
+NOT_JOINED = gates.compile(r"うち|of (?:whom|them|these)|including|除|から|〜|~|\bto\b|\bor\b|または|もしくは|最大|最低|少なくとも"
+                           r"|up to|at least|実|正しくは|訂正|so\b|つまり|確認|confirmed|but\b|instead|however|only|計|total"
+                           r"|ではなく|ですが|しかし|ただし|^[^)]*\(")
 
 
 class Role(NamedTuple):
@@ -102,9 +113,11 @@ def _summed(parts: list[Count], why: str) -> Persons:
 
 
 def _joined(text: str, parts: list[Count]) -> bool:
-    """Counts of one sentence joined by と / and: parts of one whole."""
-    return len(parts) > 1 and all(JOINED.match(text[a.end:b.start]) and "うち" not in text[a.end:b.start]
-                                  for a, b in zip(parts, parts[1:]))
+    """Counts of one sentence joined by と / 、 / and, of one kind (persons or records): parts of one whole.
+    A count that says it is the whole or a bound (計21名, 最大で4,050名) is no part."""
+    return len(parts) > 1 and len({c.strength for c in parts}) == 1 and all(
+        JOINED.match(text[a.end:b.start]) and not NOT_JOINED.search(text[a.end:b.start])
+        and not WHOLE_OR_BOUND.match(b.words) for a, b in zip(parts, parts[1:]))
 
 
 def _total(text: str, subjects: list[Role]) -> Persons | None:
@@ -128,17 +141,28 @@ def _total(text: str, subjects: list[Role]) -> Persons | None:
     return None
 
 
-def _parts(text: str, subjects: list[Role]) -> Persons | None:
-    """Counts in brackets after the groups they count, joined: 申込者様(1名)と連帯保証人様(1名)."""
-    by_sentence: dict[tuple[int, int], list[Count]] = {}
+def _merged(text: str, subjects: list[Role]) -> list[Count]:
+    """The subjects' counts with the parts of one whole summed (A社(312名)とB社(118名): 430)."""
+    merged: list[Count] = []
+    run: list[Count] = []
     for role in subjects:
         count = role.count
-        if count.number is not None and text[count.start - 1:count.start] == "(" and text[count.end:count.end + 1] == ")":
-            by_sentence.setdefault(role.sentence, []).append(count)
-    for parts in by_sentence.values():
-        if _joined(text, parts):
-            return _summed(parts, "the parts")
-    return None
+        if run and count.number is not None and _joined(text, [run[-1], count]):
+            run.append(count)
+            continue
+        merged += _whole(run)
+        run = [count] if count.number is not None else []
+        if count.number is None:
+            merged.append(count)
+    return merged + _whole(run)
+
+
+def _whole(run: list[Count]) -> list[Count]:
+    if len(run) < 2:
+        return run
+    whole = _summed(run, "the parts")
+    return [Count(whole.persons, whole.estimated, whole.over, None, whole.words, run[0].strength, run[0].start,
+                  run[-1].end)]
 
 
 def choose(text: str) -> tuple[Persons | None, list[Count]]:
@@ -146,5 +170,5 @@ def choose(text: str) -> tuple[Persons | None, list[Count]]:
     found = roles(text)
     subjects = [r for r in found if r.role == "subject"]
     audience = [r.count for r in found if r.role == "audience"]
-    chosen = _total(text, subjects) or _parts(text, subjects) or persons([r.count for r in subjects])
+    chosen = _total(text, subjects) or persons(_merged(text, subjects))
     return chosen, audience

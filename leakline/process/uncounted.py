@@ -14,7 +14,7 @@ from . import gates
 from .counts import Persons
 
 # One or two identified persons told by name (A様, 田中様, Bくん, ○○様, Ms. Sato).
-NAMED = gates.compile(r"(?<![一-龥ぁ-んァ-ヴa-z])((?:[a-z]|[一-龥]{1,3}))(?:様|さま)(?![方々])"
+NAMED = gates.compile(r"(?<![一-龥ぁ-んァ-ヴa-z])((?:[a-z]|[一-龥]{1,3}))(?:\s[一-龥ぁ-ん]{1,4})?\s?(?:様|さま)(?![方々])"
                    r"|(?<![a-z])([a-z])(?:さん|くん|君|ちゃん)"
                    r"|(?<![一-龥])([一-龥]{2,3})さんの"
                    r"|([〇○◯]{1,3})(?:様|さん|さま)"
@@ -33,7 +33,11 @@ MANY = gates.compile(r"(?:一覧|リスト)(?!から|で|の中|上)|名簿|台�
                   r"|(?<![a-z])list|database|roster|spreadsheet|everyone|several|multiple|\bmany\b|\ball (?:the |our )?"
                   r"(?:customers|members|students|patients|users|employees|staff|participants)")
 # Papers swapped between two people leak both; otherwise one person's data went to another.
-SWAPPED = gates.compile(r"お互い|互いに|逆に|入れ違|入れ替わ|入れ替え|swapped|each other|switched")
+SWAPPED = gates.compile(r"お互い|互いに|逆に|入れ違|入れ替わ|入れ替え|swapped|each other|switched"
+                        r"|each [a-z]+ (?:into|in|to|for) the other")
+# The text says the number is not known: nothing is inferred.
+UNKNOWN = gates.compile(r"何名|何人|何件|人数は(?:不明|調査中|確認中|分かって|わかって)|how many (?:people|customers|persons|users)"
+                        r"|number of (?:affected )?(?:people|customers|persons|users) is (?:not|un|still)")
 # Two persons told as a pair: 申込者の方と連帯保証人のお父様, the customer and his wife.
 _ROLE = (r"(?:申込者|申請者|連帯保証人|保証人|連帯債務者|ご主人|奥様|夫|妻|配偶者|お父様|お母様|父親|母親|お兄様|お姉様|兄|姉|弟|妹"
          r"|息子|娘|相手方|運転者|契約者|被保険者|受取人|[a-z]様)")
@@ -72,7 +76,8 @@ def _names(text: str) -> set[str]:
 def _crossed(text: str, names: set[str]) -> bool:
     """Each of two named persons got the other's papers: Aさま行きの箱にBさまの伝票、Bさま行きの箱にAさまの伝票."""
     def went(a: str, b: str) -> bool:
-        return bool(re.search(rf"{re.escape(a)}(?:様|さま|さん)?(?:行き|宛て?|あて|へ|に)[^。\n]{{0,20}}{re.escape(b)}(?:様|さま|さん)?の",
+        return bool(re.search(rf"{re.escape(a)}(?:様|さま|さん)?(?:の(?:封筒|箱|袋|荷物))?(?:行き|宛て?|あて|へ|に)[^。\n]{{0,20}}"
+                              rf"{re.escape(b)}(?:様|さま|さん)?の",
                               text))
     return any(went(a, b) and went(b, a) for a in names for b in names if a != b)
 
@@ -99,7 +104,7 @@ def single(text: str, category: str | None) -> Persons | None:
     person's data; for other kinds the text must say whose.
     """
     one = SINGLE.search(text)
-    if category != "verbal" and MANY.search(text):
+    if category != "verbal" and MANY.search(text) or UNKNOWN.search(text):
         return None
     if category in ACCIDENTS_OF_ONE:
         return Persons(1, False, False, None, f"one person's data ({one.group(0) if one else category}, no count given)")
