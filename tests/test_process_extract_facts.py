@@ -134,7 +134,7 @@ def test_the_dev_corpus_scores_at_least_what_was_measured():
     share = {field: n / result["total"] for field, n in result["right"].items()}
     assert result["total"] == 560
     assert share["category"] >= 0.97 and share["financial"] >= 0.96 and share["sensitive"] >= 0.94
-    assert share["wrongful"] >= 0.97 and share["persons"] >= 0.91 and share["discovered_at"] >= 0.73
+    assert share["wrongful"] >= 0.97 and share["persons"] >= 0.93 and share["discovered_at"] >= 0.73
 
 
 def test_the_kind_model_reads_a_file_it_was_not_trained_on():

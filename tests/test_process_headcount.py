@@ -84,3 +84,24 @@ def test_parts_totals_and_what_is_not_a_person(text, number):
 def test_an_unknown_number_is_not_inferred():
     text = "アプリで別の方の調剤履歴が表示されました。何名分の履歴が表示されたのかはまだ分かっていません。"
     assert persons(text) is None
+
+
+@pytest.mark.parametrize("text,number", [
+    ("BCCに入れるべきアドレスを宛先欄に入れてしまい、ほかの方のメールアドレス38件が見える状態になりました。", 38),  # visible, not viewers
+    ("The file is an Excel with 326 deliveries. Some recipients have 2 parcels; the actual number of people is 301.", 301),
+    ("記載内容:直樹さん本人と扶養家族3名(配偶者、子2名)の氏名、生年月日、マイナンバー", 4),
+    ("端末には本日分のお届け先120軒分(氏名・住所・電話番号)のデータが入っています。", 120),
+    ("現在、1月に同じ手続きをした320件に同様のものがないか確認しています。A様の住所を誤って登録していました。", 1),
+    ("見積書の内容:新郎新婦のお名前、挙式日、招待人数(82名)、プラン、金額", 2),
+    ("The box holds the contracts of 28 buyers: name, address, phone and the price.", 28),
+    ("I emailed the owner Ms. Sakamoto's application by mistake. The PDF has her name and the same details for her guarantor.", 2),
+])
+def test_more_ways_a_count_is_told_or_is_not(text, number):
+    assert persons(text) == number
+
+
+def test_those_contacted_with_misused_data_are_the_persons():
+    text = ("会員様2名から「店長の個人のLINEから教室の案内が来た」とお問い合わせがありました。店長が会員管理システムで"
+            "携帯番号を見て、23名に案内を送っていたことが分かりました。副業の教室の勧誘に使っていました。")
+    assert extract("会員様からのご指摘", text).values.get("category") == "misuse"
+    assert persons(text, "会員様からのご指摘") == 23

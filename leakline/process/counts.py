@@ -35,7 +35,7 @@ _EN_WORD = "|".join(sorted((w for w in ENGLISH_NUMBERS if w != "zero"), key=len,
 EN_NUMBER = rf"{_DIGITS}|(?:{_EN_WORD})(?:[ -](?:one|two|three|four|five|six|seven|eight|nine))?"
 
 JA_PRE = r"(?P<pre>約|およそ|おおよそ|概ね|おおむね|推定|最大で?|多くて|少なくとも|計|合計|総計|全|総|延べ|のべ)?"
-JA_UNIT = r"(?P<unit>名様?|人|件|世帯|アカウント|口)"
+JA_UNIT = r"(?P<unit>名様?|人|件|世帯|軒|戸|アカウント|口)"
 JA_POST = r"(?P<post>(?:分|程度|ほど|くらい|ぐらい|位|前後|以上|超|を超え|を上回|余り|あまり|強|弱|近く|未満|以下)*)"
 JA_COUNT = gates.compile(
     rf"{JA_PRE}\s*(?:(?P<low>{JA_NUMBER})\s*(?:名|人|件)?\s*(?:~|〜|-|–|ー|から|より)\s*)?"
@@ -52,9 +52,10 @@ EN_PERSONS = (r"customers?|people|persons?|individuals?|records?|patients?|emplo
               r"|children|parents|candidates|staff|attendees|participants|policyholders?|households?"
               r"|tenants?|families|accounts?|contacts?|donors?|visitors?|passengers?|consumers?|owners?"
               r"|borrowers?|account holders?|cardholders?|job seekers?|volunteers?|workers?|alumni|end-?users?"
-              r"|learners?|trainees?|travell?ers?|tourists?|registrants?|invitees?|enrollees?|rows|(?:e-?mail )?addresses|bookings?|reservations?|cards?")
+              r"|learners?|trainees?|travell?ers?|tourists?|registrants?|invitees?|enrollees?|buyers?|purchasers?"
+              r"|sellers?|lessees?|claimants?|debtors?|creditors?|shareholders?|investors?|beneficiar(?:y|ies)|charts?|rows|(?:e-?mail )?addresses|bookings?|reservations?|cards?")
 # Units that count records, not people: one person may be listed twice.
-EN_RECORDS = gates.compile(r"records?|entries|rows|accounts?|(?:e-?mail )?addresses|bookings?|reservations?|cards?")
+EN_RECORDS = gates.compile(r"records?|entries|rows|accounts?|(?:e-?mail )?addresses|bookings?|reservations?|cards?|charts?")
 # Several numbers of one unit: "28, 31 and 25 students" (three classes: 84 persons).
 EN_LIST = gates.compile(rf"(?<![\w.,:/\-])(?<!between )(?P<nums>(?:{_DIGITS})(?:\s*,\s*(?:{_DIGITS}))*,?\s+and\s+(?:{_DIGITS}))\s+"
                         rf"(?P<adj>(?:[a-z'\-]+\s+){{0,2}}?)(?P<unit>{EN_PERSONS})\b")
@@ -63,9 +64,13 @@ EN_COUNT = gates.compile(
     rf"(?(low)|(?<![\w.,:/\-]))(?P<num>{EN_NUMBER})[\"”]?\+?\s+"
     rf"(?P<adj>(?:of (?:their|our|the|its|his|her|these|those|my|your) )?"
     rf"(?:(?!(?:for|to|from|with|by|in|at|on|per|of|than)\s)[a-z'\-]+\s+){{0,3}}?)(?P<unit>{EN_PERSONS})\b")
-# Counts told another way: a family of four, 名刺約300枚, 320通すべて (each letter another person's).
+# Counts told another way: a family of four, 名刺約300枚, 320通すべて (each letter another person's),
+# 本人と扶養家族3名 (four), "the actual number of people is 301".
 OTHER_COUNTS = gates.compile(
     rf"(?:a |the )?family of (?P<num>{EN_NUMBER})\b"
+    rf"|number of (?:people|persons|individuals|customers|patients|users|members) (?:is|was|comes to|:)\s*"
+    rf"(?:about |around |approximately )?(?P<stated>{_DIGITS})"
+    rf"|本人と[^。、\n]{{0,8}}?(?P<plus>{JA_NUMBER})\s*(?:名|人)"
     rf"|名刺[^。\n]{{0,12}}?(?P<cards>{JA_NUMBER})\s*枚"
     rf"|(?:(?P<all>{JA_NUMBER})\s*通\s*(?:すべて|全て|全部)|全\s*(?P<every>{JA_NUMBER})\s*通(?:すべて|全て|全部)?)"
     rf"(?=[^。\n]{{0,15}}(?:ずれ|誤|間違|違|別の|他人))")
@@ -86,13 +91,14 @@ NOT_PERSONS_AFTER = gates.compile(
     r"\s*(?:目|番目|ずつ|当たり|あたり|ごと|による|増員|減員|採用|募集|出勤|勤務|\d+\s*(?:通|枚|部)"
     r"|で(?:食事|飲|話|行|作業|対応|訪問|向か|担当)"
     r"|(?:の|が|は)?\s*(?:メール(?!アドレス)|通(?!知)|回|枚|台|日|箇所|か所|担当|スタッフ|体制|規模|会社|企業|事業所"
-    r"|(?:が|で)(?:閲覧|見|確認し|対応|作業|受け取|出席|参加し)))")
+    r"|(?:が|で)(?:閲覧(?!でき|可能|され)|見(?!え|られ)|確認し|対応|作業|受け取|出席|参加し)))")
 NOT_PERSONS_BEFORE = gates.compile(
     r"(?:(?:(?:当社|弊社|当館|当院|当店)の?)?(?:従業員|社員|職員|スタッフ|教職員)(?:数(?:は|が|:)?|は|が)(?:全部で|全体で|全員で|計|合計)?"
-    r"|staff of|workforce of|team of|employs|we have|we employ|課員|部員"
-    r"|受付番号|番号|no\.|#|第|部屋|号室|ページ|電話|tel|fax)\s*(?:約|およそ)?\s*$")
+    r"|staff of|workforce of|team of|employs|we have|we employ|(?:whole|entire) team \(|課員|部員"
+    r"|受付番号|番号|no\.|#|第|部屋|号室|ページ|電話|tel|fax|招待人数|招待客|ゲスト数|guest count)\s*\(?\s*(?:約|およそ)?\s*$")
 # 件 of what is not a person's record: 5件の入出金明細 (transactions), 3件の電話 (calls), リポスト30件.
 NOT_RECORDS_BEFORE = gates.compile(r"(?:入出金|取引|明細|注文|電話(?!番号)|メール(?!アドレス)|リポスト|リツイート|投稿|コメント|返信|アクセス"
+                                   r"|忘れ物|荷物|商品|品物"
                                    r"|ログイン|ログ|エラー|ファイル|送信|着信|拡散|閲覧)[^。、\n\d]{0,4}$")
 NOT_RECORDS_AFTER = gates.compile(r"\s*の(?:入出金|取引|明細|注文|商品|ファイル|書類|ページ|問い?合わせ|お問い?合わせ|電話|返信|苦情"
                                r"|エラー|ログ|アクセス|メール(?!アドレス))")
@@ -185,7 +191,7 @@ def _stated(text: str):
                 NOT_RECORDS_AFTER.match(text, match.end()) or NOT_RECORDS_BEFORE.search(text, max(match.start() - 10, 0),
                                                                                          match.start())):
             continue
-        yield _count(match, 1 if match.group("unit") in ("件", "アカウント", "口", "世帯") else 2)
+        yield _count(match, 1 if match.group("unit") in ("件", "アカウント", "口", "世帯", "軒", "戸") else 2)
     listed = []
     for match in EN_LIST.finditer(text):
         numbers = [parse_number(n) for n in re.findall(_DIGITS, match.group("nums"))]
@@ -205,9 +211,10 @@ def _told_otherwise(text: str):
         number = 1 if match.group("num") in ("一", "ひと") else 2
         yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
     for match in OTHER_COUNTS.finditer(text):
-        number = parse_number(next(g for g in match.groups() if g))
+        number = parse_number(next(g for g in match.groups() if g)) + (1 if match.group("plus") else 0)
+        strength = 1 if match.group("cards") else 2  # a letter or a family is a person; a card is a record
         if number:
-            yield Count(number, False, False, None, match.group(0), 1, match.start(), match.end())
+            yield Count(number, False, False, None, match.group(0), strength, match.start(), match.end())
     for pattern in (JA_MAGNITUDE, EN_MAGNITUDE):
         for match in pattern.finditer(text):
             bound = MAGNITUDES[match.group("mag")]

@@ -161,7 +161,7 @@ def _entrusted(text: str, original: str) -> dict[str, Said]:
 
 
 def _persons(text: str, category: str | None) -> dict[str, Said]:
-    found, audience = headcount.choose(text)
+    found, audience = headcount.choose(text, category)
     found = (found or uncounted.paired(text) or uncounted.named(text) or counts_.persons(audience)
              or uncounted.single(text, category))
     if not found:

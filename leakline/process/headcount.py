@@ -23,15 +23,17 @@ AUDIENCE_AFTER = gates.compile(
     r"\s*\)?\s*(?:の方|様)?\s*(?:に|へ|宛て?に?)[^。\n]{0,8}?(?:送|配信|届|転送|返信|誤送信|メール|お知らせ|案内)"
     r"|\s*\)?\s*の?\s*(?:distribution list|メーリングリスト|mailing list|配信リスト|ml\b|dl\b)"
     r"|\s*(?:が|も)?\s*含まれ")
-AUDIENCE_BEFORE = gates.compile(r"(?:全社員|全職員|全従業員|受信者|送信先の|recipients?|sent (?:it |this )?to(?: all)?|mailed to"
+AUDIENCE_BEFORE = gates.compile(r"(?:全社員|全職員|全従業員|受信者|送信先の|フォロワー|followers?|recipients?|sent (?:it |this )?to(?: all)?|mailed to"
                              r"|e-?mailed to|distribution list of|(?:to|cc|bcc) field of)\s*\(?\s*(?:約|about|around)?\s*$")
 AUDIENCE_SENTENCE = gates.compile(r"mailing list|distribution list|メーリングリスト|\bml\b|recipients")
 # Mail to the persons themselves (an apology, a notice): they are the persons, not readers.
 TO_THE_PERSONS = gates.compile(r"お詫び|おわび|謝罪|ご案内を送付予定|削除のお願い|apolog|notif|notice to")
 # Who saw, heard, asked, called or was present: witnesses, not the persons whose data it is.
 WITNESS_AFTER = gates.compile(
-    r"\s*\)?\s*(?:の方|様)?\s*から[^。\n]{0,20}?(?:問い?合|電話|連絡|申し?出|返信|苦情|指摘|メール|お叱り|通報|相談|了承)"
-    r"|\s*(?:の方|様)?\s*(?:が|に)\s*(?:見|閲覧|ご覧|受け取|受信|聞|気づ)"
+    r"\s*\)?\s*(?:の方|様)?\s*から(?:「[^」\n]{0,120}」)?[^。\n]{0,20}?(?:問い?合|電話|連絡|申し?出|返信|苦情|指摘|メール|お叱り"
+    r"|通報|相談|了承)"
+    r"|\s*(?:の方|様)?\s*が\s*(?:見(?!え|られ)|閲覧(?!でき|可能|され)|ご覧|受け取|受信|聞|気づ)"
+    r"|\s*(?:の方|様)?\s*に\s*(?:見|閲覧|ご覧|表示)"
     r"|\s*(?:くらい|ほど|程度)?\s*(?:が)?\s*(?:いらっしゃ|い(?:ました|た|る|ます)|おられ|お待ち|待って)"
     r"|[^。、\n()]{0,8}?(?:来られ|来店|来院|来庁|来館|いらっしゃ|お待ち|待って|並んで)"
     # who did something: 2名がIDとパスワードを入力, 常駐SE 1名がエクスポート
@@ -52,20 +54,23 @@ POPULATION_AFTER = gates.compile(r"\s*(?:が)?在籍|\s*\)?\s*から[^。\n]{0,2
                                  r"|\s+(?:registered|signed up|enrolled)\b")
 # A sentence that says a batch was checked and found right: its counts are not of the leak.
 CHECKED = gates.compile(r"確認|照合|チェック|点検|調べ|調査|checked|verified|reviewed|compared|went through")
+# A sentence that says a batch is being checked for the same fault: its count is not (yet) of the leak.
+CHECKING = gates.compile(r"(?:ないか|かどうか)[^。\n]{0,10}(?:確認|調査|チェック|照合)|(?:checking|check) (?:whether|if) ")
 FOUND_RIGHT = gates.compile(r"(?:問題|異常|誤り|ミス|間違い)(?:は|が)?(?:なし|ありません|ない|なかった|見つかりません)|正しい|正常"
                          r"|\bcorrect\b|no (?:other|further|more)\b|all (?:correct|fine|ok)|only this|no problem")
 # A sentence that sums up or corrects: its count is the one meant.
-TOTAL = gates.compile(r"つまり|すなわち|要するに|合計|合わせて|あわせて|総計|in total|in all|altogether|so \d")
+TOTAL = gates.compile(r"つまり|すなわち|要するに|in total|in all|altogether|so \d"
+                      r"|(?:合計|合わせて|あわせて|総計)(?=\s*(?:で)?\s*(?:約)?[\d〇一二三四五六七八九十百千万]+\s*(?:名|人|件))")
 CORRECTED = gates.compile(r"実人数|実際の人数|実数|正しくは|訂正|重複を除|名寄せ|除くと|を除いた|を除き|含めると|を含めて"
                           r"|(?:漏え?い|漏洩|流出|ずれ)[^。、\n]{0,8}のは"
                           r"|deduplicated|de-duplicated|unique (?:persons|people|customers|individuals|users)"
-                          r"|so (?:it|that)(?: is|'s| makes)|which (?:is|makes|means)|i\.e\.")
+                          r"|so (?:it|that)(?: is|'s| makes)|which (?:is|makes|means)|i\.e\.|actual number")
 WHOLE_OR_BOUND = gates.compile(r"計|合計|総計|全|総|最大|最低|少なくとも|多くて|up to|at least|a total|total|all\b|as many as")
 # Counts of one sentence joined as parts of one whole: 1課が19名、2課が24名; A社(312名)とB社(118名).
 JOINED = gates.compile(r"^(?=[^。\n]{0,32}$)[^。\n]*?(?:と|、|,|and|plus|\+|及び|および)")
 NOT_JOINED = gates.compile(r"うち|of (?:whom|them|these)|including|除|から|〜|~|\bto\b|\bor\b|または|もしくは|最大|最低|少なくとも"
                            r"|up to|at least|実|正しくは|訂正|so\b|つまり|確認|confirmed|but\b|instead|however|only|計|total"
-                           r"|ではなく|ですが|しかし|ただし|^[^)]*\(")
+                           r"|ではなく|ですが|しかし|ただし|^[^)]*\(|もう|other|another")
 
 
 class Role(NamedTuple):
@@ -88,7 +93,7 @@ def _role(text: str, count: Count, sentence: tuple[int, int]) -> str:
         return "witness"
     if POPULATION_BEFORE.search(before) or POPULATION_AFTER.match(after):
         return "population"
-    if CHECKED.search(whole) and FOUND_RIGHT.search(whole):
+    if CHECKED.search(whole) and FOUND_RIGHT.search(whole) or CHECKING.search(whole):
         return "checked"
     if TO_THE_PERSONS.search(whole):
         return "subject"
@@ -165,10 +170,15 @@ def _whole(run: list[Count]) -> list[Count]:
                   run[-1].end)]
 
 
-def choose(text: str) -> tuple[Persons | None, list[Count]]:
+# Kinds where those the data reached are those whose data it is: a list used to contact them.
+READERS_ARE_PERSONS = frozenset({"misuse"})
+
+
+def choose(text: str, category: str | None = None) -> tuple[Persons | None, list[Count]]:
     """The persons a text's counts support, and the counts of its readers (used when nothing else is)."""
     found = roles(text)
-    subjects = [r for r in found if r.role == "subject"]
+    readers = "audience" if category in READERS_ARE_PERSONS else "subject"
+    subjects = [r for r in found if r.role in ("subject", readers)]
     audience = [r.count for r in found if r.role == "audience"]
     chosen = _total(text, subjects) or persons(_merged(text, subjects))
     return chosen, audience

@@ -21,7 +21,7 @@ NAMED = gates.compile(r"(?<![一-龥ぁ-んァ-ヴa-z])((?:[a-z]|[一-龥]{1,3})
                    r"|(?:患者|利用者|会員|生徒|児童|依頼者|申込者|応募者|顧客|入居者|受診者)(?:の)?\s?([a-z])(?![a-z])(?:さん|様)?"
                    r"|(?<![a-z])(?:mr|ms|mrs|miss|dr)\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)")
 # Words after a title that are not a surname: "Mrs. Yamazaki to another client".
-NOT_SURNAMES = frozenset("to in from and of the a an at on is was has had who with for by called said".split())
+NOT_SURNAMES = frozenset("to in from and of the a an at on is was has had who with for by called said hasn".split())
 NOT_NAMES = frozenset({"皆", "各", "先方", "客", "お客", "患者", "利用者", "会員", "保護者", "業者", "担当者", "店長", "社",
                        "管理者", "保証人", "契約者", "入居者", "申込者", "依頼者", "応募者", "受診者", "利用",
                        "貴社", "御社", "皆さ", "奥", "同", "神", "仏", "王", "殿", "ご家族", "家族", "相手", "方", "先",
@@ -29,7 +29,7 @@ NOT_NAMES = frozenset({"皆", "各", "先方", "客", "お客", "患者", "利�
                        "店員", "職員", "社員", "先生", "担当", "皆さん", "同僚", "上司", "部長", "課長", "係長", "主任",
                        "荷主", "組合", "施主", "家主", "大家", "貸主", "借主", "株主", "健保", "顧問", "加盟店", "取引", "委託元"})
 # A list, a file or "others" means more people than those named.
-MANY = gates.compile(r"(?:一覧|リスト)(?!から|で|の中|上)|名簿|台帳|データベース|全員|全件|複数|多数|大量|エクセル|excel|csv|スプレッドシート"
+MANY = gates.compile(r"(?:一覧|リスト)(?!から|で|の中|上)|名簿|台帳|データベース|全員(?!に返信|へ返信)|全件|複数|多数|大量|エクセル|excel|csv|スプレッドシート"
                   r"|(?<![a-z])list|database|roster|spreadsheet|everyone|several|multiple|\bmany\b|\ball (?:the |our )?"
                   r"(?:customers|members|students|patients|users|employees|staff|participants)")
 # Papers swapped between two people leak both; otherwise one person's data went to another.
@@ -41,9 +41,11 @@ UNKNOWN = gates.compile(r"何名|何人|何件|人数は(?:不明|調査中|確�
 # Two persons told as a pair: 申込者の方と連帯保証人のお父様, the customer and his wife.
 _ROLE = (r"(?:申込者|申請者|連帯保証人|保証人|連帯債務者|ご主人|奥様|夫|妻|配偶者|お父様|お母様|父親|母親|お兄様|お姉様|兄|姉|弟|妹"
          r"|息子|娘|相手方|運転者|契約者|被保険者|受取人|[a-z]様)")
+_KIN = r"(?:wife|husband|spouse|son|daughter|father|mother|partner|guarantor|co-borrower)"
 PAIR = gates.compile(rf"{_ROLE}(?:の方|様|さん)?(?:\([^)]{{0,12}}\))?\s*(?:と|及び|および|並びに)、?[^。、\n]{{0,12}}?{_ROLE}"
-                  r"|(?:customer|applicant|borrower|patient|client|guest|tenant|employee)\s+and\s+(?:his|her|their)\s+"
-                  r"(?:wife|husband|spouse|son|daughter|father|mother|partner|guarantor|co-borrower)")
+                     r"|新郎新婦|ご夫妻|ご夫婦"
+                     rf"|(?:customer|applicant|borrower|patient|client|guest|tenant|employee|'s)\s+and\s+(?:his|her|their)\s+{_KIN}"
+                     rf"|(?:same (?:details|information|data) for|and for|plus) (?:his|her|their) {_KIN}")
 # The one person whose data it is, told without a count.
 SINGLE = gates.compile(
     r"(?:別|他|前|隣|となり|ほか|次)の(?:お?客様|方|患者(?:様|さん)?|利用者(?:様)?|会員(?:様|さん)?|教習生|被保険者|入居者(?:様)?"
@@ -67,7 +69,7 @@ def _names(text: str) -> set[str]:
         name = next(g for g in match.groups() if g)
         if " " in name:  # Ms. Emi Sato: the surname; Mrs. Yamazaki to ...: the first word
             first, last = name.split(None, 1)
-            name = first if last in NOT_SURNAMES else last
+            name = first if last in NOT_SURNAMES or last.endswith("ed") else last
         if name not in NOT_NAMES and not name.endswith(("社", "店", "院", "局", "課", "部", "所", "室", "係")):
             names.add(name)
     return names
