@@ -160,3 +160,16 @@ def test_the_shipped_model_knows_the_cues_of_today():
     names = {f"hit:{name}" for name in (*kinds.CUE_NAMES, *kinds.PAIR_NAMES)} | {f"cue:{k}" for k in model.kinds}
     stale = {f for f in model.weights if f.startswith(("hit:", "cue:")) and f not in names}
     assert not stale and model.act is not None and set(model.act.kinds) == {"yes", "no"}
+
+
+@pytest.mark.parametrize("text,flag,value", [
+    ("Card payments go through the provider, so card numbers are not in our system.", "financial", None),
+    ("クレジットカード情報は決済代行会社側の管理で、当サイトには保存していません。", "financial", None),
+    ("The copy shows her photo, name, residence card number and status of residence.", "financial", None),
+    ("紛失したスマホは画面ロックに6桁の暗証番号をかけています。", "financial", None),
+    ("連絡帳には熱性けいれんの既往と座薬の使い方が書いてあります。", "sensitive", True),
+    ("書類には依頼者様の被害届の写しと、ストーカー行為の内容が記載されています。", "sensitive", True),
+    ("The reminder was for our breast cancer patient support group.", "sensitive", True),
+])
+def test_flags_read_with_their_denials_and_indirect_names(text, flag, value):
+    assert extract("", text).values.get(flag) is value
