@@ -63,7 +63,7 @@ OTHER_DENIALS = gates.compile(r"見当たら|見つから|わから|分から|�
 # Denials that follow the mention: "card numbers are not in our system", "カード情報は…対象外".
 EN_DENIED_AFTER = gates.compile(r"(?:\s+(?!who\b|which\b|that\b|whose\b)[a-z'\-]+){0,3}?\s+(?:(?:is|are|was|were)\s+(?:not|never)\b"
                                 r"|isn'?t\b|aren'?t\b|wasn'?t\b|weren'?t\b)")
-JA_DENIED_AFTER = gates.compile(r"(?:は|も|や[^。、\n]{0,12}(?:は|も))[^。\n]{0,30}?(?:対象外|(?:保存|保持|記載|印字|表示)(?:されて|して)(?:い)?(?:ない|ません)"
+JA_DENIED_AFTER = gates.compile(r"(?:情報|番号|データ)?(?:は|も|や[^。、\n]{0,12}(?:は|も))[^。\n]{0,30}?(?:対象外|(?:保存|保持|記載|印字|表示)(?:されて|して)(?:い)?(?:ない|ません)"
                                 r"|別の?(?:テーブル|システム|サーバ|管理))(?!か)")
 
 
