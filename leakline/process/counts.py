@@ -72,8 +72,8 @@ OTHER_COUNTS = gates.compile(
     rf"(?:about |around |approximately )?(?P<stated>{_DIGITS})"
     rf"|本人と[^。、\n]{{0,8}}?(?P<plus>{JA_NUMBER})\s*(?:名|人)"
     rf"|名刺[^。\n]{{0,12}}?(?P<cards>{JA_NUMBER})\s*枚"
-    rf"|(?:(?P<all>{JA_NUMBER})\s*通\s*(?:すべて|全て|全部)|全\s*(?P<every>{JA_NUMBER})\s*通(?:すべて|全て|全部)?)"
-    rf"(?=[^。\n]{{0,15}}(?:ずれ|誤|間違|違|別の|他人))")
+    rf"|全\s*(?P<every>{JA_NUMBER})\s*通(?:すべて|全て|全部)?(?=[^。\n]{{0,15}}(?:ずれ|誤|間違|違|別の|他人))")
+LETTERS = gates.compile(rf"(?P<all>{JA_NUMBER})\s*通\s*(?:すべて|全て|全部)(?=[^。\n]{{0,15}}(?:ずれ|誤|間違|違|別の|他人))")
 EN_MAGNITUDE = gates.compile(r"(?P<mag>several tens of thousands|tens of thousands|hundreds of thousands"
                           r"|several thousand|several hundred|several dozen|thousands|hundreds|dozens)"
                           r"(?: of)?\s+(?:[a-z'\-]+\s+){0,2}?(?:" + EN_PERSONS + r")\b")
@@ -182,9 +182,18 @@ def _idiom(match: re.Match, text: str) -> bool:
         re.match(r"で|ずつ|ひとり|一人|暮らし|も", text[match.end():]))
 
 
-def _stated(text: str):
+# Where a count can end: a number and a unit (3名, 数百件), a person noun. Counts are read only in
+# windows around these (a count is at most this far before its unit): the same counts as a scan of
+# the whole text, for a fraction of the cost.
+JA_UNIT_NEAR = gates.compile(r"[\d〇一二三四五六七八九十百千万億零壱弐参两数何][\d,.〇一二三四五六七八九十百千万億零壱弐参两]*\s*"
+                             r"(?:名|人|件|世帯|軒|戸|アカウント|口)")
+EN_UNIT_NEAR = gates.compile(rf"(?:{EN_PERSONS})\b")
+JA_REACH, EN_REACH = 40, 110
+
+
+def _stated(text: str, ja: list, en: list):
     """Counts with a unit of persons or records (名, 人, 件, customers, records)."""
-    for match in JA_COUNT.finditer(text):
+    for match in gates.near(JA_COUNT, text, ja, JA_REACH):
         if _excluded(text, match, NOT_PERSONS_AFTER) or _idiom(match, text):
             continue
         if match.group("unit") == "件" and "分" not in match.group("post") and (
@@ -193,30 +202,30 @@ def _stated(text: str):
             continue
         yield _count(match, 1 if match.group("unit") in ("件", "アカウント", "口", "世帯", "軒", "戸") else 2)
     listed = []
-    for match in EN_LIST.finditer(text):
+    for match in gates.near(EN_LIST, text, en, EN_REACH):
         numbers = [parse_number(n) for n in re.findall(_DIGITS, match.group("nums"))]
         listed.append(match.span())
         yield Count(sum(numbers), False, False, None, match.group(0), 1 if EN_RECORDS.match(match.group("unit")) else 2,
                     match.start(), match.end())
-    for match in EN_COUNT.finditer(text):
+    for match in gates.near(EN_COUNT, text, en, EN_REACH):
         if any(a <= match.start() < b for a, b in listed):
             continue
         if not (_excluded(text, match, EN_NOT_PERSONS_AFTER) or re.search(r"\b(pages?|times?)\b", match.group("adj"))):
             yield _count(match, 1 if EN_RECORDS.match(match.group("unit")) else 2)
 
 
-def _told_otherwise(text: str):
+def _told_otherwise(text: str, ja: list, en: list):
     """お二人, a family of four, 名刺300枚, 320通すべて, and orders of magnitude (数百名)."""
     for match in JA_POLITE.finditer(text):
         number = 1 if match.group("num") in ("一", "ひと") else 2
         yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
-    for match in OTHER_COUNTS.finditer(text):
-        number = parse_number(next(g for g in match.groups() if g)) + (1 if match.group("plus") else 0)
-        strength = 1 if match.group("cards") else 2  # a letter or a family is a person; a card is a record
+    for match in (*OTHER_COUNTS.finditer(text), *(LETTERS.finditer(text) if "通" in text else ())):
+        number = parse_number(next(g for g in match.groups() if g)) + (1 if match.groupdict().get("plus") else 0)
+        strength = 1 if match.groupdict().get("cards") else 2  # a letter or a family is a person; a card, a record
         if number:
             yield Count(number, False, False, None, match.group(0), strength, match.start(), match.end())
-    for pattern in (JA_MAGNITUDE, EN_MAGNITUDE):
-        for match in pattern.finditer(text):
+    for pattern, cores, reach in ((JA_MAGNITUDE, ja, JA_REACH), (EN_MAGNITUDE, en, EN_REACH)):
+        for match in gates.near(pattern, text, cores, reach):
             bound = MAGNITUDES[match.group("mag")]
             yield Count(None, True, False, bound, match.group(0), 2, match.start(), match.end())
 
@@ -224,7 +233,10 @@ def _told_otherwise(text: str):
 def counts(text: str) -> list[Count]:
     """Every stated count of persons or records in prepared text, in order of appearance ("notified 0
     customers" is none)."""
-    found = [count for count in (*_stated(text), *_told_otherwise(text)) if count is not None and count.number != 0]
+    ja = [m.span() for m in JA_UNIT_NEAR.finditer(text)]
+    en = [m.span() for m in EN_UNIT_NEAR.finditer(text)]
+    found = [count for count in (*_stated(text, ja, en), *_told_otherwise(text, ja, en))
+             if count is not None and count.number != 0]
     return sorted(found, key=lambda count: count.start)
 
 

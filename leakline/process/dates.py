@@ -9,6 +9,7 @@ and lower-cased (counts.prepare).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple
 
@@ -109,9 +110,9 @@ def _day(kind: str, g: dict, words: str, today: date) -> date | None:
     return None
 
 
-def _time_near(text: str, start: int, end: int) -> time | None:
-    """A time written right after the date (or just before it): 3月5日 14時, yesterday at 3 pm."""
-    window = re.sub(r"^\s*[(（][月火水木金土日a-z]{1,3}[)）]", "", text[end:end + 20])
+def _time_near(text: str, start: int, end: int, limit: int | None = None) -> time | None:
+    """A time written right after the date, in its sentence (ending at `limit`): 3月5日 14時, yesterday at 3 pm."""
+    window = re.sub(r"^\s*[(（][月火水木金土日a-z]{1,3}[)）]", "", text[end:min(end + 20, limit or len(text))])
     match = TIMES.search(window)
     if not match or window[:match.start()].strip(" 、,の(（)）at頃ごろに") not in ("",):
         return None
@@ -125,17 +126,24 @@ def _time_near(text: str, start: int, end: int) -> time | None:
     return time(hour, minute) if hour < 24 and minute < 60 else None
 
 
-def dates_in(text: str, today: date) -> list[Stated]:
-    """Every date the text states, read relative to `today` (the day of reference)."""
+# Each kind's groups in DATES: (name in the combined pattern, name in the kind's own pattern).
+GROUPS = [[(name, name.split("_", 1)[1]) for name in DATES.groupindex if name.startswith(f"g{i}_")]
+          for i in range(len(DATE_PATTERNS))]
+
+
+def dates_in(text: str, today: date, ends: list[int] | None = None, start: int = 0,
+             end: int | None = None) -> list[Stated]:
+    """Every date the text states (between `start` and `end`), read relative to `today` (the day of
+    reference). With `ends` (sorted sentence ends), a time is looked for only in the date's sentence."""
     found = []
-    for match in DATES.finditer(text):
+    for match in DATES.finditer(text, start, len(text) if end is None else end):
         index = int(match.lastgroup[1:])
-        prefix = f"g{index}_"
-        groups = {k[len(prefix):]: v for k, v in match.groupdict().items() if k.startswith(prefix) and v}
+        groups = {short: match.group(full) for full, short in GROUPS[index] if match.group(full)}
         day = _day(KINDS[index], groups, match.group(0).strip(), today)
         if day is not None:
             yearless = KINDS[index] in ("md", "mdy_en", "dmy_en") and not groups.get("y")
-            found.append(Stated(day, _time_near(text, match.start(), match.end()), match.start(),
+            limit = ends[bisect_left(ends, match.end())] if ends and match.end() <= ends[-1] else None
+            found.append(Stated(day, _time_near(text, match.start(), match.end(), limit), match.start(),
                                 match.end(), match.group(0).strip(), yearless))
     return found
 
@@ -220,17 +228,23 @@ def discovery(text: str, received: datetime, tz: tzinfo) -> tuple[str, str] | No
     # Dates are read first in the sentences that speak of noticing (a fraction of the text); in
     # each, the date nearest the word of noticing is the discovery ("2月20日に送ったメールについて、
     # 昨日連絡があり判明": yesterday), and the earliest of those wins.
-    noticed: list[Stated] = []
+    marks = [m.span() for m in SENTENCE_END.finditer(text)]
+    starts, ends = [a for a, _ in marks], [b for _, b in marks]
+    sentences = []
     for m in DISCOVERY.finditer(text):
-        left = max((e.end() for e in SENTENCE_END.finditer(text, max(m.start() - 200, 0), m.start())),
-                   default=max(m.start() - 200, 0))
-        right = SENTENCE_END.search(text, m.end())
-        window = text[left:right.start() if right else min(m.end() + 200, len(text))]
-        found = _plausible(before(dates_in(window, local.date())), local.date())
-        if found:
-            at = m.start() - left
+        i = bisect_right(ends, m.start())
+        j = bisect_left(starts, m.end())
+        sentences.append((m.start(), max(ends[i - 1] if i else 0, m.start() - 200),
+                          starts[j] if j < len(starts) else min(m.end() + 200, len(text))))
+    read = {}  # each sentence of noticing read once
+    for _, left, right in sentences:
+        if (left, right) not in read:
+            read[left, right] = _plausible(before(dates_in(text, local.date(), starts, left, right)), local.date())
+    noticed: list[Stated] = []
+    for at, left, right in sentences:
+        if found := read[left, right]:
             noticed.append(min(found, key=lambda s: min(abs(s.end - at), abs(s.start - at))))
-    stated = noticed or _plausible(before(dates_in(text, local.date())), local.date())
+    stated = noticed or _plausible(before(dates_in(text, local.date(), starts)), local.date())
     if not stated:
         return None
     chosen = min(stated, key=lambda s: (s.day, s.at or time(0)))

@@ -107,7 +107,16 @@ def normalize(subject: str, text: str) -> str:
     own, quoted = own_text(text[:ANALYSED_CHARS] if text else "")
     if len(re.sub(r"\s", "", own)) < OWN_TEXT_MIN:
         own = f"{own}\n{quoted}"
-    return unicodedata.normalize("NFKC", f"{subject or ''}\n{own}")
+    return nfkc(f"{subject or ''}\n{own}")
+
+
+def nfkc(text: str) -> str:
+    """NFKC, line by line and only where a line needs it (a line break is a safe boundary: no
+    character composes across it); a report is mostly lines that need nothing."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    return "\n".join(line if unicodedata.is_normalized("NFKC", line) else unicodedata.normalize("NFKC", line)
+                     for line in text.split("\n"))
 
 
 Said = tuple[object, str | None]  # a value and the evidence for it

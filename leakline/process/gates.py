@@ -7,6 +7,10 @@ possible first characters from its parse tree and puts them in front as a look-a
 (`(?=[氏住電…])`), which fails at once elsewhere. The gate only ever admits a superset of the
 positions where the pattern can match, so matches are the same; a pattern whose first character
 can be anything (or that can match the empty string) is compiled as it is.
+
+Most cues are words, and most reports contain few of them: when every alternative of a pattern
+starts with letters, those leading words are searched first, as one plain alternation the engine
+scans in C, and the pattern runs only from where one first occurs (`Prefiltered`).
 """
 
 from __future__ import annotations
@@ -80,9 +84,13 @@ def _first_of(op, av) -> tuple[list[str], bool]:
 
 
 def gate(pattern: str, flags: int = 0) -> str | None:
-    """The look-ahead of the pattern's possible first characters, or None when there is none."""
+    """The look-ahead of the pattern's possible first characters, or None when there is none (or
+    when the pattern starts with a character or a class: the engine skips ahead by itself then)."""
+    data = _parser.parse(pattern, flags).data
+    if data and data[0][0] in (C.LITERAL, C.IN):
+        return None
     try:
-        chars, nullable = _first(_parser.parse(pattern, flags).data)
+        chars, nullable = _first(data)
     except _Unbounded:
         return None
     if nullable or not chars:
@@ -90,7 +98,127 @@ def gate(pattern: str, flags: int = 0) -> str | None:
     return "(?=[" + "".join(dict.fromkeys(chars)) + "])"
 
 
-def compile(pattern: str, flags: int = 0) -> re.Pattern:
-    """`re.compile` with the gate in front when the pattern has one (same matches, fewer attempts)."""
+def _prefixes(items) -> set[str] | None:
+    """The literal words every match must start with (each alternative's leading letters), or None."""
+    word = ""
+    for index, (op, av) in enumerate(items):
+        if op is C.LITERAL:
+            word += chr(av)
+            continue
+        if word:
+            return {word}
+        if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
+            continue  # zero width before the first letter
+        rest = items[index + 1:]
+        if op is C.SUBPATTERN:
+            return _prefixes(list(av[3]) + list(rest))
+        if op is C.BRANCH:
+            found: set[str] = set()
+            for alternative in av[1]:
+                more = _prefixes(list(alternative) + list(rest))
+                if more is None:
+                    return None
+                found |= more
+            return found
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] == 0:
+            inside, after = _prefixes(list(av[2]) + list(rest)), _prefixes(list(rest))
+            return None if inside is None or after is None else inside | after
+        return None  # a class, a repeat, any character: no word to look for
+    return {word} if word else None
+
+
+class Prefiltered:
+    """A pattern tried only where one of its leading words occurs: fast for the many cues a report
+    does not contain, and for the few places where it does. Matches are those of the pattern itself
+    (a match starts with one of the words; look-behinds still see the text before a starting
+    position), found left to right without overlaps as `re.finditer` finds them."""
+
+    def __init__(self, full: re.Pattern, words: re.Pattern):
+        self.full, self.words = full, words
+        self.pattern, self.flags, self.groupindex = full.pattern, full.flags, full.groupindex
+
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None):
+        end = len(text) if endpos is None else min(endpos, len(text))
+        words, full = self.words.search, self.full.match
+        while pos <= end:
+            hit = words(text, pos, end)
+            if hit is None:
+                return
+            start = hit.start()
+            match = full(text, start, end)
+            if match is None:
+                pos = start + 1  # the next place a word starts, overlapping this one or not
+                continue
+            yield match
+            pos = max(match.end(), start + 1)
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None):
+        return next(self.finditer(text, pos, endpos), None)
+
+    def findall(self, text: str, pos: int = 0, endpos: int | None = None) -> list:
+        found = []
+        for match in self.finditer(text, pos, endpos):
+            groups = match.groups()
+            found.append(match.group(0) if not groups else groups[0] if len(groups) == 1 else groups)
+        return found
+
+    def match(self, text: str, pos: int = 0, endpos: int | None = None):
+        return self.full.match(text, pos) if endpos is None else self.full.match(text, pos, endpos)
+
+
+def compile(pattern: str, flags: int = 0) -> re.Pattern | Prefiltered:
+    """`re.compile` with the gate in front when the pattern has one (same matches, fewer attempts),
+    and behind a search for its leading words when every alternative starts with letters."""
     front = gate(pattern, flags)
-    return re.compile(f"{front}(?:{pattern})" if front else pattern, flags)
+    full = re.compile(f"{front}(?:{pattern})" if front else pattern, flags)
+    if flags & re.IGNORECASE:
+        return full
+    try:
+        words = _prefixes(list(_parser.parse(pattern, flags).data))
+    except RecursionError:
+        words = None
+    if not words:
+        return full
+    return Prefiltered(full, re.compile(trie(words)))
+
+
+def near(pattern, text: str, cores: list[tuple[int, int]], before: int, after: int = 16):
+    """The matches of `pattern` within `before` characters before and `after` after the core spans
+    (where every match must have a core: a unit, a digit), in order and without overlaps, as
+    `finditer` over the whole text gives them, for the cost of the windows alone. Windows that
+    touch are read as one."""
+    last = -1
+    for low, high in _merged(cores, before, after, len(text)):
+        for match in pattern.finditer(text, max(low, last), high):
+            last = match.end()
+            yield match
+
+
+def _merged(cores: list[tuple[int, int]], before: int, after: int, size: int) -> list[tuple[int, int]]:
+    ranges: list[list[int]] = []
+    for start, end in sorted(cores):
+        low, high = max(start - before, 0), min(end + after, size)
+        if ranges and low <= ranges[-1][1]:
+            ranges[-1][1] = max(ranges[-1][1], high)
+        else:
+            ranges.append([low, high])
+    return [(low, high) for low, high in ranges]
+
+
+def trie(words: set[str]) -> str:
+    """An alternation of words as a trie (c(?:ard|ustomer)): at each position the engine tries the
+    one branch that starts with the character there, not every word. Any of the words matches
+    where it starts; which one does not matter here."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict) -> str:
+        if "" in node:
+            return ""  # a word ends here: the shortest one is enough to say where it starts
+        branches = [re.escape(char) + emit(child) for char, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return emit(root)

@@ -45,11 +45,12 @@ class Model(NamedTuple):
     act: "Model | None" = None  # a second head: whether the event may have a wrongful purpose ("yes"/"no")
 
     def probabilities(self, text: str, rules=None) -> dict[str, float]:
-        totals = list(self.bias)
-        for feature in features(text, rules):
-            row = self.weights.get(feature)
-            if row is not None:
-                totals = [t + w for t, w in zip(totals, row)]
+        return self.of(features(text, rules))
+
+    def of(self, found: set[str]) -> dict[str, float]:
+        """The probability of each kind given a text's features."""
+        rows = [row for row in map(self.weights.get, found) if row is not None]
+        totals = [b + sum(column) for b, column in zip(self.bias, zip(*rows))] if rows else list(self.bias)
         top = max(totals)
         exps = [math.exp(t - top) for t in totals]
         norm = sum(exps)
@@ -162,10 +163,11 @@ def decide(model: Model | None, text: str, rules, *, threshold: float = 0.3, dou
         if rules.category and _withheld(rules.category, 1.0, rules, doubt, sure, True):
             return Decision(None, f"{rules.category}, but a wrongful act is cued", 1.0)
         return Decision(rules.category, f"rules: matched {rules.words}" if rules.category else "no cue", 0.0)
-    probs = model.probabilities(text, rules)
+    found = features(text, rules)
+    probs = model.of(found)
     kind = max(probs, key=probs.__getitem__)
     wrongful = sum(p for k, p in probs.items() if k in WRONGFUL)
-    act = model.act.probabilities(text, rules).get("yes", 0.0) if model.act else 0.0
+    act = model.act.of(found).get("yes", 0.0) if model.act else 0.0
     if rules.denied & WRONGFUL:
         act = 0.0  # "感染は確認されませんでした": the report denies the wrongful act the head would see
     said = f"model {kind} {probs[kind]:.2f}" + (f", cues {rules.words}" if rules.words else "")

@@ -249,7 +249,12 @@ def _pair_cues(text: str, found: Cues) -> None:
     starts = [a for a, _ in spans]
 
     def sentences(pattern: re.Pattern) -> set[int]:
-        return {bisect_right(starts, m.start()) - 1 for m in pattern.finditer(text)}
+        found, pos = set(), 0
+        while (match := pattern.search(text, pos)) is not None:
+            index = bisect_right(starts, match.start()) - 1
+            found.add(index)
+            pos = max(spans[index][1], match.start() + 1)  # one mention says the sentence has it
+        return found
 
     for (kind, weight, channel, mixup, unless), name in zip(COMPILED_PAIRS, PAIR_NAMES):
         where = sentences(channel)

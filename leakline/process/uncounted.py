@@ -75,12 +75,25 @@ def _names(text: str) -> set[str]:
     return names
 
 
+# After a name: its papers went there (行き, 宛, へ, に); after the other name: whose they were (の).
+SENT_TO = gates.compile(r"(?:様|さま|さん)?(?:の(?:封筒|箱|袋|荷物))?(?:行き|宛て?|あて|へ|に)[^。\n]{0,20}")
+WHOSE = gates.compile(r"(?:様|さま|さん)?の")
+
+
 def _crossed(text: str, names: set[str]) -> bool:
     """Each of two named persons got the other's papers: Aさま行きの箱にBさまの伝票、Bさま行きの箱にAさまの伝票."""
     def went(a: str, b: str) -> bool:
-        return bool(re.search(rf"{re.escape(a)}(?:様|さま|さん)?(?:の(?:封筒|箱|袋|荷物))?(?:行き|宛て?|あて|へ|に)[^。\n]{{0,20}}"
-                              rf"{re.escape(b)}(?:様|さま|さん)?の",
-                              text))
+        at = text.find(a)
+        while at >= 0:
+            tail = SENT_TO.match(text, at + len(a))
+            if tail:
+                there = text.find(b, tail.start(), tail.end() + len(b))
+                while there >= 0:
+                    if WHOSE.match(text, there + len(b)):
+                        return True
+                    there = text.find(b, there + 1, tail.end() + len(b))
+            at = text.find(a, at + 1)
+        return False
     return any(went(a, b) and went(b, a) for a in names for b in names if a != b)
 
 
