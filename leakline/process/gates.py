@@ -98,33 +98,47 @@ def gate(pattern: str, flags: int = 0) -> str | None:
     return "(?=[" + "".join(dict.fromkeys(chars)) + "])"
 
 
-def _prefixes(items) -> set[str] | None:
-    """The literal words every match must start with (each alternative's leading letters), or None."""
-    word = ""
+LONGEST, MOST = 10, 120  # leading words grow up to this many characters, and this many words
+
+
+def _prefixes(items, word: str = "") -> set[str] | None:
+    """The literal words every match must start with, or None. Each alternative's leading letters,
+    carried on through groups, short optional parts and small classes while the words stay few:
+    宛先(?:を|の)?誤 gives 宛先を誤, 宛先の誤 and 宛先誤, which occur far more rarely than 宛先."""
     for index, (op, av) in enumerate(items):
+        rest = list(items[index + 1:])
         if op is C.LITERAL:
             word += chr(av)
+            if len(word) >= LONGEST:
+                return {word}
             continue
-        if word:
-            return {word}
         if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
-            continue  # zero width before the first letter
-        rest = items[index + 1:]
+            continue  # zero width: the next letter is still the word's
         if op is C.SUBPATTERN:
-            return _prefixes(list(av[3]) + list(rest))
+            return _prefixes(list(av[3]) + rest, word)
         if op is C.BRANCH:
-            found: set[str] = set()
-            for alternative in av[1]:
-                more = _prefixes(list(alternative) + list(rest))
-                if more is None:
-                    return None
-                found |= more
-            return found
-        if op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] == 0:
-            inside, after = _prefixes(list(av[2]) + list(rest)), _prefixes(list(rest))
-            return None if inside is None or after is None else inside | after
-        return None  # a class, a repeat, any character: no word to look for
+            return _union([list(alternative) + rest for alternative in av[1]], word)
+        if op is C.IN and len(av) <= 8 and all(kind is C.LITERAL for kind, _ in av):
+            return _union([[(C.LITERAL, char)] + rest for _, char in av], word)
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] == 0 and av[1] == 1:
+            return _union([list(av[2]) + rest, rest], word)
+        break  # a class, a repeat, any character: the word ends here
     return {word} if word else None
+
+
+def _union(branches: list[list], word: str) -> set[str] | None:
+    found: set[str] = set()
+    for branch in branches:
+        more = _prefixes(branch, word)
+        if more is None:
+            return {word} if word else None
+        found |= more
+        if len(found) > MOST:
+            return {word} if word else None  # too many words: the shorter one will do
+    return found
+
+
+MISSES = 6  # words found where the pattern does not match, before the whole pattern scans on
 
 
 class Prefiltered:
@@ -140,13 +154,18 @@ class Prefiltered:
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None):
         end = len(text) if endpos is None else min(endpos, len(text))
         words, full = self.words.search, self.full.match
+        misses = 0
         while pos <= end:
             hit = words(text, pos, end)
             if hit is None:
                 return
             start = hit.start()
+            if misses >= MISSES:  # a common word: the engine's own scan from here is cheaper
+                yield from self.full.finditer(text, start, end)
+                return
             match = full(text, start, end)
             if match is None:
+                misses += 1
                 pos = start + 1  # the next place a word starts, overlapping this one or not
                 continue
             yield match

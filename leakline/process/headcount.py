@@ -12,6 +12,7 @@ Text is prepared (NFKC, lower case) by the caller.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from typing import NamedTuple
 
 from . import gates
@@ -79,10 +80,12 @@ class Role(NamedTuple):
     sentence: tuple[int, int]
 
 
-def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
-    left = max((m.end() for m in SENTENCE_END.finditer(text, max(start - 200, 0), start)), default=max(start - 200, 0))
-    right = SENTENCE_END.search(text, end)
-    return left, right.start() if right else len(text)
+def _sentence(marks: list[tuple[int, int]], size: int, start: int, end: int) -> tuple[int, int]:
+    """The sentence around start..end, given the spans of the text's sentence ends (at most 200
+    characters back)."""
+    i = bisect_right([e for _, e in marks], start)
+    j = bisect_left([s for s, _ in marks], end)
+    return max(marks[i - 1][1] if i else 0, start - 200), marks[j][0] if j < len(marks) else size
 
 
 def _role(text: str, count: Count, sentence: tuple[int, int]) -> str:
@@ -105,8 +108,9 @@ def _role(text: str, count: Count, sentence: tuple[int, int]) -> str:
 def roles(text: str) -> list[Role]:
     """Every count of the text with its role in its sentence."""
     found = []
+    marks = [m.span() for m in SENTENCE_END.finditer(text)]
     for count in counts(text):
-        sentence = _sentence(text, count.start, count.end)
+        sentence = _sentence(marks, len(text), count.start, count.end)
         found.append(Role(count, _role(text, count, sentence), sentence))
     return found
 
