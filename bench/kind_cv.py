@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -98,6 +99,11 @@ def run(records: list[dict], splits: list[list[int]], params: dict) -> None:
                 [k.category in WRONGFUL_CATEGORIES for k in rules], flags, files))
     for name, (predicted, wrongful) in results.items():
         print(tally(name, gold, predicted, wrongful, gold_flags, where))
+    shipped = results[next(iter(POLICIES))][0]
+    confusion = Counter((t, p) for t, p in zip(gold, shipped) if t != p)
+    print("confusion of the shipped policy (labelled -> read, where they differ):")
+    for (want, got), n in confusion.most_common():
+        print(f"  {want:20} -> {got or 'unknown':20} {n}")
 
 
 def main() -> None:
