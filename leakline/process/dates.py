@@ -157,15 +157,19 @@ AM = gates.compile(r"午前|(?<![a-z])a\.?m(?![a-z])")
 
 def time_in(text: str) -> time | None:
     """The time of day in a short text (a fact-form answer): 14時, 14:30, 午後2時半, 2:15 pm, 9am."""
-    match = TIME_COLON.search(text) or TIME_KANJI.search(text) or TIME_AMPM.search(text)
+    colon, kanji, ampm = TIME_COLON.search(text), None, None
+    if colon is None:
+        kanji = TIME_KANJI.search(text)
+        ampm = TIME_AMPM.search(text) if kanji is None else None
+    match = colon or kanji or ampm
     if not match:
         return None
     hour, minute = int(match.group(1)), 0
-    if match.re is TIME_COLON:
-        minute = int(match.group(2))
-    elif match.re is TIME_KANJI:
-        minute = 30 if match.group(3) else int(match.group(2) or 0)
-    pm = PM.search(text) or (match.re is TIME_AMPM and match.group(2) == "p")
+    if colon:
+        minute = int(colon.group(2))
+    elif kanji:
+        minute = 30 if kanji.group(3) else int(kanji.group(2) or 0)
+    pm = PM.search(text) or (ampm is not None and ampm.group(2) == "p")
     if pm and hour < 12:
         hour += 12
     elif AM.search(text) and hour == 12:

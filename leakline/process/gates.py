@@ -185,7 +185,32 @@ class Prefiltered:
         return self.full.match(text, pos) if endpos is None else self.full.match(text, pos, endpos)
 
 
-def compile(pattern: str, flags: int = 0) -> re.Pattern | Prefiltered:
+class Lazy:
+    """A pattern compiled on first use: importing the extractor (as every CLI command does) costs
+    no compiling; the first report pays it once. After that its methods are the compiled ones."""
+
+    METHODS = ("search", "match", "finditer", "findall", "sub", "fullmatch", "split")
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self.pattern, self.flags = pattern, flags
+
+    def __getattr__(self, name: str):  # only for what is not yet on the instance
+        if name.startswith("__"):
+            raise AttributeError(name)
+        real = build(self.pattern, self.flags)
+        for method in self.METHODS:
+            if hasattr(real, method):
+                setattr(self, method, getattr(real, method))
+        self.groupindex, self.compiled = real.groupindex, real
+        return getattr(real, name)
+
+
+def compile(pattern: str, flags: int = 0) -> Lazy:
+    """The pattern, built by `build` when first used."""
+    return Lazy(pattern, flags)
+
+
+def build(pattern: str, flags: int = 0) -> re.Pattern | Prefiltered:
     """`re.compile` with the gate in front when the pattern has one (same matches, fewer attempts),
     and behind a search for its leading words when every alternative starts with letters."""
     front = gate(pattern, flags)
