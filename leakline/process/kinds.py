@@ -243,8 +243,8 @@ def _single_cues(text: str, found: Cues, denied: set | None) -> None:
 
 
 def _pair_cues(text: str, found: Cues) -> None:
-    """A channel and a mix-up in one sentence. Each pattern runs once over the text; the sentences
-    where both matched are then told apart by position."""
+    """A channel and a mix-up in one sentence: the sentences with a mix-up word are found once, and
+    the channel is looked for in those only."""
     spans = [m.span() for m in SENTENCES.finditer(text)]
     starts = [a for a, _ in spans]
 
@@ -257,11 +257,11 @@ def _pair_cues(text: str, found: Cues) -> None:
         return found
 
     for (kind, weight, channel, mixup, unless), name in zip(COMPILED_PAIRS, PAIR_NAMES):
-        where = sentences(channel)
-        where = where and where & sentences(mixup)
-        for index in sorted(where or ()):
+        if channel.search(text) is None:
+            continue
+        for index in sorted(sentences(mixup)):  # the mix-up words are the rarer: look for the channel there
             a, b = spans[index]
-            if unless and unless.search(text, a, b):
+            if not channel.search(text, a, b) or unless and unless.search(text, a, b):
                 continue
             found.weights[kind] = found.weights.get(kind, 0) + weight
             found.words.setdefault(kind, text[a:b].strip()[:40])
