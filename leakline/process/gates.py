@@ -172,7 +172,18 @@ class Prefiltered:
             pos = max(match.end(), start + 1)
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None):
-        return next(self.finditer(text, pos, endpos), None)
+        end = len(text) if endpos is None else min(endpos, len(text))
+        words, full = self.words.search, self.full.match
+        for _ in range(MISSES):
+            hit = words(text, pos, end)
+            if hit is None:
+                return None
+            match = full(text, hit.start(), end)
+            if match is not None:
+                return match
+            pos = hit.start() + 1
+        hit = words(text, pos, end)
+        return None if hit is None else self.full.search(text, hit.start(), end)
 
     def findall(self, text: str, pos: int = 0, endpos: int | None = None) -> list:
         found = []
