@@ -56,6 +56,8 @@ def test_persons_told_without_a_count(text, number):
     "顧客リストを添付したメールを誤送信しました。",              # a list: more than one, not known how many
     "I lost my company iPhone on Saturday night at a restaurant.",  # a device: unknown
     "several customers were affected",
+    "顧客情報のファイルを誤送信しました。",                       # a file of customers' data: how many is not said
+    "I emailed the customer data file to the wrong address.",
 ])
 def test_no_count_is_guessed_for_a_list_or_a_device(text):
     assert persons(text) is None

@@ -31,7 +31,9 @@ NOT_NAMES = frozenset({"皆", "各", "先方", "客", "お客", "患者", "利�
 # A list, a file or "others" means more people than those named.
 MANY = gates.compile(r"(?:一覧|リスト)(?!から|で|の中|上)|名簿|台帳|データベース|全員(?!に返信|へ返信)|全件|複数|多数|大量|エクセル|excel|csv|スプレッドシート"
                   r"|(?<![a-z])list|database|roster|spreadsheet|everyone|several|multiple|\bmany\b|\ball (?:the |our )?"
-                  r"(?:customers|members|students|patients|users|employees|staff|participants)")
+                  r"(?:customers|members|students|patients|users|employees|staff|participants)"
+                  r"|(?:顧客|会員|患者|利用者|社員|従業員|生徒|学生|受講者|参加者)(?:の)?(?:情報|データ)(?:の)?(?:ファイル|一式)?(?:を|が|の入った|入りの)"
+                  r"|(?:customer|member|patient|user|employee|student)s?'? (?:data|information|records|files?)\b")
 # Papers swapped between two people leak both; otherwise one person's data went to another.
 SWAPPED = gates.compile(r"お互い|互いに|逆に|入れ違|入れ替わ|入れ替え|swapped|each other|switched"
                         r"|each [a-z]+ (?:into|in|to|for) the other")
