@@ -101,10 +101,11 @@ def gate(pattern: str, flags: int = 0) -> str | None:
 LONGEST, MOST = 10, 120  # leading words grow up to this many characters, and this many words
 
 
-def _prefixes(items, word: str = "") -> set[str] | None:
+def _prefixes(items, word: str = "", expand: bool = True) -> set[str] | None:
     """The literal words every match must start with, or None. Each alternative's leading letters,
     carried on through groups, short optional parts and small classes while the words stay few:
-    宛先(?:を|の)?誤 gives 宛先を誤, 宛先の誤 and 宛先誤, which occur far more rarely than 宛先."""
+    宛先(?:を|の)?誤 gives 宛先を誤, 宛先の誤 and 宛先誤, which occur far more rarely than 宛先.
+    Without `expand`, a word ends at the first group once it has a letter."""
     for index, (op, av) in enumerate(items):
         rest = list(items[index + 1:])
         if op is C.LITERAL:
@@ -114,27 +115,29 @@ def _prefixes(items, word: str = "") -> set[str] | None:
             continue
         if op in (C.AT, C.ASSERT, C.ASSERT_NOT):
             continue  # zero width: the next letter is still the word's
+        if word and not expand:
+            break
         if op is C.SUBPATTERN:
-            return _prefixes(list(av[3]) + rest, word)
+            return _prefixes(list(av[3]) + rest, word, expand)
         if op is C.BRANCH:
-            return _union([list(alternative) + rest for alternative in av[1]], word)
+            return _union([list(alternative) + rest for alternative in av[1]], word, expand)
         if op is C.IN and len(av) <= 8 and all(kind is C.LITERAL for kind, _ in av):
-            return _union([[(C.LITERAL, char)] + rest for _, char in av], word)
+            return _union([[(C.LITERAL, char)] + rest for _, char in av], word, expand)
         if op in (C.MAX_REPEAT, C.MIN_REPEAT) and av[0] == 0 and av[1] == 1:
-            return _union([list(av[2]) + rest, rest], word)
+            return _union([list(av[2]) + rest, rest], word, expand)
         break  # a class, a repeat, any character: the word ends here
     return {word} if word else None
 
 
-def _union(branches: list[list], word: str) -> set[str] | None:
+def _union(branches: list[list], word: str, expand: bool) -> set[str] | None:
     found: set[str] = set()
     for branch in branches:
-        more = _prefixes(branch, word)
+        more = _prefixes(branch, word, expand)
         if more is None:
             return {word} if word else None
         found |= more
-        if len(found) > MOST:
-            return {word} if word else None  # too many words: the shorter one will do
+        if len(found) > MOST:  # too many words: each branch's first word will do
+            return _union(branches, word, False) if expand else ({word} if word else None)
     return found
 
 

@@ -65,9 +65,15 @@ ACCIDENTS_OF_ONE = frozenset({"misdirected_email", "misdirected_fax", "misdelive
                               "verbal", "misuse"})
 
 
+# Every name has an honorific after it or a title or role before it: names are read near these.
+NAME_CORES = gates.compile(r"様|さま|さん|くん|君|ちゃん|患者|利用者|会員|生徒|児童|依頼者|申込者|応募者|顧客|入居者|受診者"
+                           r"|mr|ms|mrs|miss|dr")
+
+
 def _names(text: str) -> set[str]:
     names = set()
-    for match in NAMED.finditer(text):
+    cores = [m.span() for m in NAME_CORES.finditer(text)]
+    for match in gates.near(NAMED, text, cores, 16, 48):
         name = next(g for g in match.groups() if g)
         if " " in name:  # Ms. Emi Sato: the surname; Mrs. Yamazaki to ...: the first word
             first, last = name.split(None, 1)
