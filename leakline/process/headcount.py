@@ -88,19 +88,25 @@ def _sentence(marks: list[tuple[int, int]], size: int, start: int, end: int) -> 
     return max(marks[i - 1][1] if i else 0, start - 200), marks[j][0] if j < len(marks) else size
 
 
-def _role(text: str, count: Count, sentence: tuple[int, int]) -> str:
-    before = text[max(count.start - 16, sentence[0]):count.start]
-    after = text[count.end:sentence[1]]
-    whole = text[sentence[0]:sentence[1]]
-    if WITNESS_AFTER.match(after) or WITNESS_BEFORE.search(before):
+def _sentence_says(text: str, sentence: tuple[int, int]) -> tuple[bool, bool, bool]:
+    """Whether a sentence says a batch was checked, mail went to the persons, or it is about a list."""
+    a, b = sentence
+    checked = bool(CHECKED.search(text, a, b) and FOUND_RIGHT.search(text, a, b) or CHECKING.search(text, a, b))
+    return checked, bool(TO_THE_PERSONS.search(text, a, b)), bool(AUDIENCE_SENTENCE.search(text, a, b))
+
+
+def _role(text: str, count: Count, sentence: tuple[int, int], says: tuple[bool, bool, bool]) -> str:
+    low, (_, end) = max(count.start - 16, sentence[0]), sentence
+    if WITNESS_AFTER.match(text, count.end, end) or WITNESS_BEFORE.search(text, low, count.start):
         return "witness"
-    if POPULATION_BEFORE.search(before) or POPULATION_AFTER.match(after):
+    if POPULATION_BEFORE.search(text, low, count.start) or POPULATION_AFTER.match(text, count.end, end):
         return "population"
-    if CHECKED.search(whole) and FOUND_RIGHT.search(whole) or CHECKING.search(whole):
+    checked, to_the_persons, about_a_list = says
+    if checked:
         return "checked"
-    if TO_THE_PERSONS.search(whole):
+    if to_the_persons:
         return "subject"
-    if AUDIENCE_AFTER.match(after) or AUDIENCE_BEFORE.search(before) or AUDIENCE_SENTENCE.search(whole):
+    if AUDIENCE_AFTER.match(text, count.end, end) or AUDIENCE_BEFORE.search(text, low, count.start) or about_a_list:
         return "audience"
     return "subject"
 
@@ -109,9 +115,12 @@ def roles(text: str) -> list[Role]:
     """Every count of the text with its role in its sentence."""
     found = []
     marks = [m.span() for m in SENTENCE_END.finditer(text)]
+    said: dict[tuple[int, int], tuple[bool, bool, bool]] = {}
     for count in counts(text):
         sentence = _sentence(marks, len(text), count.start, count.end)
-        found.append(Role(count, _role(text, count, sentence), sentence))
+        if sentence not in said:
+            said[sentence] = _sentence_says(text, sentence)
+        found.append(Role(count, _role(text, count, sentence, said[sentence]), sentence))
     return found
 
 
