@@ -500,7 +500,7 @@ def from_dict(raw: dict, source: Path | None = None) -> Config:
             organization=_single_organization(section("organization")),
             managers=_managers(raw["managers"], errors) if "managers" in raw else DEFAULT_MANAGERS,
             **parts)
-    errors += _missing_folders(config, relative_ok=source is None)
+    errors += _missing_folders(config, relative_ok=source is not None)
     if errors:
         raise ConfigError("\n".join(errors), errors=tuple(errors))
     return config
