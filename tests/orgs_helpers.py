@@ -18,6 +18,7 @@ from email.utils import format_datetime, getaddresses
 from pathlib import Path
 
 from clock import Clock
+from conftest import free_port
 from leakline.app import App
 from leakline.config import load
 from templates import TEMPLATE_DIR
@@ -57,7 +58,7 @@ def write_config(tmp_path: Path, *, mail: str = 'transport = "maildir"') -> Path
     path.write_text(f'''
 [service]
 data_dir = "{tmp_path / 'data'}"
-listen = "127.0.0.1:0"
+listen = "127.0.0.1:{free_port()}"
 
 [mail]
 {mail}

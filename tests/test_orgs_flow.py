@@ -7,6 +7,8 @@ templates, and carries nothing of the other: names, addresses, subjects, case id
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from clock import Clock
@@ -147,3 +149,24 @@ def test_mail_for_no_organisation_is_shunted_never_dropped(flow):
         flow.run()
     (row,) = flow.app.spool.shunted()
     assert "no configured organisation" in row["reason"]
+
+
+def test_dead_letters_alert_only_their_own_organisations_officers(tmp_path):
+    from smtp_sink import SmtpSink
+    from test_flow_harness import from_sink
+
+    with SmtpSink() as sink:
+        path = write_config(tmp_path, mail=f'transport = "smtp"\nrelay_host = "{sink.host}"\n'
+                                          f'relay_port = {sink.port}')
+        flow = OrgFlow(path, Clock())
+        sink.refuse_rcpt(TARO, "550 5.1.1 <taro@sales.acme.example.jp>: No such user")
+        sink.refuse_rcpt(JANE, "550 5.1.1 <jane@globex.example.com>: No such user")
+        flow.receive(acme_report(), [ACME_IN], TARO)
+        flow.receive(globex_report(), [GLOBEX_IN], JANE)
+        flow.run()
+        asyncio.run(flow.app.sender.run_once())  # the alerts, queued by the first pass
+        sent = from_sink(sink.received)
+    alerts = [s for s in sent if "配信失敗" in s.subject or "Delivery failed" in s.subject]
+    assert "【配信失敗】" in next(a.subject for a in alerts if org_of_mail(a) == "acme")
+    assert {(org_of_mail(a), tuple(a.to)) for a in alerts} == {("acme", (ACME_PO,)), ("globex", (GLOBEX_PO,))}
+    sealed(sent)
