@@ -161,3 +161,23 @@ def test_serve_of_two_organisations_says_so_and_takes_mail_for_each(tmp_path):
     assert "organisation: acme <incident@acme.example.jp> ACME, ja, 3 manager(s)" in out
     assert "organisation: globex <incident@globex.example.com> GLX, en, 2 manager(s)" in out
     assert "Traceback" not in err
+
+
+def test_the_readme_sample_of_many_organisations_loads_as_it_says(tmp_path):
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Many organisations"):]
+    toml = re.search(r"```toml\n(.*?)```", section, re.S).group(1)
+    (tmp_path / "templates" / "globex" / "en").mkdir(parents=True)
+    path = tmp_path / "leakline.toml"
+    path.write_text(toml, encoding="utf-8")
+    config = load(path)
+    assert config.organizations.ids() == ["acme", "globex"]
+    acme, globex = config.for_org("acme"), config.for_org("globex")
+    assert (acme.service.case_prefix, acme.escalation.ack_within_minutes, acme.service.retention_days) \
+        == ("ACME", 30, 1825)
+    assert globex.from_address == "privacy-desk@globex.example.com"
+    assert globex.organization.templates_dir == tmp_path / "templates" / "globex"
+    assert config.own_addresses >= {"incident@acme.example.jp", "privacy-desk@globex.example.com"}
