@@ -15,7 +15,8 @@ from typing import Callable
 from aiosmtpd.smtp import SMTP
 
 from leakline.app import App
-from leakline.config import ConfigError, OrgTable
+from leakline.config import ConfigError
+from leakline.config_orgs import OrgTable
 from leakline.listener import ConnectionGate, LeaklineSMTP, Limits
 from leakline.servelock import ServeLock
 from leakline.worker import WorkerProcess

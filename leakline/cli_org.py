@@ -98,6 +98,23 @@ def _config(ctx: click.Context) -> Config:
     return ctx.find_object(Config)
 
 
+def _act(ctx: click.Context, action, org_id: str, *args):
+    """Run one of leakline.orgadmin's actions on the configured data_dir; its refusal is one line."""
+    from leakline.cli import require_data
+    from leakline.orgadmin import OrgAdminError
+
+    config = _config(ctx)
+    require_data(config)
+    try:
+        return action(config, org_id, *args)
+    except OrgAdminError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _actor(ctx: click.Context, by: str | None) -> str:
+    return by or _config(ctx).cli.user or "cli"
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -143,19 +160,13 @@ def export(ctx: click.Context, org_id: str, out_dir: str, by: str | None) -> Non
     """
     from pathlib import Path
 
-    from leakline.cli import require_data
-    from leakline.orgadmin import OrgAdminError, export_org
+    from leakline.orgadmin import export_org
     from leakline.output import echo_text
     from leakline.servicelog import ServiceLog
 
-    config = _config(ctx)
-    require_data(config)
-    try:
-        done = export_org(config, org_id, Path(out_dir), _now())
-    except OrgAdminError as exc:
-        raise click.ClickException(str(exc)) from None
-    ServiceLog(config.service.data_dir).append("org_exported", org_id, by or config.cli.user or "cli",
-                                               _now(), {"files": done.files, "events": done.events})
+    done = _act(ctx, export_org, org_id, Path(out_dir), _now())
+    ServiceLog(_config(ctx).service.data_dir).append(
+        "org_exported", org_id, _actor(ctx, by), _now(), {"files": done.files, "events": done.events})
     echo_text(f"exported {org_id} to {out_dir}: {done.files} files, {done.cases} cases, "
               f"{done.events} audit events ({'verified' if done.audit_ok else 'NOT VERIFIED: see manifest.json'})")
     if not done.audit_ok:
@@ -175,18 +186,13 @@ def purge(ctx: click.Context, org_id: str, confirm: str, by: str | None) -> None
 
     Example: leakline org purge acme --confirm acme
     """
-    from leakline.cli import require_data
-    from leakline.orgadmin import OrgAdminError, purge_org
+    from leakline.orgadmin import purge_org
     from leakline.output import echo_text
 
     if confirm != org_id:
         raise click.ClickException(f"--confirm {confirm!r} is not {org_id!r}: nothing was deleted")
     config = _config(ctx)
-    require_data(config)
-    try:
-        done = purge_org(config, org_id, by or config.cli.user or "cli", _now())
-    except OrgAdminError as exc:
-        raise click.ClickException(str(exc)) from None
+    done = _act(ctx, purge_org, org_id, _actor(ctx, by), _now())
     echo_text(f"purged {org_id}: {done.files} files, {done.outbox} outbox messages, "
               f"{done.maildir} delivered copies in mail-out/")
     if org_id in config.organizations:
@@ -206,17 +212,11 @@ def adopt(ctx: click.Context, org_id: str, by: str | None) -> None:
     Its store moves from the root of data_dir into data_dir/orgs/ID/, case ids and audit chain
     unchanged. `serve` must be stopped. Example: leakline org adopt acme
     """
-    from leakline.cli import require_data
-    from leakline.orgadmin import OrgAdminError, adopt_root_store
+    from leakline.orgadmin import adopt_root_store
     from leakline.output import echo_text
 
-    config = _config(ctx)
-    require_data(config)
-    try:
-        moved = adopt_root_store(config, org_id, by or config.cli.user or "cli", _now())
-    except OrgAdminError as exc:
-        raise click.ClickException(str(exc)) from None
-    echo_text(f"{org_id} adopted the store at the root of {config.service.data_dir} "
+    moved = _act(ctx, adopt_root_store, org_id, _actor(ctx, by), _now())
+    echo_text(f"{org_id} adopted the store at the root of {_config(ctx).service.data_dir} "
               f"({', '.join(moved) or 'finished'})")
 
 

@@ -1,4 +1,4 @@
-"""[[organizations]]: several organisations in one service, each with its own keys and managers.
+"""Organisations: `Org` and the `OrgTable` of a service, and [[organizations]] as the file gives them.
 
 Each entry has every key of [organization] (with its [organizations.contact]), an `id`, the keys
 that are per organisation (`case_prefix`, `retention_days`, `ack_within_minutes`, `mail_from`,
@@ -10,13 +10,110 @@ case_prefix` and `[mail] from` cannot be shared and are refused. Read by config.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Iterable, Iterator
 
 from leakline.config import (
-    Config, Escalation, Org, Organization, OrgTable, Service, Unscoped, _managers, _organization,
-    _positive, _Section,
+    DEFAULT_MANAGERS, Config, Escalation, Manager, Organization, OrgScopeError, Service, UnknownOrg,
+    _managers, _organization, _positive, _Section,
 )
+
+
+class Unscoped:
+    """Stands for `organization` and `managers` in a Config of several organisations that was not
+    scoped to one: any use raises OrgScopeError instead of quietly taking some organisation's."""
+
+    def __init__(self, what: str):
+        self._what = what
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise OrgScopeError(f"{self._what}.{name}: several organisations are configured; "
+                            "this needs one (Config.for_org, --org)")
+
+    def __iter__(self):
+        raise OrgScopeError(f"{self._what}: several organisations are configured; this needs one")
+
+    def __repr__(self) -> str:
+        return f"Unscoped({self._what!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Unscoped) and other._what == self._what
+
+    def __hash__(self) -> int:
+        return hash(self._what)
+
+
+@dataclass(frozen=True)
+class Org:
+    """One organisation the service answers for: its [organization] keys, its managers, and the
+    keys that are per organisation (in a single-organisation config they live where they always
+    did: [service] case_prefix and retention_days, [escalation] ack_within_minutes, [mail] from)."""
+
+    organization: Organization
+    managers: tuple[Manager, ...] = DEFAULT_MANAGERS
+    case_prefix: str = "INC"
+    retention_days: int = 1825
+    ack_within_minutes: int = 60
+    mail_from: str = ""  # empty: the incident address
+
+    @property
+    def id(self) -> str:
+        return self.organization.id
+
+    @property
+    def from_address(self) -> str:
+        return self.mail_from or self.organization.incident_address
+
+
+class OrgTable:
+    """The organisations of one service, looked up by id, incident address and case prefix in
+    constant time (one config may hold thousands)."""
+
+    def __init__(self, orgs: Iterable[Org]):
+        self.by_id: dict[str, Org] = {org.id: org for org in orgs}
+        self.by_address = {org.organization.incident_address.lower(): org.id
+                           for org in self.by_id.values()}
+        self.by_prefix = {org.case_prefix.upper(): org.id for org in self.by_id.values()}
+        # Every address we send from or receive at: loop guards treat them all as our own.
+        self.own_addresses = frozenset(
+            address.lower() for org in self.by_id.values()
+            for address in (org.organization.incident_address, org.from_address) if address)
+
+    def __iter__(self) -> Iterator[Org]:
+        return iter(self.by_id.values())
+
+    def __len__(self) -> int:
+        return len(self.by_id)
+
+    def __contains__(self, org_id: object) -> bool:
+        return org_id in self.by_id
+
+    def __getitem__(self, org_id: str) -> Org:
+        try:
+            return self.by_id[org_id]
+        except KeyError:
+            raise UnknownOrg(org_id, self.by_id) from None
+
+    def ids(self) -> list[str]:
+        return list(self.by_id)
+
+    def for_address(self, address: str) -> str | None:
+        """The id of the organisation whose incident address this is, or None."""
+        return self.by_address.get((address or "").strip().strip("<>").lower())
+
+    def for_case_id(self, case_id: str | None) -> str | None:
+        """The organisation a case id belongs to, by its prefix (prefixes are unique)."""
+        prefix = (case_id or "").partition("-")[0].upper()
+        return self.by_prefix.get(prefix) if prefix else None
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, OrgTable) and list(self) == list(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
 
 REQUIRED = ("id", "name", "domains")
 BLANK = Organization(id="", name="", incident_address="", domains=())
