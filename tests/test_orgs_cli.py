@@ -211,3 +211,33 @@ def test_init_orgs_writes_the_two_organisation_sample(tmp_path):
     single = tmp_path / "one.toml"
     assert CliRunner().invoke(main, ["init", str(single)]).exit_code == 0
     assert not load(single).org_subtrees and load(single).organizations.ids() == ["default"]
+
+
+def test_an_alert_of_a_newly_required_report_goes_to_its_own_organisation(service):
+    from orgs_helpers import mail
+
+    service.receive(mail("Wrong recipient", "I sent one customer's name to a colleague by mistake.",
+                         sender=f"Jane Doe <{JANE}>", to=[GLOBEX_IN], message_id="<g-3@globex.example.com>"),
+                    [GLOBEX_IN], JANE)
+    service.run()
+    assert run(service.path, "--org", "globex", "cases", "assess", "GLX-2026-0002", "--sensitive",
+               "--evidence", "a medical note was attached", "--by", PO["globex"]).exit_code == 0
+    service.clock.t = datetime.now(timezone.utc)
+    asyncio.run(service.app.sender.run_once())
+    alerts = [s for s in service.new_mail() if "now required" in s.subject]
+    assert alerts and {(org_of_mail(a), tuple(a.to)) for a in alerts} == {("globex", (PO["globex"],))}
+    assert not any(leaks(readable(a), "globex") for a in alerts)
+
+
+def test_a_templates_dir_overrides_report_drafts_by_name_for_its_organisation_only(service):
+    from templates import TEMPLATE_DIR
+
+    target = service.path.parent / "globex-templates" / "en" / "report.txt.j2"
+    target.write_text("GLOBEX DRAFT HEADER\n" + (TEMPLATE_DIR / "en" / "report.txt.j2").read_text(
+        encoding="utf-8"), encoding="utf-8")
+    globex = run(service.path, "--org", "globex", "report", "GLX-2026-0001", "--kind", "ppc_preliminary",
+                 "--lang", "en")
+    assert globex.exit_code == 0 and globex.output.startswith("GLOBEX DRAFT HEADER")
+    acme = run(service.path, "--org", "acme", "report", "ACME-2026-0001", "--kind", "ppc_preliminary",
+               "--lang", "en")
+    assert acme.exit_code == 0 and "GLOBEX DRAFT HEADER" not in acme.output

@@ -132,3 +132,17 @@ def test_adopt_refuses_an_organisation_that_has_data(tmp_path):
     result = run(path, "org", "adopt", "globex")
     assert result.exit_code == 1 and "has data already" in result.output
     assert (root / "cases").is_dir()  # nothing moved
+
+
+def test_purge_of_the_only_organisation_empties_the_root_store_and_keeps_the_service(tmp_path):
+    flow, _ = single_org_service(tmp_path)
+    root = flow.config.service.data_dir
+    path = tmp_path / "c.toml"
+    path.write_text(f'[service]\ndata_dir = "{root}"\n', encoding="utf-8")
+    result = run(path, "org", "purge", "default", "--confirm", "default")
+    assert result.exit_code == 0, result.output
+    assert not (TODAY & {p.name for p in root.iterdir()})
+    assert (root / "spool").is_dir() and (root / "service-log.jsonl").exists()
+    assert not list((root / "mail-out" / "new").iterdir())
+    assert json.loads(run(path, "cases", "list", "--json").output) == []
+    assert [e["action"] for e in json.loads(run(path, "org", "log", "--json").output)] == ["org_purged"]
