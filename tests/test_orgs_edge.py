@@ -181,3 +181,16 @@ def test_the_readme_sample_of_many_organisations_loads_as_it_says(tmp_path):
     assert globex.from_address == "privacy-desk@globex.example.com"
     assert globex.organization.templates_dir == tmp_path / "templates" / "globex"
     assert config.own_addresses >= {"incident@acme.example.jp", "privacy-desk@globex.example.com"}
+
+
+def test_serve_warns_of_a_domain_of_several_organisations_and_of_data_of_none(tmp_path):
+    from leakline.startup import startup_warnings
+
+    raw = orgs_config()
+    raw["organizations"].append(dict(raw["organizations"][0], id="beta", case_prefix="BETA",
+                                     incident_address="incident@beta.example"))
+    raw["service"] = {"data_dir": str(tmp_path / "data")}
+    (tmp_path / "data" / "orgs" / "gone").mkdir(parents=True)
+    warnings = startup_warnings(from_dict(raw))
+    assert any("acme.example.jp is in the domains of acme, beta" in w for w in warnings)
+    assert any("orgs/gone holds the data of no configured organisation" in w for w in warnings)
