@@ -77,10 +77,13 @@ def test_org_before_or_after_the_subcommand_or_from_the_environment(shared, how)
     ["cases", "ack", "{other}", "--by", "{po}"], ["cases", "note", "{other}", "--text", "x", "--by", "{po}"],
     ["report", "{other}", "--kind", "ppc_preliminary"], ["phase", "close", "{other}", "containment",
                                                           "--note", "x", "--by", "{po}"],
+    ["cases", "merge", "{mine}", "{other}", "--by", "{po}"], ["cases", "merge", "{other}", "{mine}", "--by", "{po}"],
+    ["audit", "export", "{other}", "--out", "{tmp}"],
 ])
-def test_the_other_organisations_case_id_is_no_such_case(shared, args):
+def test_the_other_organisations_case_id_is_no_such_case(shared, args, tmp_path):
     for org, other in (("acme", "GLX-2026-0001"), ("globex", "ACME-2026-0001")):
-        filled = [a.format(other=other, po=PO[org]) for a in args]
+        mine = {"acme": "ACME-2026-0001", "globex": "GLX-2026-0001"}[org]
+        filled = [a.format(other=other, mine=mine, po=PO[org], tmp=tmp_path / "out") for a in args]
         result = run(shared.path, "--org", org, *filled)
         assert result.exit_code == 1
         assert f"no such case {other}" in result.output, result.output
