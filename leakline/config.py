@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_FILE = "leakline.toml"
@@ -226,7 +226,7 @@ class Config:
         return self.organizations.own_addresses
 
     @property
-    def org(self) -> Org:
+    def org(self) -> "Org":
         """The organisation of a scoped Config, or the only one; OrgScopeError otherwise."""
         if self.scope is not None:
             return self.organizations[self.scope]
@@ -289,10 +289,11 @@ def load(explicit: str | os.PathLike | None = None) -> Config:
 def relative_to_file(config: Config, path: Path) -> Config:
     """A relative data_dir (or templates_dir) is relative to the config file that names it: the
     MTA's pipe and `serve` then share one data_dir whatever folder each is started from."""
-    base = Path(os.path.abspath(path.parent))
+    base = path.parent
     data_dir = config.service.data_dir
     if not data_dir.is_absolute():
-        config = replace(config, service=replace(config.service, data_dir=base / data_dir))
+        config = replace(config, service=replace(config.service,
+                                                 data_dir=Path(os.path.abspath(base / data_dir))))
     placed = _templates_relative_to(config, base)
     errors = _missing_folders(placed, relative_ok=False)
     if errors:
@@ -307,7 +308,7 @@ def _templates_relative_to(config: Config, base: Path) -> Config:
         folder = org.templates_dir
         if folder is None or folder.is_absolute():
             return org
-        return replace(org, templates_dir=base / folder)
+        return replace(org, templates_dir=Path(os.path.abspath(base / folder)))
 
     if config.orgs is None:
         return replace(config, organization=placed(config.organization))
