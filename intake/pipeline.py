@@ -20,14 +20,20 @@ from store.spool import Spool, SpoolEntry, SpoolError, Tries
 log = logging.getLogger("leakline.pipeline")
 
 Reactor = Callable[[IntakeResult], None]
+# The intake and reactors of each organisation a spooled message is for (leakline.app.App.route):
+# a message sent to two organisations' addresses becomes a case in each.
+Route = Callable[[SpoolEntry], list[tuple[Intake, list[Reactor]]]]
 MAX_ATTEMPTS = 3
 
 
 class Pipeline:
-    def __init__(self, spool: Spool, intake: Intake, reactors: list[Reactor] | None = None):
+    def __init__(self, spool: Spool, intake: Intake | None, reactors: list[Reactor] | None = None,
+                 route: Route | None = None):
         self.spool = spool
         self.intake = intake
         self.reactors = list(reactors or [])
+        # `reactors` react to every message, after its organisation's own (those of `route`).
+        self.route: Route = route or (lambda entry: [(self.intake, [])])
         self._drain_lock = threading.Lock()
 
     def drain(self) -> int:
@@ -71,9 +77,10 @@ class Pipeline:
             log.error("cannot count the attempt on %s (%s): not trying it now", entry.spool_id, exc)
             return False
         try:
-            result = self.intake.process(entry)
-            for react in self.reactors:
-                react(result)
+            for intake, reactors in self.route(entry):
+                result = intake.process(entry)
+                for react in [*reactors, *self.reactors]:
+                    react(result)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             log.exception("processing %s failed (attempt %d)", entry.spool_id, attempt)

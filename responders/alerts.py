@@ -68,7 +68,7 @@ def render_escalation(case: dict, config: Config, *, action: Action, recipient: 
         "elapsed": elapsed,
         "ack_command": ACK_COMMAND.format(case_id=case["id"], email=shlex.quote(recipient.manager.email)),
         "org_name": config.organization.name,
-    })
+    }, templates=config.organization.templates_dir)
 
 
 MOMENTS = ("discovered_at", "occurred_at", "client_notified_at")
@@ -130,7 +130,7 @@ def render_deadline_reminder(case: dict, config: Config, *, step: str, due: date
         "view": view(case, now=now, tz=tz, leave_out=step),
         "command": command or _close_command(case["id"], step),
         "org_name": config.organization.name,
-    })
+    }, templates=config.organization.templates_dir)
 
 
 def _close_command(case_id: str, deadline_kind: str) -> str:
@@ -154,4 +154,4 @@ def render_deadletter_alert(config: Config, *, message_id: str, to: list[str], s
         "first_tried": local_time(first_tried, config.service.tz),
         "retry_command": RETRY_COMMAND.format(message_id=shlex.quote(message_id)),
         "org_name": config.organization.name,
-    })
+    }, templates=config.organization.templates_dir)

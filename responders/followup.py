@@ -44,10 +44,10 @@ def answer(responder, case: dict, message: dict, msg: Message, mail_from: str,
     sender = message["from"]
     if decision.kind == "ack":
         rendered = render_ack(case, language=responder.language(case, message), org_name=org.name,
-                              changed=recorded, contact=org.contact)
+                              changed=recorded, contact=org.contact, templates=org.templates_dir)
     else:
         rendered = render_receipt(language=responder.language(case, message), org_name=org.name,
-                                  contact=org.contact)
+                                  contact=org.contact, templates=org.templates_dir)
     try:
         event = responder.mailer.send(case, kind=decision.kind, to=[sender], rendered=rendered,
                                       step=f"{decision.kind}:{message['key']}", reply_to=message)

@@ -54,7 +54,8 @@ def _contact(contact) -> dict:
 
 
 def render_guidance(case: dict, *, language: str, recipients: list[Recipient],
-                    org_name: str, tz: ZoneInfo = ZoneInfo("Asia/Tokyo"), contact=None) -> Rendered:
+                    org_name: str, tz: ZoneInfo = ZoneInfo("Asia/Tokyo"), contact=None,
+                    templates=None) -> Rendered:
     """The reply to an internal reporter on a new case.
 
     `recipients` are those escalation.initial_recipients() chose; only their roles are shown.
@@ -77,17 +78,18 @@ def render_guidance(case: dict, *, language: str, recipients: list[Recipient],
         "contact": _contact(contact),
         "prefill": prefill(values, language, tz),
         "kind_choices": [] if values.get("category") else kind_choices(language),
-    })
+    }, templates=templates)
 
 
-def render_receipt(*, language: str, org_name: str, contact=None) -> Rendered:
+def render_receipt(*, language: str, org_name: str, contact=None, templates=None) -> Rendered:
     """The only reply an outside sender gets: we received a message, and whom to call. No case
-    id, no case data."""
-    return render_mail("receipt", language, {"org_name": org_name, "contact": _contact(contact)})
+    id, no case data. `templates`: the organisation's templates_dir (overrides by name)."""
+    return render_mail("receipt", language, {"org_name": org_name, "contact": _contact(contact)},
+                       templates=templates)
 
 
 def render_ack(case: dict, *, language: str, changed: list[str], org_name: str,
-               contact=None) -> Rendered:
+               contact=None, templates=None) -> Rendered:
     """The short answer to a follow-up: `changed` are the fact keys it recorded (discovered_at,
     persons, ...; shown translated where known); none: "a person in charge will review it"."""
     return render_mail("ack", language, {
@@ -97,4 +99,4 @@ def render_ack(case: dict, *, language: str, changed: list[str], org_name: str,
         "changed": list(dict.fromkeys(changed)),
         "org_name": org_name,
         "contact": _contact(contact),
-    })
+    }, templates=templates)

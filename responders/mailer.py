@@ -53,7 +53,8 @@ class Mailer:
 
     def queue(self, case: dict, out: Outgoing, text: str) -> dict:
         self.outbox.enqueue(out.message, envelope_from=out.envelope_from,
-                            envelope_to=list(out.envelope_to), case_id=case["id"], kind=out.kind)
+                            envelope_to=list(out.envelope_to), case_id=case["id"], kind=out.kind,
+                            org=self.config.org.id)
         self.store.claim_key(out.message_id, case["id"])
         if not any(m.get("message_id") == out.message_id for m in case["messages"]):
             case["messages"].append(self._record(out, text))

@@ -147,9 +147,10 @@ class Responder:
         org = self.config.organization
         rendered = (render_guidance(case, language=language, org_name=org.name, tz=self.config.service.tz,
                                     recipients=esc.initial_recipients(case, self.config),
-                                    contact=org.contact)
+                                    contact=org.contact, templates=org.templates_dir)
                     if kind == "guidance" else
-                    render_receipt(language=language, org_name=org.name, contact=org.contact))
+                    render_receipt(language=language, org_name=org.name, contact=org.contact,
+                                   templates=org.templates_dir))
         return self.mailer.send(case, kind=kind, to=[message["from"]], rendered=rendered,
                                 step=step, reply_to=message)
 

@@ -84,6 +84,7 @@ class Item:
     next_attempt_at: datetime
     last_error: str | None
     path: Path  # the .eml
+    org: str | None = None  # the organisation it was queued for (None: queued before issue 14)
 
     def message_bytes(self) -> bytes:
         return self.path.read_bytes()
@@ -103,7 +104,7 @@ class Outbox:
     # -- enqueue -------------------------------------------------------------------------------
 
     def enqueue(self, message: EmailMessage, *, envelope_from: str, envelope_to: list[str],
-                case_id: str | None, kind: str) -> str:
+                case_id: str | None, kind: str, org: str | None = None) -> str:
         """Store `message` for delivery and return its Message-ID (with <>).
 
         A message without a Message-ID gets one (set on `message` too). Bcc headers are not
@@ -124,7 +125,7 @@ class Outbox:
                 "envelope_from": envelope_from, "to": list(envelope_to),
                 "pending_to": list(envelope_to), "subject": str(message.get("Subject", "")),
                 "state": QUEUED, "attempts": 0, "created_at": now, "queued_at": now,
-                "next_attempt_at": now, "last_error": None,
+                "next_attempt_at": now, "last_error": None, "org": org,
             }
             self._ensure(self.queue_dir)
             atomic_write(self.queue_dir / f"{key}.eml", data)
@@ -254,7 +255,7 @@ class Outbox:
     @staticmethod
     def _summary(record: dict) -> dict:
         summary = {name: record.get(name) for name in LIST_FIELDS}
-        for extra in ("pending_to", "sent_at", "failed_at"):
+        for extra in ("pending_to", "sent_at", "failed_at", "org"):
             if record.get(extra):
                 summary[extra] = record[extra]
         return summary
@@ -284,6 +285,18 @@ class Outbox:
             for suffix in (".eml", ".json"):
                 (found[0] / f"{key}{suffix}").unlink(missing_ok=True)
         return True
+
+    def forget(self, message_id: str) -> bool:
+        """Remove a message in any state, queued ones included (an organisation purged whole)."""
+        key = _key(normalize_id(message_id))
+        with self.lock.hold():
+            removed = False
+            while (found := self._find(key)) is not None:
+                for suffix in (".json", ".eml"):
+                    (found[0] / f"{key}{suffix}").unlink(missing_ok=True)
+                fsync_dir(found[0])
+                removed = True
+        return removed
 
     def _find(self, key: str) -> tuple[Path, dict] | None:
         # The queue first: after a crash mid-move a record may also exist in sent/ or failed/,
@@ -333,4 +346,5 @@ class Outbox:
             next_attempt_at=datetime.fromisoformat(
                 record.get("next_attempt_at") or record["created_at"]),
             last_error=record.get("last_error"), path=path.with_suffix(".eml"),
+            org=record.get("org"),
         )

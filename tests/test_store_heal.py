@@ -140,3 +140,14 @@ def test_serve_mends_a_damaged_shard_at_start(app):
         assert any("index" in line and "rebuilt" in line for line in srv.lines)
     finally:
         srv.stop()
+
+
+def test_a_store_intake_wrote_is_sound_and_a_rebuilt_shard_keeps_the_listing(cli_app):
+    spool_reports(cli_app, 2)
+    result = cli(cli_app, "store", "check")
+    assert result.exit_code == 0, result.output  # the index rows carry the listing fields too
+    shard = shard_of(cli_app, "INC-2026-0001")
+    before = json.loads(shard.read_bytes())
+    shard.write_bytes(b"[]")
+    assert cli(cli_app, "store", "check", "--repair").exit_code == 0
+    assert json.loads(shard.read_bytes()) == before
