@@ -1,4 +1,4 @@
-"""The SMTP listener: accept mail for the incident address, spool it durably, then answer 250.
+"""The SMTP listener: accept mail for the incident addresses, spool it durably, then answer 250.
 
 Listener only: parsing and cases happen in the intake worker, after the sender has its 250.
 """
@@ -16,6 +16,7 @@ from aiosmtpd.smtp import SMTP
 
 from leakline.app import App
 from leakline.config import ConfigError
+from leakline.config_orgs import OrgTable
 from leakline.listener import ConnectionGate, LeaklineSMTP, Limits
 from leakline.servelock import ServeLock
 from leakline.worker import WorkerProcess
@@ -27,6 +28,8 @@ log = logging.getLogger("leakline.server")
 OK_250 = "250 2.0.0 Ok: queued as {spool_id}"
 ERR_451 = "451 4.3.0 Requested action aborted: could not store the message, try again later"
 ERR_550 = "550 5.1.1 <{address}>: recipient address rejected: this server accepts only {incident}"
+# With several organisations the answer names none of them: a prober learns no client's address.
+ERR_550_ANY = "550 5.1.1 <{address}>: recipient address rejected: not an incident address here"
 POLL_SECONDS = 1.0
 
 
@@ -85,8 +88,13 @@ class GroupCommitter:
 
 
 class IncidentHandler:
-    def __init__(self, incident_address: str, committer: GroupCommitter):
-        self.incident_address = incident_address.lower()
+    """RCPT picks the organisation (one dict lookup, however many there are); the spool entry
+    records which organisations the message is for (`orgs`), in the order first named."""
+
+    def __init__(self, organizations: OrgTable, committer: GroupCommitter):
+        self.organizations = organizations
+        only = list(organizations)
+        self.only = only[0].organization.incident_address if len(only) == 1 else None
         self.committer = committer
 
     def new_body(self) -> MessageBody:
@@ -98,8 +106,9 @@ class IncidentHandler:
         return [line for line in responses if not line[4:].upper().startswith("AUTH")]
 
     async def handle_RCPT(self, server, session, envelope, address: str, rcpt_options):
-        if address.lower() != self.incident_address:
-            return ERR_550.format(address=address, incident=self.incident_address)
+        if self.organizations.for_address(address) is None:
+            return ERR_550.format(address=address, incident=self.only) if self.only else \
+                ERR_550_ANY.format(address=address)
         if not any(a.lower() == address.lower() for a in envelope.rcpt_tos):
             envelope.rcpt_tos.append(address)  # the same RCPT TO 1,000 times is stored once
         return "250 2.1.5 Ok"
@@ -109,6 +118,7 @@ class IncidentHandler:
         meta = {
             "mail_from": envelope.mail_from or "",
             "rcpt_tos": list(envelope.rcpt_tos),
+            "orgs": list(dict.fromkeys(self.organizations.for_address(a) for a in envelope.rcpt_tos)),
             "peer": str(session.peer[0]) if session.peer else None,
             "helo": session.host_name,
             "received_at": datetime.now(timezone.utc).isoformat(),
@@ -183,7 +193,7 @@ async def _serve(app: App, lock: ServeLock, stop: asyncio.Event | None,
             pass  # not the main thread (tests): the caller sets `stop`
     worker = WorkerProcess(app.config)
     committer = GroupCommitter(app.spool, on_committed=worker.wake)
-    handler = IncidentHandler(app.config.organization.incident_address, committer)
+    handler = IncidentHandler(app.config.organizations, committer)
     service = app.config.service
     server = await loop.create_server(smtp_factory(app, handler, tls_context_for(app)),
                                       host=service.host, port=service.port)
@@ -191,8 +201,8 @@ async def _serve(app: App, lock: ServeLock, stop: asyncio.Event | None,
     lock.record(service.host, port)
     worker.start()
     supervisor = loop.create_task(_supervise(worker, stop))
-    announce(f"leakline listening on {service.host}:{port} for "
-             f"{app.config.organization.incident_address}; data in {app.data_dir}")
+    announce(f"leakline listening on {service.host}:{port} for {_addresses(app.config)}; "
+             f"data in {app.data_dir}")
     for line in repaired:
         announce(f"store: repaired {line}")
     try:
@@ -205,14 +215,30 @@ async def _serve(app: App, lock: ServeLock, stop: asyncio.Event | None,
         announce("leakline stopped")
 
 
+def _addresses(config) -> str:
+    orgs = list(config.organizations)
+    if len(orgs) == 1:
+        return orgs[0].organization.incident_address
+    shown = ", ".join(org.organization.incident_address for org in orgs[:3])
+    return f"{len(orgs)} organisations ({shown}{', …' if len(orgs) > 3 else ''})"
+
+
 def _quick_store_check(app: App) -> list[str]:
-    """Sequences and index shards only (never every case): rebuilt from the case files if damaged."""
+    """Sequences and index shards only (never every case): rebuilt from the case files if damaged.
+    Every organisation that has data; one without has nothing to check (nor is it created)."""
+    from leakline.orgs import has_data
     from store.health import quick_check
 
-    report = quick_check(app.store)
-    for line in report.problems:
-        log.warning("store: damaged: %s", line)
-    return report.repairs
+    repairs = []
+    for org_id in app.config.organizations.ids():
+        if not has_data(app.config, org_id):
+            continue
+        report = quick_check(app.tenant(org_id).store)
+        for line in report.problems:
+            log.warning("store: %s: damaged: %s", org_id, line)
+        prefix = f"{org_id}: " if app.config.org_subtrees else ""
+        repairs += [prefix + line for line in report.repairs]
+    return repairs
 
 
 async def _supervise(worker: WorkerProcess, stop: asyncio.Event) -> None:

@@ -3,7 +3,8 @@
     python bench/extract_bench.py [--rounds 5]
 
 Reports are the development corpus (tests/corpus), each cut or repeated to 2,048 characters of
-body, so the figure is per 2 KB whatever a report's own length. The whole extraction is timed
+body, so the figure is per 2 KB whatever a report's own length. Wall time and the thread's CPU time
+are both printed: on a shared machine the wall time also counts waiting for a core. The whole extraction is timed
 (`leakline.process.extract.extract` with received_at: kinds, model, items, counts, dates). A
 50,000-character report (the cap) is timed too, to show the cost stays linear.
 """
@@ -75,18 +76,22 @@ def main() -> None:
     bodies = [(r["subject"], sized(r["body"], 2048), r["labels"]["received_at"]) for r in records]
     extract(*bodies[0][:2], received_at=bodies[0][2])  # warm: patterns compiled, model loaded
     gc.collect()
-    medians = []
+    medians, cpu_medians, p95s = [], [], []
     for _ in range(args.rounds):
-        times = []
+        times, cpu = [], []
         for subject, body, received in bodies:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             extract(subject, body, received_at=received)
+            cpu.append(time.thread_time() - start_cpu)
             times.append(time.perf_counter() - start)
         medians.append(statistics.median(times))
-        p95 = sorted(times)[int(len(times) * 0.95)]
-        print(f"round: {len(times)} reports of 2 KB, median {medians[-1] * 1000:.2f} ms, p95 {p95 * 1000:.2f} ms,"
-              f" max {max(times) * 1000:.2f} ms")
-    print(f"median of round medians: {statistics.median(medians) * 1000:.2f} ms per 2 KB report (target <= 2 ms)")
+        cpu_medians.append(statistics.median(cpu))
+        p95s.append(sorted(times)[int(len(times) * 0.95)])
+        print(f"round: {len(times)} reports of 2 KB, median {medians[-1] * 1000:.2f} ms, p95 {p95s[-1] * 1000:.2f} ms,"
+              f" max {max(times) * 1000:.2f} ms; CPU time median {cpu_medians[-1] * 1000:.2f} ms")
+    print(f"median of round medians: {statistics.median(medians) * 1000:.2f} ms per 2 KB report (target <= 2 ms),"
+          f" p95 {statistics.median(p95s) * 1000:.2f} ms; CPU time {statistics.median(cpu_medians) * 1000:.2f} ms"
+          f" (wall time includes waiting for a core the machine's other work holds)")
     big = sized(records[0]["body"], 50_000)
     start = time.perf_counter()
     extract(records[0]["subject"], big, received_at=records[0]["labels"]["received_at"])

@@ -78,3 +78,12 @@ def safe_getaddresses(values: list[str]) -> list[tuple[str, str]]:
 def header_addresses(msg: Message, name: str) -> list[str]:
     """The lower-case addr-specs in every `name` header."""
     return [addr.lower() for _, addr in safe_getaddresses(header_values(msg, name)) if "@" in addr]
+
+
+_ADDRESS_TOKEN = re.compile(r"[^\s<>,;:()\[\]\"']+@[^\s<>,;:()\[\]\"']+")
+
+
+def names_ours(value: str, ours: frozenset[str]) -> bool:
+    """Whether a header value (X-Loop) names one of our addresses: looked up one token at a
+    time, so the cost does not grow with the number of organisations."""
+    return any(token.lower().rstrip(".") in ours for token in _ADDRESS_TOKEN.findall(value))

@@ -13,7 +13,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import Callable, Protocol
 
-from intake.headers import header_addresses, header_values
+from intake.headers import header_addresses, header_values, names_ours
 from leakline.config import Config
 
 AUTO_REPLY_TOKENS = {"auto-replied", "auto-notified"}
@@ -81,9 +81,9 @@ class OwnMail:
                 return f"our own Message-ID {value}"
         if header_values(msg, CASE_HEADER):
             return f"{CASE_HEADER} header present"
-        mine = {config.organization.incident_address.lower(), config.from_address.lower()}
+        mine = config.own_addresses  # every organisation's: one's mail is never another's report
         for value in header_values(msg, "X-Loop"):
-            if any(address in value.lower() for address in mine):
+            if names_ours(value, mine):
                 return f"X-Loop: {value}"
         for address in header_addresses(msg, "From"):
             if address in mine:

@@ -4,7 +4,10 @@ A segment (what the listener committed together) is the unit of work: its messag
 and judged outside the data lock, then stored and reacted to in one unit (store/unit.py), which
 also removes the segment; so all their cases, keys, evidence, outbox entries and audit events
 are committed with one fsync, or none of them is. A segment larger than a batch (BATCH_BYTES,
-BATCH_MESSAGES) is done in several units, the last one removing it.
+BATCH_MESSAGES) is done in several units, the last one removing it. Where each organisation
+has a store of its own (`route`), a batch is one unit per organisation it has messages for, the
+last one removing the segment: a crash between them means the batch is processed again, and
+what was committed is found as a duplicate.
 
 A crash anywhere means the uncommitted part is processed again; intake and responders are
 idempotent, so nothing is stored or sent twice. Attempts are counted on disk before each batch
@@ -16,6 +19,7 @@ dropped. `leakline spool retry` brings it back.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Callable, Iterator
@@ -27,21 +31,25 @@ from store.spool import Spool, SpoolEntry, SpoolError, Tries
 log = logging.getLogger("leakline.pipeline")
 
 Reactor = Callable[[IntakeResult], None]
+# The intake and reactors of each organisation a spooled message is for (leakline.app.App.route):
+# a message sent to two organisations' addresses becomes a case in each.
+Route = Callable[[SpoolEntry], list[tuple[Intake, list[Reactor]]]]
 MAX_ATTEMPTS = 3
 BATCH_MESSAGES = 200
 BATCH_BYTES = 4 << 20  # raw bytes of one batch: bounds what a batch holds in memory
 
 
 class Pipeline:
-    def __init__(self, spool: Spool, intake: Intake, reactors: list[Reactor] | None = None):
+    def __init__(self, spool: Spool, intake: Intake | None, reactors: list[Reactor] | None = None,
+                 route: Route | None = None, checkpoint: Callable[[], None] | None = None):
         self.spool = spool
         self.intake = intake
         self.reactors = list(reactors or [])
+        # `reactors` react to every message, after its organisation's own (those of `route`).
+        self.route: Route = route or (lambda entry: [(self.intake, [])])
+        # When the spool is empty: flush what units wrote behind their journals.
+        self.checkpoint = checkpoint or (lambda: self.intake.store.checkpoint())
         self._drain_lock = threading.Lock()
-
-    @property
-    def store(self) -> Store:
-        return self.intake.store
 
     def drain(self) -> int:
         """Process everything spooled; return how many messages were handled."""
@@ -49,7 +57,7 @@ class Pipeline:
             handled = sum(self._drain_segment(segment) for segment in self.spool.segments())
             if not self.spool.segments():
                 try:
-                    self.store.checkpoint()  # idle: flush what was written behind the journal
+                    self.checkpoint()  # idle: flush what was written behind the journal
                 except OSError as exc:
                     log.error("store checkpoint failed (%s); the journal keeps its units", exc)
             return handled
@@ -95,16 +103,28 @@ class Pipeline:
         return done
 
     def _commit(self, batch: list[SpoolEntry], segment: Path | None) -> None:
-        """Prepare every message outside the lock, then store and react to all in one unit."""
-        prepared = [self.intake.prepare(entry) for entry in batch]
-        with self.store.unit_of_work() as uow:
-            for item in prepared:
-                result = self.intake.record(item)
-                for react in self.reactors:
-                    react(result)
-            if segment is not None:  # it leaves with what its messages made, or not at all
-                for path in self.spool.files_of(segment):
-                    uow.delete(str(path.relative_to(self.store.data_dir)))
+        """Prepare every message outside the lock (each parsed once, whatever the number of
+        organisations it is for), then store and react in one unit per organisation's store."""
+        units: dict[int, tuple[Store, list]] = {}
+        for entry in batch:
+            parsed = None
+            for intake, reactors in self.route(entry):
+                prepared = intake.prepare(entry, parsed)
+                parsed = prepared.parsed
+                units.setdefault(id(intake.store), (intake.store, []))[1].append(
+                    (intake, reactors, prepared))
+        if not units and segment is not None:
+            self.spool.remove(segment)
+        for number, (store, work) in enumerate(units.values(), 1):
+            with store.unit_of_work() as uow:
+                for intake, reactors, prepared in work:
+                    result = intake.record(prepared)
+                    for react in [*reactors, *self.reactors]:
+                        react(result)
+                if segment is not None and number == len(units):
+                    # The segment leaves with what its messages made, or not at all.
+                    for path in self.spool.files_of(segment):
+                        uow.delete(os.path.relpath(path, store.data_dir))
 
     # -- one message per unit, after a batch failed --------------------------------------------
     def _one_by_one(self, segment: Path, tries: Tries) -> int:

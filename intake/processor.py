@@ -84,10 +84,11 @@ class Intake:
         """Store one message. Idempotent: processing the same entry again changes nothing."""
         return self.record(self.prepare(entry))
 
-    def prepare(self, entry: SpoolEntry) -> Prepared:
-        """Parse and judge a message; no lock is held (a batch prepares all its messages first)."""
+    def prepare(self, entry: SpoolEntry, parsed: ParsedMessage | None = None) -> Prepared:
+        """Parse and judge a message; no lock is held (a batch prepares all its messages first).
+        `parsed`: the message as already parsed for another organisation it is for."""
         raw = entry.raw
-        parsed = parse(raw)
+        parsed = parsed if parsed is not None else parse(raw)
         prepared = Prepared(entry, parsed, hashlib.sha256(raw).hexdigest(),
                             received_at(entry.envelope, self.config.service.tz))
         if self._duplicate(parsed, raw, prepared.sha, mend=False) is None:
@@ -200,15 +201,26 @@ class Intake:
     def _thread(self, parsed: ParsedMessage, include_own_id: bool) -> str | None:
         for case_id in case_tags(parsed.subject, self.config.service.case_prefix):
             if self.store.exists(case_id):
-                return case_id
+                return self._merged_target(case_id)
         candidates = [parsed.in_reply_to, *reversed(parsed.references), parsed.original_message_id]
         if include_own_id:  # machine mail: our own message come back names its case by its id
             candidates.append(parsed.message_id)
         for message_id in filter(None, candidates):
             case_id = self.store.case_for_key(message_id)
             if case_id and self.store.exists(case_id):
-                return case_id
+                return self._merged_target(case_id)
         return None
+
+    def _merged_target(self, case_id: str) -> str:
+        """The case a merged case now lives in (`cases merge` leaves `merged_into`): a reply
+        that still names the old id, in its subject or headers, lands where its messages went."""
+        seen = {case_id}
+        target = self.store.get(case_id).get("merged_into")
+        while target and target not in seen and self.store.exists(target):
+            case_id = target
+            seen.add(case_id)
+            target = self.store.get(case_id).get("merged_into")
+        return case_id
 
     # -- limits on what outsiders may add ---------------------------------------------------
     def _over_limit(self, case: dict, when: datetime) -> bool:

@@ -1,21 +1,38 @@
-"""Which case a message belongs to: the case tag in the subject, or the reply headers."""
+"""Which case a message belongs to: a case id in the subject, or the reply headers."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Reply and forward prefixes as Japanese and English mailers write them, repeated or numbered.
 _PREFIX = re.compile(
     r"^\s*(?:(?:re|fw|fwd|aw|wg|sv|tr|返信|転送|回答)\s*(?:\[\d+\]|\(\d+\)|\d+)?\s*[:：>＞]\s*)+",
     re.IGNORECASE,
 )
+# Hyphens as IMEs and word processors type them; NFKC leaves these alone.
+_DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−"})
 
 
 def strip_reply_prefixes(subject: str) -> str:
     return _PREFIX.sub("", subject).strip()
 
 
+def _pattern(prefix: str) -> re.Pattern:
+    # A case id as staff write it: [INC-2026-0001], 【INC-2026-0001】, (INC-2026-0001), （…） or
+    # bare, anywhere in the subject, in any case. Not inside a longer token (XINC-2026-0001,
+    # INC-2026-0001-2, INC-2026-00012a): only non-ASCII-word characters may touch it, so
+    # 「INC-2026-0001の件」 is found. Brackets need no rule of their own: they are not word characters.
+    return re.compile(rf"(?<![A-Za-z0-9_\-]){re.escape(prefix)}\s?-\s?(\d{{4}})\s?-\s?(\d{{4,9}})"
+                      rf"(?!-?[A-Za-z0-9_])", re.IGNORECASE)
+
+
 def case_tags(subject: str, prefix: str) -> list[str]:
-    """Case ids in `[PREFIX-YYYY-NNNN]` tags anywhere in the subject (full-width brackets too)."""
-    pattern = re.compile(rf"[\[［]\s*{re.escape(prefix)}-(\d{{4}}-\d{{4,}})\s*[\]］]", re.IGNORECASE)
-    return [f"{prefix}-{m.group(1)}" for m in pattern.finditer(subject)]
+    """Case ids named in `subject`, canonical (`INC-2026-0001`), first mention first, each once.
+
+    Full-width letters, digits and brackets are read as their ASCII forms. Whether the case
+    exists is the caller's question: an id of no case threads nothing.
+    """
+    text = unicodedata.normalize("NFKC", subject or "").translate(_DASHES)
+    found = [f"{prefix}-{year}-{int(seq):04d}" for year, seq in _pattern(prefix).findall(text)]
+    return list(dict.fromkeys(found))

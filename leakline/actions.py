@@ -192,7 +192,7 @@ def alert_skipped(app, case: dict, skipped: list[Skipped], reason: str, by: str)
                      "reopen": REOPEN_COMMAND.format(case_id=case["id"], phase=s.phase,
                                                      step=shlex.quote(s.step or ""), by="YOUR_EMAIL")}
                     for s in skipped],
-        "org_name": config.organization.name})
+        "org_name": config.organization.name}, templates=config.organization.templates_dir)
     officers = [m.email for m in config.managers_with("privacy_officer")] or \
         [m.email for m in config.managers]
     key = "skip:" + ",".join(s.name for s in skipped) + ":" + now.isoformat()

@@ -1,24 +1,38 @@
-"""Wiring: the store, spool, intake and responders built from one Config (no globals)."""
+"""Wiring: the store, spool, intake and responders built from one Config (no globals).
+
+The spool, the outbox and its sender serve the whole service; each organisation has its own
+Tenant: a store over its own folder (leakline/orgs.py), and the intake, mailer, responder and
+scheduler that see only that organisation's Config (Config.for_org). An App made from a Config
+scoped to one organisation (or with only one) also offers that organisation's parts as
+`app.store`, `app.intake`, `app.mailer`, `app.responder` and `app.scheduler`, as before.
+
+A unit of work is one organisation's (its store's lock, then the outbox's): the outbox's changes
+join it (store/units.py), so a case and the mail about it commit together. The parts that make
+and answer cases are built at first use: a command that only reads (`cases list`) imports none.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 import stat
+import threading
 from datetime import datetime, timezone
 from typing import Callable
 
 from functools import cached_property
 
-from leakline.config import Config
+from leakline.config import Config, OrgScopeError
 from leakline.listing import listing_fields
+from leakline.orgs import (org_data_dir, org_of_outbox_item, orgs_for_envelope, root_store_entries,
+                           service_outbox)
 from store.cases import Store
 from store.files import ensure_dir
-from store.outbox import Outbox
 from store.spool import Spool
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("leakline.app")
+TENANT_PARTS = frozenset({"store", "intake", "mailer", "responder", "scheduler"})
 
 
 def utc_now() -> datetime:
@@ -43,20 +57,34 @@ def check_data_dir(path) -> None:
             f"fix it with: chmod -R go-rwx {path}")
 
 
-class App:
-    def __init__(self, config: Config, now: Clock = utc_now):
-        self.config = config
-        self.now = now
-        self.data_dir = config.service.data_dir
-        self.store = Store(self.data_dir, config.service.case_prefix, now=now,
-                           summarize=listing_fields)
-        self.spool = Spool(self.data_dir)
-        self.outbox = Outbox(self.data_dir, self.store.lock, now, self.store.units)
-        self.sender = None  # built by background_tasks, in the process that delivers
-        # Where the sender runs in another process (serve): how to tell it mail was queued.
-        self.on_mail_queued: Callable[[], None] | None = None
+def check_layout(config: Config) -> None:
+    """With [[organizations]], a single-organisation store left at the root must first be given
+    to one organisation: its cases would otherwise be nobody's, and new ones open beside them."""
+    if not config.org_subtrees:
+        return
+    entries = root_store_entries(config.service.data_dir)
+    if entries:
+        raise DataDirError(
+            f"data_dir {config.service.data_dir} holds the cases of a single-organisation "
+            f"configuration at its root ({', '.join(entries[:6])}{', …' if len(entries) > 6 else ''}); "
+            "give them to their organisation first: leakline org adopt ID (with serve stopped)")
 
-    # Built when first used: a command that only reads (`cases list`) imports none of it.
+
+def org_store(config: Config, now: Clock) -> Store:
+    """The store of the organisation `config` is scoped to, over its own folder."""
+    return Store(org_data_dir(config, config.org.id), config.service.case_prefix, now=now,
+                 summarize=listing_fields)
+
+
+class Tenant:
+    """One organisation's part of the service."""
+
+    def __init__(self, app: "App", config: Config, store: Store | None = None):
+        self.app = app
+        self.config = config
+        self.org = config.org
+        self.store = store or org_store(config, app.now)
+
     @cached_property
     def intake(self):
         from intake.processor import Intake
@@ -67,25 +95,113 @@ class App:
     def mailer(self):
         from responders.mailer import Mailer
 
-        return Mailer(self.store, self.outbox, self.config, self.now, wake=self._wake_sender)
+        return Mailer(self.store, self.app.outbox, self.config, self.app.now,
+                      wake=self.app._wake_sender)
 
     @cached_property
     def responder(self):
         from responders.react import Responder
 
-        return Responder(self.store, self.mailer, self.config, self.now)
+        return Responder(self.store, self.mailer, self.config, self.app.now)
 
     @cached_property
     def scheduler(self):
         from responders.scheduler import Scheduler
 
-        return Scheduler(self.store, self.responder, self.config, self.now)
+        return Scheduler(self.store, self.responder, self.config, self.app.now)
+
+    def prepare(self) -> None:
+        self.store.prepare()
+        self.store.message_id_key()  # made at the first start, before any mail is signed
+
+
+class App:
+    def __init__(self, config: Config, now: Clock = utc_now):
+        self.config = config if config.scope or len(config.organizations) != 1 \
+            else config.for_org(config.org.id)
+        self.now = now
+        self.data_dir = config.service.data_dir
+        self.spool = Spool(self.data_dir)
+        self._tenants: dict[str, Tenant] = {}
+        self._root_store: Store | None = None
+        if not config.org_subtrees:
+            # The one store at the root of data_dir: the outbox shares its lock and its units.
+            self._root_store = org_store(self.config, now)
+        self.outbox = service_outbox(config, now, self._root_store, self._org_unit)
+        self.sender = None  # built by background_tasks, in the process that delivers
+        # Where the sender runs in another process (serve): how to tell it mail was queued.
+        self.on_mail_queued: Callable[[], None] | None = None
+        self._prepared: set[str] = set()
+        self._tenants_lock = threading.RLock()
+        self._on_problem: Callable[[str], None] | None = None
 
     @cached_property
     def pipeline(self):
         from intake.pipeline import Pipeline
 
-        return Pipeline(self.spool, self.intake, reactors=[self.responder])
+        return Pipeline(self.spool, None, route=self.route, checkpoint=self.checkpoint)
+
+    # -- organisations ------------------------------------------------------------------------
+    def tenant(self, org_id: str, prepare: bool = True) -> Tenant:
+        """The organisation's parts, built at first use (UnknownOrg for an id not configured);
+        its store is prepared (folders, recovery) the first time this process uses it."""
+        with self._tenants_lock:
+            tenant = self._tenants.get(org_id)
+            if tenant is None:
+                tenant = self._tenants[org_id] = Tenant(self, self.config.for_org(org_id),
+                                                        self._root_store)
+                if self._on_problem is not None:
+                    tenant.store.on_problem = self._on_problem
+            if prepare and org_id not in self._prepared:
+                tenant.prepare()
+                self._prepared.add(org_id)
+            return tenant
+
+    def selected(self) -> Tenant:
+        """The organisation this App was made for (a scoped Config, or the only one)."""
+        return self.tenant(self.config.org.id, prepare=False)
+
+    def __getattr__(self, name: str):
+        # app.store, app.intake, ...: the selected organisation's (OrgScopeError if none is).
+        if name in TENANT_PARTS:
+            return getattr(self.selected(), name)
+        raise AttributeError(name)
+
+    def on_problem(self, report: Callable[[str], None]) -> None:
+        """Where every store says what damage it found (a skipped case, a rebuilt shard)."""
+        with self._tenants_lock:
+            self._on_problem = report
+            for tenant in self._tenants.values():
+                tenant.store.on_problem = report
+
+    def route(self, entry) -> list:
+        """(intake, reactors) of every organisation a spooled message is for (Pipeline)."""
+        return [(t.intake, [t.responder]) for t in
+                (self.tenant(org_id) for org_id in orgs_for_envelope(self.config, entry.envelope))]
+
+    def tenant_of(self, item) -> Tenant | None:
+        """The organisation an outbox item belongs to, or None (no configured organisation)."""
+        org_id = org_of_outbox_item(self.config, getattr(item, "org", None), item.case_id)
+        return self.tenant(org_id) if org_id else None
+
+    def _org_unit(self, org_id: str):
+        """The unit of work of an organisation's store (Outbox.unit_for_org)."""
+        return self.tenant(org_id).store.unit_of_work()
+
+    def unit_for(self, item):
+        """The unit the sender records an item's delivery in: its organisation's, or the
+        outbox's own for an item of no configured organisation."""
+        tenant = self.tenant_of(item)
+        return tenant.store.units if tenant is not None else self.outbox.units
+
+    def checkpoint(self) -> None:
+        """Flush what this process's units wrote behind their journals (intake, when idle)."""
+        with self._tenants_lock:
+            stores = [self._tenants[org_id].store for org_id in self._prepared]
+        for store in stores:
+            store.checkpoint()
+        if self.outbox.units is not getattr(self._root_store, "units", None):
+            self.outbox.units.checkpoint()
 
     def _wake_sender(self) -> None:
         if self.sender is not None:
@@ -100,58 +216,56 @@ class App:
         return transport_for(self.config)
 
     def on_dead_letter(self, item) -> None:
-        """Alert the privacy officers, once, and record the failure in its case.
+        """Alert the organisation's privacy officers, once, and record the failure in its case.
 
         The alert first: should the case not save, the sender calls this again at the next
         start, and the alert's stable Message-ID keeps it single.
         """
+        from responders.deadletter import alert_dead_letter
         from responders.mailer import record_delivery
 
-        if item.kind != "deadletter_alert":  # never alert about an alert
-            self._alert_dead_letter(item)
-        if item.case_id and self.store.exists(item.case_id):
-            record_delivery(self.store, item.case_id, item.id, "failed", item.last_error)
-
-    def _alert_dead_letter(self, item) -> None:
-        from responders.alerts import render_deadletter_alert
-        from responders.compose import compose
-
-        officers = [m.email for m in self.config.managers_with("privacy_officer")]
-        if not officers:
+        tenant = self.tenant_of(item)
+        if tenant is None:
+            log.error("outbox: %s failed and belongs to no configured organisation: nobody alerted",
+                      item.id)
             return
-        # The item may predate mark_failed, which counted the last attempt: the record has it.
-        attempts = (self.outbox.get(item.id) or {}).get("attempts", item.attempts)
-        rendered = render_deadletter_alert(self.config, message_id=item.id, to=list(item.recipients),
-                                           subject=item.subject, error=item.last_error or "",
-                                           attempts=attempts, case_id=item.case_id,
-                                           first_tried=item.created_at)
-        out = compose(kind="deadletter_alert", to=officers, subject=rendered.subject,
-                      text=rendered.text, html=rendered.html, config=self.config,
-                      case_id=item.case_id, now=self.now(),
-                      message_id=self.mailer.ids().stable("deadletter", item.id))
-        self.outbox.enqueue_bytes(out.data, message_id=out.message_id,
-                                  envelope_from=out.envelope_from,
-                                  envelope_to=list(out.envelope_to), case_id=item.case_id,
-                                  kind=out.kind, subject=out.subject)
+        if item.kind != "deadletter_alert":  # never alert about an alert
+            alert_dead_letter(tenant.mailer, item, (self.outbox.get(item.id) or {}).get("attempts"))
+        if item.case_id and tenant.store.exists(item.case_id):
+            record_delivery(tenant.store, item.case_id, item.id, "failed", item.last_error)
 
     def prepare(self) -> None:
         check_data_dir(self.data_dir)
+        check_layout(self.config)
         ensure_dir(self.data_dir)
-        self.store.prepare()
-        self.store.message_id_key()  # made at the first start, before any mail is signed
         self.spool.prepare()
+        try:
+            self.tenant(self.config.org.id)
+        except OrgScopeError:
+            pass  # the service of several: each organisation is prepared at its first use
 
     def background_tasks(self, stop) -> list:
-        """Coroutines the worker process runs beside intake: the outbox sender, the scheduler."""
+        """Coroutines the delivery process runs: the outbox sender, the scheduler."""
+        from responders.scheduler import ServiceScheduler
         from responders.sender import SenderWorker
 
         self.sender = SenderWorker(self.outbox, self.transport(), self.now,
-                                   on_dead_letter=self.on_dead_letter, on_sent=self.record_sent)
-        return [self.sender.run(stop), self.scheduler.run(stop)]
+                                   on_dead_letter=self.on_dead_letter, on_sent=self.record_sent,
+                                   units_for=self.unit_for)
+        return [self.sender.run(stop), ServiceScheduler(self.schedulers).run(stop)]
 
     def record_sent(self, item) -> None:
-        """`sent` in the message's case, with its event (in the sender's unit of work)."""
+        """`sent` in the message's case, with its event (in the sender's unit of work: its
+        organisation's, which the outbox's move to sent/ joined)."""
         from responders.mailer import record_delivery
 
-        if item.case_id and self.store.exists(item.case_id):
-            record_delivery(self.store, item.case_id, item.id, "sent")
+        tenant = self.tenant_of(item)
+        if item.case_id and tenant is not None and tenant.store.exists(item.case_id):
+            record_delivery(tenant.store, item.case_id, item.id, "sent")
+
+    def schedulers(self) -> list:
+        """The schedulers of every organisation that has data (the others have no cases)."""
+        from leakline.orgs import has_data
+
+        return [self.tenant(org_id).scheduler for org_id in self.config.organizations.ids()
+                if has_data(self.config, org_id)]

@@ -11,9 +11,15 @@ import click
 from leakline.config import Config, ConfigError, load, sample_text
 
 EX_TEMPFAIL = 75
+EX_NOUSER = 67
 
 
 NO_CONFIG_NEEDED = ("init", "completion")
+# Commands of the whole service: they need no --org. Every other command reads or changes one
+# organisation's cases, deadlines, outbox or audit trail and sees only that organisation.
+SERVICE_COMMANDS = ("serve", "ingest", "init", "completion", "org", "store", "spool")
+ORG_HELP = ("The organisation (its id, `leakline org list`); default $LEAKLINE_ORG. Needed when "
+            "more than one is configured. Also accepted after the subcommand.")
 
 
 def _version() -> str:
@@ -82,17 +88,19 @@ def load_config(ctx: click.Context, path: str | None) -> Config:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="TOML file (default: $LEAKLINE_CONFIG, else ./leakline.toml, else built-ins). "
                    "Also accepted after the subcommand.")
+@click.option("--org", "org_id", envvar="LEAKLINE_ORG", metavar="ID", help=ORG_HELP)
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True,
               callback=lambda ctx, _, on: on and (click.echo(f"leakline {_version()}"), ctx.exit()),
               help="Show the version and exit.")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None) -> None:
+def main(ctx: click.Context, config_path: str | None, org_id: str | None) -> None:
     """leakline: email intake and response tracking for personal-data leak incidents.
 
     Example: leakline --config /etc/leakline.toml serve
     """
     # Whatever leakline writes (cases, raw mail, exports) is private unless it says otherwise.
     os.umask(0o077)
+    ctx.meta.setdefault("leakline.org", org_id or None)
     if ctx.invoked_subcommand in NO_CONFIG_NEEDED:
         ctx.obj = Config()
         return
@@ -106,16 +114,24 @@ def _late_config_option(ctx: click.Context, param, value: str | None) -> None:
         load_config(ctx, value)
 
 
-def accept_config_everywhere(group: click.Group) -> None:
-    """Give every subcommand a `--config` of its own: `leakline cases list --config X`."""
+def accept_config_everywhere(group: click.Group, scoped: bool = True) -> None:
+    """Give every subcommand a `--config` of its own: `leakline cases list --config X`; and
+    every command of one organisation an `--org` of its own, and its scope (leakline/cli_org.py)."""
+    from leakline.cli_org import late_org_option, scoped_to_org
+
     for name, command in group.commands.items():
+        in_scope = scoped and name not in SERVICE_COMMANDS
         if isinstance(command, click.Group):
-            accept_config_everywhere(command)
+            accept_config_everywhere(command, in_scope)
         elif name not in NO_CONFIG_NEEDED and not any(p.name == "late_config" for p in command.params):
             command.params.append(click.Option(
                 ["--config", "late_config"], type=click.Path(dir_okay=False), expose_value=False,
                 is_eager=True, callback=_late_config_option,
                 help="TOML file, as `leakline --config` (which it overrides)."))
+            if in_scope or name == "check":  # `store check --org ID`: one organisation's store
+                command.params.append(late_org_option())
+            if in_scope:
+                command.callback = scoped_to_org(command.callback)
 
 
 def run_event_loop(coro):
@@ -148,7 +164,7 @@ def app_for(ctx: click.Context, prepare: bool = True, create: bool = False):
     if not create:
         require_data(config)
     app = App(config)
-    app.store.on_problem = warn  # a skipped case or a rebuilt shard is said, on stderr
+    app.on_problem(warn)  # a skipped case or a rebuilt shard is said, on stderr
     if prepare:
         try:
             app.prepare()
@@ -161,15 +177,17 @@ def app_for(ctx: click.Context, prepare: bool = True, create: bool = False):
 
 @main.command()
 @click.argument("path", required=False, default="leakline.toml", type=click.Path(dir_okay=False))
-def init(path: str) -> None:
+@click.option("--orgs", "several", is_flag=True,
+              help="The sample for several organisations in one service ([[organizations]]).")
+def init(path: str, several: bool) -> None:
     """Write a commented sample configuration (refuses to overwrite).
 
-    Example: leakline init /etc/leakline.toml
+    Example: leakline init /etc/leakline.toml   (leakline init --orgs: two organisations)
     """
     target = Path(path)
     if target.exists():
         raise click.ClickException(f"{target} exists; not overwriting it")
-    target.write_text(sample_text(), encoding="utf-8")
+    target.write_text(sample_text("sample_orgs.toml" if several else "sample.toml"), encoding="utf-8")
     target.chmod(0o600)
     click.echo(f"wrote {target}; edit it, then run: leakline --config {target} serve")
 
@@ -243,8 +261,13 @@ def ingest(ctx: click.Context, source: str, sender: str | None, recipient: tuple
     Exits 0 once the message is stored and 75 (EX_TEMPFAIL) on any failure, so the MTA retries
     and never bounces a report. Example, a Postfix alias: incident: "|leakline ingest -"
     """
+    from leakline.cli_org import NotOurRecipient
+
     try:
         spool_id = _ingest(ctx, source, sender, recipient)
+    except NotOurRecipient as exc:  # as the listener's 550: the MTA returns it to the sender
+        click.echo(f"leakline ingest: {exc}", err=True)
+        sys.exit(EX_NOUSER)
     except Exception as exc:  # whatever went wrong, the MTA must keep the mail and retry
         message = exc.format_message() if isinstance(exc, click.ClickException) else \
             f"{type(exc).__name__}: {exc}"
@@ -262,10 +285,12 @@ def _ingest(ctx: click.Context, source: str, sender: str | None, recipient: tupl
     app = app_for(ctx, create=True)
     if sender is None:
         sender = os.environ.get("SENDER", mbox_sender or "")
-    recipients = list(recipient) or [os.environ.get("RECIPIENT") or
-                                      app.config.organization.incident_address]
+    from leakline.cli_org import ingest_recipients
+
+    recipients, orgs = ingest_recipients(app.config, list(recipient) or
+                                         [r for r in [os.environ.get("RECIPIENT")] if r])
     envelope = {
-        "mail_from": sender, "peer": "pipe", "helo": None, "rcpt_tos": recipients,
+        "mail_from": sender, "peer": "pipe", "helo": None, "rcpt_tos": recipients, "orgs": orgs,
         "received_at": datetime.now(timezone.utc).isoformat(),
     }
     (spool_id,) = app.spool.write([(raw, envelope)])
@@ -302,8 +327,10 @@ from leakline.cli_cases import cases  # noqa: E402
 from leakline.cli_outbox import outbox  # noqa: E402
 from leakline.cli_process import deadlines, phase, report  # noqa: E402  (adds cases commands)
 from leakline import cli_verbs  # noqa: E402,F401  (adds skip, reopen, note)
+from leakline import cli_merge  # noqa: E402,F401  (adds cases merge)
 from leakline.cli_retention import purge  # noqa: E402
 from leakline.cli_store import spool, store  # noqa: E402
+from leakline.cli_org import org  # noqa: E402
 
 main.add_command(cases)
 main.add_command(phase)
@@ -314,5 +341,6 @@ main.add_command(audit)
 main.add_command(purge)
 main.add_command(store)
 main.add_command(spool)
+main.add_command(org)
 # Last, after every command is registered: each takes its own --config too.
 accept_config_everywhere(main)

@@ -40,7 +40,7 @@ def verify(ctx: click.Context) -> None:
                   f"({result.events} events verified before it); case files not checked", err=True)
         ctx.exit(1)
     echo_text(f"audit chain intact: {result.events} events")
-    cases = check_cases(app.data_dir, app.store.audit.events())
+    cases = check_cases(app.store.data_dir, app.store.audit.events())
     if not cases.ok:
         for problem in cases.problems:
             echo_text(f"case file disagrees with its events: {problem}", err=True)
@@ -99,7 +99,8 @@ def export(ctx: click.Context, case_id: str, out_dir: str) -> None:
     ensure_dir(out / "messages")
     events = app.store.audit.for_case(case_id)
     files = {
-        "case.json": json.dumps({**instants(public_case(case), app.config.service.tz), "schema": 1},
+        "case.json": json.dumps({**instants(public_case(case), app.config.service.tz),
+                                 "org": app.config.org.id, "schema": 1},
                                 ensure_ascii=False, indent=2),
         "timeline.json": json.dumps(events, ensure_ascii=False, indent=2),
         "timeline.txt": "\n".join(_timeline_line(e) for e in events) + "\n",

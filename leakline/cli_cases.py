@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from leakline.cli_common import case_argument, default_actor, one_line_errors
+from leakline.cli_common import case_argument, default_actor, one_line_errors, with_org
 from leakline.jsonout import echo_json, public_case  # noqa: F401  (cli_audit imports them here)
 from leakline.output import Painted, colour_wanted, echo_text
 
@@ -32,7 +32,9 @@ def cases() -> None:
 
 
 def _warnings(app) -> None:
-    shunted = app.spool.shunted()
+    from leakline.orgs import shunted_for
+
+    shunted = shunted_for(app.config, app.spool.shunted())
     if shunted:
         # Evidence that intake could not process: never dropped, but it needs a person.
         echo_text(f"warning: {len(shunted)} message(s) could not be processed; they are kept in "
@@ -79,7 +81,7 @@ def list_cases(ctx: click.Context, status: str, unacked: bool, reportable: bool,
             if matches(row, unacked=unacked, reportable=reportable, overdue=overdue, updated=updated)]
     _warnings(app)
     if as_json:
-        echo_json(rows, tz)
+        echo_json(with_org(rows, app.config), tz)
         return
     if not rows:
         filtered = unacked or reportable or overdue or updated
@@ -143,7 +145,7 @@ def show_case(ctx: click.Context, case_id: str, full: bool, as_json: bool) -> No
     app = app_for(ctx)
     case = load_case(app, case_id)
     if as_json:
-        echo_json(public_case(case), app.config.service.tz)
+        echo_json(with_org(public_case(case), app.config), app.config.service.tz)
         return
     colour = colour_wanted()
     for line in render(case, config=app.config, now=app.now(), full=full, by=default_actor(ctx)):

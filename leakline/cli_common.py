@@ -57,18 +57,33 @@ def complete_case_ids(ctx: click.Context, param, incomplete: str) -> list:
     """Shell completion of case ids: the open cases of the configured data_dir."""
     from click.shell_completion import CompletionItem
 
-    from leakline.config import ConfigError, load
+    import os
+
+    from leakline.config import ConfigError, OrgScopeError, UnknownOrg, load
+    from leakline.orgs import org_data_dir
     from store.cases import Store
 
+    root = ctx.find_root()
     try:
-        config = load(ctx.find_root().params.get("config_path"))
-    except ConfigError:
+        config = load(root.params.get("config_path"))
+        org = config.for_org(ctx.meta.get("leakline.org") or root.params.get("org_id")
+                             or os.environ.get("LEAKLINE_ORG") or config.org.id)
+    except (ConfigError, OrgScopeError, UnknownOrg):
         return []
-    if not config.service.data_dir.is_dir():
+    folder = org_data_dir(org, org.org.id)
+    if not folder.is_dir():
         return []
-    rows = Store(config.service.data_dir, config.service.case_prefix).summaries("open")
+    rows = Store(folder, org.service.case_prefix).summaries("open")
     return [CompletionItem(row["id"], help=row.get("subject") or "")
             for row in rows if row["id"].lower().startswith(incomplete.lower())]
+
+
+def with_org(value, config: Config):
+    """Each object (or each of a list) with the `org` it belongs to, for --json."""
+    org_id = config.org.id
+    if isinstance(value, list):
+        return [{**row, "org": org_id} for row in value]
+    return {**value, "org": org_id}
 
 
 def case_argument(func):

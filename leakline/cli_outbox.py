@@ -9,11 +9,19 @@ import click
 from leakline.cli_common import complete_case_ids
 from leakline.config import Config
 from leakline.output import echo_text
-from store.files import DataLock
 from store.outbox import Outbox, OutboxError
 
 COLUMNS = (("ID", "id"), ("CASE", "case_id"), ("KIND", "kind"), ("TO", "to"),
            ("TRIES", "attempts"), ("WHEN", "when"), ("SUBJECT", "subject"))
+
+
+def of_org(config: Config, rows: list[dict]) -> list[dict]:
+    """The outbox's messages of the organisation `config` is scoped to, each with its `org`."""
+    from leakline.orgs import org_of_outbox_item
+
+    mine = config.org.id
+    return [{**row, "org": mine} for row in rows
+            if org_of_outbox_item(config, row.get("org"), row.get("case_id")) == mine]
 
 
 def open_outbox(ctx: click.Context) -> tuple[Outbox, Config]:
@@ -23,9 +31,10 @@ def open_outbox(ctx: click.Context) -> tuple[Outbox, Config]:
     if config is None:
         raise click.ClickException("no configuration loaded (run as `leakline outbox ...`)")
     require_data(config)
-    data_dir = config.service.data_dir
+    from leakline.orgs import service_outbox
+
     tz = config.service.tz
-    return Outbox(data_dir, DataLock(data_dir / ".lock"), lambda: datetime.now(tz)), config
+    return service_outbox(config, lambda: datetime.now(tz)), config
 
 
 @click.group()
@@ -61,7 +70,7 @@ def list_messages(ctx: click.Context, failed: bool, sent: bool, case_id: str | N
     if failed and sent:
         raise click.UsageError("--failed and --sent: choose one")
     box, config = open_outbox(ctx)
-    rows = box.list_sent() if sent else box.list(failed=failed)
+    rows = of_org(config, box.list_sent() if sent else box.list(failed=failed))
     if case_id:
         from leakline.caseref import canonical_id
 
@@ -119,8 +128,10 @@ def retry(ctx: click.Context, message_id: str) -> None:
     Example:
         leakline outbox retry '<20261126180300.1234@example.com>'
     """
-    box, _ = open_outbox(ctx)
+    box, config = open_outbox(ctx)
     try:
+        if not of_org(config, [box.get(message_id) or {}]):  # another organisation's: not here
+            raise OutboxError(f"{message_id}: no such message in the outbox")
         row = box.retry(message_id)
     except (OutboxError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None

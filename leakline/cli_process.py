@@ -6,7 +6,7 @@ import click
 
 from leakline.choices import CATEGORY, PHASE, STEP
 from leakline.cli_cases import cases
-from leakline.cli_common import actor, by_option, case_argument, one_line_errors
+from leakline.cli_common import actor, by_option, case_argument, one_line_errors, with_org
 from leakline.output import echo_text
 
 
@@ -215,7 +215,7 @@ def deadlines(ctx: click.Context, within: int | None, overdue: bool, as_json: bo
     rows = [r for r in every if not (overdue and r["status"] != "overdue")
             and not (within is not None and r["days_left"] > within)]
     if as_json:
-        echo_json(rows, app.config.service.tz)
+        echo_json(with_org(rows, app.config), app.config.service.tz)
         return
     if not rows:
         echo_text(_none_due(every, within, overdue))

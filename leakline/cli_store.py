@@ -22,31 +22,57 @@ def store() -> None:
 @click.pass_context
 def check_store(ctx: click.Context, repair: bool) -> None:
     """Read every sequence, index shard, case file and the key index; report what is damaged.
+    Every organisation's store that has data, or the one `--org` names.
 
     Exits 1 when damage is left (always without --repair), 0 when the store is sound.
     Example: leakline store check --repair
     """
+    from leakline.app import DataDirError, check_layout
     from leakline.cli import app_for
-    from store.health import check
+    from leakline.orgs import has_data
 
     app = app_for(ctx, prepare=False)  # a damaged journal stops prepare(); check names it
-    report = check(app.store, repair=repair)
-    for line in report.problems:
-        click.echo(f"damaged: {line}")
-    for line in report.repairs:
-        click.echo(f"repaired: {line}")
-    if not report.problems:
-        click.echo(f"store is sound ({report.files} files checked)")
-        return
-    if not repair:
-        click.echo("run `leakline store check --repair` to rebuild and move aside what is damaged")
+    config = app.config
+    try:
+        check_layout(config)
+    except DataDirError as exc:
+        raise click.ClickException(str(exc)) from None
+    wanted = ctx.meta.get("leakline.org")
+    try:
+        ids = [config.for_org(wanted).org.id] if wanted else \
+            [o for o in config.organizations.ids() if has_data(config, o)]
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    damaged = False
+    for org_id in ids:
+        named = f"{org_id}: " if config.org_subtrees else ""
+        damaged |= _check_one(app.tenant(org_id, prepare=False).store, repair, named)
+    if damaged:
         sys.exit(1)
-    left = check(app.store)
+
+
+def _check_one(store, repair: bool, named: str) -> bool:
+    """Check one organisation's store; True while damage is left."""
+    from store.health import check
+
+    report = check(store, repair=repair)
+    for line in report.problems:
+        click.echo(f"{named}damaged: {line}")
+    for line in report.repairs:
+        click.echo(f"{named}repaired: {line}")
+    if not report.problems:
+        click.echo(f"{named}store is sound ({report.files} files checked)")
+        return False
+    if not repair:
+        click.echo(f"{named}run `leakline store check --repair` to rebuild and move aside what is damaged")
+        return True
+    left = check(store)
     if left.problems:
         for line in left.problems:
-            click.echo(f"still damaged: {line}")
-        sys.exit(1)
-    click.echo(f"store is sound after repair ({left.files} files checked)")
+            click.echo(f"{named}still damaged: {line}")
+        return True
+    click.echo(f"{named}store is sound after repair ({left.files} files checked)")
+    return False
 
 
 @click.group()

@@ -6,11 +6,13 @@ import difflib
 import fnmatch
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_FILE = "leakline.toml"
@@ -19,6 +21,10 @@ LANGUAGES = ("ja", "en")
 TRANSPORTS = ("maildir", "smtp")
 GDPR_ROLES = ("controller", "processor")
 SECTORS = ("", "financial")
+# The id of the one organisation of a config with a single [organization] (unless it sets `id`).
+DEFAULT_ORG_ID = "default"
+# Short, and safe as a folder name: it names the organisation's subtree, data_dir/orgs/<id>/.
+ORG_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 
 
 class ConfigError(Exception):
@@ -91,6 +97,7 @@ class Contact:
 
 @dataclass(frozen=True)
 class Organization:
+    id: str = DEFAULT_ORG_ID
     name: str = "Example Co., Ltd."
     incident_address: str = "incident@example.com"
     domains: tuple[str, ...] = ("example.com",)
@@ -110,6 +117,8 @@ class Organization:
     representative: str = ""
     industry: str = ""
     contact: Contact = field(default_factory=Contact)
+    # Templates that override the built-in ones by name (<lang>/<name>.j2); None: built-ins only.
+    templates_dir: Path | None = None
 
     def is_internal(self, address: str) -> bool:
         domain = address.rpartition("@")[2].lower()
@@ -153,6 +162,18 @@ class Escalation:
 DEFAULT_MANAGERS = (Manager("Privacy Officer", "privacy@example.com", "privacy_officer"),)
 
 
+class OrgScopeError(RuntimeError):
+    """Something that belongs to one organisation was asked of a Config of several that was not
+    scoped to one (`Config.for_org`): a bug that would mix organisations, so it fails loudly."""
+
+
+class UnknownOrg(LookupError):
+    def __init__(self, org_id: str, known: Iterable[str] = ()):
+        super().__init__(f"no organisation {org_id!r}" + did_you_mean(org_id, known)
+                         + " (`leakline org list` shows them)")
+        self.org_id = org_id
+
+
 @dataclass(frozen=True)
 class Config:
     service: Service = field(default_factory=Service)
@@ -162,6 +183,11 @@ class Config:
     escalation: Escalation = field(default_factory=Escalation)
     source: Path | None = None
     cli: Cli = field(default_factory=Cli)
+    # [[organizations]]: each organisation in its own subtree of data_dir (leakline/orgs.py).
+    # None: the single [organization] of today, whose data stays at the root of data_dir.
+    orgs: "OrgTable | None" = None
+    # The organisation this Config was scoped to (for_org); None: not scoped.
+    scope: str | None = None
 
     @property
     def from_address(self) -> str:
@@ -177,9 +203,54 @@ class Config:
         address = address.lower()
         return next((m for m in self.managers if m.email.lower() == address), None)
 
+    # -- organisations ----------------------------------------------------------------------
+    @cached_property
+    def organizations(self) -> "OrgTable":
+        """Every organisation served; a single-organisation config has its one."""
+        from leakline.config_orgs import Org, OrgTable
 
-def sample_text() -> str:
-    return resources.files("leakline").joinpath("sample.toml").read_text(encoding="utf-8")
+        if self.orgs is not None:
+            return self.orgs
+        return OrgTable([Org(self.organization, self.managers, self.service.case_prefix,
+                             self.service.retention_days, self.escalation.ack_within_minutes,
+                             self.mail.sender)])
+
+    @property
+    def org_subtrees(self) -> bool:
+        """Whether each organisation's data lives in data_dir/orgs/<id>/ ([[organizations]])."""
+        return self.orgs is not None
+
+    @property
+    def own_addresses(self) -> frozenset[str]:
+        """The incident and From addresses of every organisation (loop guards: our own mail)."""
+        return self.organizations.own_addresses
+
+    @property
+    def org(self) -> "Org":
+        """The organisation of a scoped Config, or the only one; OrgScopeError otherwise."""
+        if self.scope is not None:
+            return self.organizations[self.scope]
+        if len(self.organizations) == 1:
+            return next(iter(self.organizations))
+        raise OrgScopeError("several organisations are configured; this needs one (--org)")
+
+    def for_org(self, org_id: str) -> "Config":
+        """This Config as one organisation sees it: its organization, managers, case prefix,
+        retention, ack window and From; UnknownOrg for an id that is not configured."""
+        org = self.organizations[org_id]
+        if self.scope == org.id:
+            return self
+        return replace(
+            self, organization=org.organization, managers=org.managers, scope=org.id,
+            service=replace(self.service, case_prefix=org.case_prefix,
+                            retention_days=org.retention_days),
+            escalation=replace(self.escalation, ack_within_minutes=org.ack_within_minutes),
+            mail=replace(self.mail, sender=org.mail_from))
+
+
+def sample_text(name: str = "sample.toml") -> str:
+    """A commented sample configuration: sample.toml (one organisation) or sample_orgs.toml."""
+    return resources.files("leakline").joinpath(name).read_text(encoding="utf-8")
 
 
 def locate(explicit: str | os.PathLike | None) -> Path | None:
@@ -216,13 +287,35 @@ def load(explicit: str | os.PathLike | None = None) -> Config:
 
 
 def relative_to_file(config: Config, path: Path) -> Config:
-    """A relative data_dir is relative to the config file that names it: the MTA's pipe and
-    `serve` then share one data_dir whatever folder each is started from."""
+    """A relative data_dir (or templates_dir) is relative to the config file that names it: the
+    MTA's pipe and `serve` then share one data_dir whatever folder each is started from."""
+    base = path.parent
     data_dir = config.service.data_dir
-    if data_dir.is_absolute():
-        return config
-    absolute = Path(os.path.abspath(path.parent / data_dir))
-    return replace(config, service=replace(config.service, data_dir=absolute))
+    if not data_dir.is_absolute():
+        config = replace(config, service=replace(config.service,
+                                                 data_dir=Path(os.path.abspath(base / data_dir))))
+    placed = _templates_relative_to(config, base)
+    errors = _missing_folders(placed, relative_ok=False)
+    if errors:
+        raise ConfigError(f"{path}: " + "\n".join(errors), errors=tuple(errors))
+    return placed
+
+
+def _templates_relative_to(config: Config, base: Path) -> Config:
+    from leakline.config_orgs import OrgTable, Unscoped
+
+    def placed(org: Organization) -> Organization:
+        folder = org.templates_dir
+        if folder is None or folder.is_absolute():
+            return org
+        return replace(org, templates_dir=Path(os.path.abspath(base / folder)))
+
+    if config.orgs is None:
+        return replace(config, organization=placed(config.organization))
+    table = OrgTable(replace(org, organization=placed(org.organization)) for org in config.orgs)
+    if not isinstance(config.organization, Unscoped):  # one organisation: it is the unscoped one
+        return replace(config, orgs=table, organization=placed(config.organization))
+    return replace(config, orgs=table)
 
 
 class _Section:
@@ -291,7 +384,7 @@ def did_you_mean(word: Any, known: Any) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
-SECTIONS = ("service", "organization", "managers", "mail", "escalation", "cli")
+SECTIONS = ("service", "organization", "managers", "organizations", "mail", "escalation", "cli")
 
 
 def from_dict(raw: dict, source: Path | None = None) -> Config:
@@ -304,18 +397,34 @@ def from_dict(raw: dict, source: Path | None = None) -> Config:
     def section(name: str) -> _Section:
         return _Section(raw.get(name, {}), name, errors)
 
-    config = Config(
-        service=_service(section("service")),
-        organization=_organization(section("organization")),
-        managers=_managers(raw["managers"], errors) if "managers" in raw else DEFAULT_MANAGERS,
-        mail=_mail(section("mail")),
-        escalation=_escalation(section("escalation")),
-        source=source,
-        cli=_cli(section("cli")),
-    )
+    parts = {"service": _service(section("service")), "mail": _mail(section("mail")),
+             "escalation": _escalation(section("escalation")), "source": source,
+             "cli": _cli(section("cli"))}
+    if "organizations" in raw:
+        from leakline.config_orgs import several
+
+        config = several(raw, errors, **parts)
+    else:
+        config = Config(
+            organization=_single_organization(section("organization")),
+            managers=_managers(raw["managers"], errors) if "managers" in raw else DEFAULT_MANAGERS,
+            **parts)
+    errors += _missing_folders(config, relative_ok=source is not None)
     if errors:
         raise ConfigError("\n".join(errors), errors=tuple(errors))
     return config
+
+
+def _missing_folders(config: Config, relative_ok: bool) -> list[str]:
+    """templates_dir must be a folder; a relative one is checked once relative_to_file placed it."""
+    errors = []
+    for org in config.organizations:
+        folder = org.organization.templates_dir
+        if folder is None or (relative_ok and not folder.is_absolute()) or folder.is_dir():
+            continue
+        where = "organization" if config.orgs is None else f"organizations.{org.id}"
+        errors.append(f"{where}.templates_dir: no such folder: {folder}")
+    return errors
 
 
 def _positive(section: _Section, key: str, default: int) -> int:
@@ -389,15 +498,15 @@ def corporate_number_ok(number: str) -> bool:
     return int(number[0]) == 9 - total % 9
 
 
-def _contact(raw: Any, errors: list[str]) -> Contact:
-    s = _Section(raw, "organization.contact", errors)
+def _contact(raw: Any, errors: list[str], name: str = "organization.contact") -> Contact:
+    s = _Section(raw, name, errors)
     phone = _one_line(s, "phone", "")
     if phone and not all(c.isdigit() or c in "+-() " for c in phone):
-        s.fail(f"organization.contact.phone: digits, spaces, +, - and () only, got {phone!r}")
+        s.fail(f"{name}.phone: digits, spaces, +, - and () only, got {phone!r}")
         phone = ""
     desk = s.take("enquiry_desk", str, "").strip()
     if any((ord(c) < 32 and c != "\n") or ord(c) == 127 for c in desk):
-        s.fail("organization.contact.enquiry_desk: no control characters")
+        s.fail(f"{name}.enquiry_desk: no control characters")
         desk = ""
     contact = Contact(name=_one_line(s, "name", ""), phone=phone, email=s.address("email", ""),
                       enquiry_desk=desk)
@@ -409,7 +518,7 @@ def _reporter(s: _Section, d: Organization) -> dict:
     """The reporter block: legal name, 法人番号, address, representative, industry, contact."""
     number = _one_line(s, "corporate_number", d.corporate_number).replace("-", "").replace(" ", "")
     if number and not corporate_number_ok(number):
-        s.fail(f"organization.corporate_number: not a valid 法人番号 (13 digits with its "
+        s.fail(f"{s.name}.corporate_number: not a valid 法人番号 (13 digits with its "
                f"check digit), got {number!r}")
         number = d.corporate_number
     s.asked.add("contact")
@@ -417,7 +526,8 @@ def _reporter(s: _Section, d: Organization) -> dict:
             "address": _one_line(s, "address", d.address),
             "representative": _one_line(s, "representative", d.representative),
             "industry": _one_line(s, "industry", d.industry),
-            "contact": _contact(s.raw.pop("contact"), s.errors) if "contact" in s.raw else Contact()}
+            "contact": _contact(s.raw.pop("contact"), s.errors, f"{s.name}.contact")
+            if "contact" in s.raw else Contact()}
 
 
 def _networks(s: _Section, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -446,9 +556,14 @@ def _listener_limits(s: _Section, d: Service) -> dict:
     }
 
 
-def _organization(s: _Section) -> Organization:
-    d = Organization()
+def _organization(s: _Section, d: Organization = Organization(), *, required: tuple[str, ...] = ()) -> Organization:
+    """The keys of one organisation ([organization], or one of [[organizations]]); `required`
+    keys must be given (an organisation among several has no defaults to fall back on)."""
+    for key in required:
+        if key not in s.raw:
+            s.fail(f"{s.name}.{key}: missing")
     org = Organization(
+        id=_org_id(s, d.id),
         name=s.take("name", str, d.name),
         incident_address=s.address("incident_address", d.incident_address).lower(),
         domains=tuple(x.lower() for x in s.strings("domains", d.domains)),
@@ -462,29 +577,51 @@ def _organization(s: _Section) -> Organization:
         sector=s.choice("sector", SECTORS, d.sector),
         sector_report_to=_one_line(s, "sector_report_to", d.sector_report_to) or d.sector_report_to,
         review_body=_one_line(s, "review_body", d.review_body) or d.review_body,
+        templates_dir=_folder(s, "templates_dir"),
         **_reporter(s, d),
     )
     if not org.incident_address:
-        s.fail("organization.incident_address: must be set")
+        s.fail(f"{s.name}.incident_address: must be set")
     if any(c in org.name for c in "\r\n"):
-        s.fail("organization.name: must be one line")
+        s.fail(f"{s.name}.name: must be one line")
+    return org
+
+
+def _org_id(s: _Section, default: str) -> str:
+    if "id" not in s.raw:
+        return default
+    value = s.take("id", str, default)
+    if not ORG_ID.match(value):
+        s.fail(f"{s.name}.id: 1 to 32 of a-z, 0-9 and '-' (not first or last), got {value!r}")
+        return default
+    return value
+
+
+def _folder(s: _Section, key: str) -> Path | None:
+    """A folder named in the file; relative to the file (relative_to_file), checked there."""
+    value = s.take(key, str, "")
+    return Path(value) if value else None
+
+
+def _single_organization(s: _Section) -> Organization:
+    org = _organization(s)
     s.done()
     return org
 
 
-def _managers(raw: Any, errors: list[str]) -> tuple[Manager, ...]:
+def _managers(raw: Any, errors: list[str], name: str = "managers") -> tuple[Manager, ...]:
     if not isinstance(raw, list):
-        errors.append("managers: must be an array of tables ([[managers]])")
+        errors.append(f"{name}: must be an array of tables ([[{name}]])")
         return DEFAULT_MANAGERS
     managers = []
     for i, item in enumerate(raw):
-        s = _Section(item, f"managers[{i}]", errors)
+        s = _Section(item, f"{name}[{i}]", errors)
         email = s.address("email", "")
         if not email:
-            s.fail(f"managers[{i}].email: missing")
+            s.fail(f"{name}[{i}].email: missing")
         role = s.take("role", str, "")
         if role not in ROLES:
-            s.fail(f"managers[{i}].role: must be one of {', '.join(ROLES)}, got {role!r}"
+            s.fail(f"{name}[{i}].role: must be one of {', '.join(ROLES)}, got {role!r}"
                    + did_you_mean(role, ROLES))
         managers.append(Manager(
             name=s.take("name", str, email), email=email.lower(), role=role,

@@ -1,6 +1,8 @@
 """No silent change of a duty: the privacy officers are told at once when a change of facts
 makes a report required (newly_required) or no longer required (no_longer_required), and who
 changed what. Both by mail (an escalation of stage "required" or "dropped") and in the audit.
+The mail is worded from the step ids and the changes themselves, in the organisation's
+language; the English notes only name the mail (its stable Message-ID) and the audit event.
 """
 
 from __future__ import annotations
@@ -18,14 +20,29 @@ def officers(case: dict, config: Config) -> list[esc.Recipient]:
     return [r for r in esc.initial_recipients(case, config) if r.reason == "privacy_officer"]
 
 
+def officers_or_managers(case: dict, config: Config) -> list[esc.Recipient]:
+    """The privacy officers; without one configured, whoever the case was escalated to."""
+    return officers(case, config) or esc.initial_recipients(case, config)
+
+
+def required_ids(notes: list[str]) -> list[str]:
+    """The step ids behind process.reassess's notes ("<REQUIRED label> now required: ...")."""
+    return [name for name, (label, _) in REQUIRED.items()
+            if any(note.startswith(f"{label} now required") for note in notes)]
+
+
 def alert(mailer, case: dict, config: Config, now: datetime, *, stage: str, key: str,
-          notes: list[str]) -> list[dict]:
-    """One escalation mail of `stage` to each privacy officer, naming `notes`."""
-    told = officers(case, config)
+          notes: list[str], duties: list[str] = (), changes: list = (), message: dict | None = None,
+          recipients: list[esc.Recipient] | None = None) -> list[dict]:
+    """One escalation mail of `stage` to each privacy officer (or `recipients`): `duties` are
+    step ids (REQUIRED), `changes` the facts.Change records that moved them, `message` the mail
+    that is the news (a follow-up on a closed case); `notes` name it in `key` only."""
+    told = officers(case, config) if recipients is None else recipients
     action = esc.Action(key, stage, tuple(told), 0)
     return [mailer.send(case, kind="escalation", to=[r.manager.email], step=action.key,
                         rendered=render_escalation(case, config, action=action, recipient=r,
-                                                   notified=told, now=now, notes=notes))
+                                                   notified=told, now=now, notes=notes,
+                                                   duties=duties, changes=changes, message=message))
             for r in told]
 
 
@@ -49,4 +66,5 @@ def alert_dropped(mailer, case: dict, before: dict | None, changes: list, config
     event = {"action": "duty_dropped", "actor": by,
              "details": {"reports": dropped, "changes": [c.to_dict() for c in changes]}}
     return [event] + alert(mailer, case, config, at, stage="dropped",
-                           key=f"dropped:{step}:{'|'.join(dropped)}", notes=notes)
+                           key=f"dropped:{step}:{'|'.join(dropped)}", notes=notes,
+                           duties=dropped, changes=changes)

@@ -1,8 +1,11 @@
 """The fact form: read the reporter's answers (Japanese or English labels) from a reply to the guidance.
 
-The form itself travels in the guidance mail, so everything quoted (`>` lines, Outlook blocks,
-attribution lines and what follows them) is cut before reading: a reply that quotes the untouched
-form yields nothing. Values a person leaves open ("不明", "unknown", "調査中") are not facts either.
+The form itself travels in the guidance mail, pre-filled with what was read. The reporter's own
+words (above the quote) are read first. Then the quoted original (`>` lines, an Outlook
+差出人:/From: block, -----Original Message-----, what follows an attribution line): people fill
+the form in where it stands, so a field there counts when it differs from the form as we sent
+it (`sent`, the guidance's text). A reply that quotes the untouched form yields nothing. Values a
+person leaves open ("不明", "unknown", "調査中") are not facts either.
 """
 
 from __future__ import annotations
@@ -77,6 +80,14 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
+def _quote_start(lines: list[str]) -> int:
+    """Index of the line where the quoted original starts (len(lines) when there is none)."""
+    for i in range(len(lines)):
+        if _starts_quote(lines, i):
+            return i
+    return len(lines)
+
+
 def _starts_quote(lines: list[str], i: int) -> bool:
     line = lines[i]
     if QUOTE_HEADER.match(line) or RULE_LINE.match(line) or SIGNATURE.match(line):
@@ -93,16 +104,25 @@ def strip_quoted(text: str) -> str:
     The result is NFKC-normalised (full-width `：` and `＞` are ASCII afterwards).
     """
     lines = normalize(text).splitlines()
-    kept: list[str] = []
-    for i, line in enumerate(lines):
-        if _starts_quote(lines, i):
-            # "On Thu, ..., X <" / "a@b> wrote:": an attribution wrapped over two lines.
-            if kept and ATTRIBUTION_START.match(kept[-1]) and ATTRIBUTION_END.search(line):
-                kept.pop()
-            break
-        if not line.lstrip().startswith(">"):
-            kept.append(line)
+    start = _quote_start(lines)
+    kept = [line for line in lines[:start] if not line.lstrip().startswith(">")]
+    # "On Thu, ..., X <" / "a@b> wrote:": an attribution wrapped over two lines.
+    if start < len(lines) and kept and ATTRIBUTION_START.match(kept[-1]) \
+            and ATTRIBUTION_END.search(lines[start]):
+        kept.pop()
     return "\n".join(kept)
+
+
+_QUOTE_MARKS = re.compile(r"^(?:\s*>)+ ?")
+
+
+def quoted_part(text: str) -> str:
+    """The quoted original, NFKC-normalised, `>` marks taken off: `>` lines anywhere, and all
+    that follows the first quote header, attribution line or signature."""
+    lines = normalize(text).splitlines()
+    start = _quote_start(lines)
+    quoted = [line for line in lines[:start] if line.lstrip().startswith(">")] + lines[start:]
+    return "\n".join(_QUOTE_MARKS.sub("", line) for line in quoted)
 
 
 def _field_of(label: str) -> str | None:
@@ -132,7 +152,24 @@ def _answers(lines: list[str]) -> dict[str, str]:
     return answers
 
 
-def parse_fact_form(text: str, *, tz: ZoneInfo, today: date, known: dict | None = None) -> dict:
+def _same(a: str, b: str) -> bool:
+    return "".join(a.split()) == "".join(b.split())
+
+
+def quoted_changes(text: str, sent: str) -> dict[str, str]:
+    """Fields of the form filled in inside the quoted original, where they differ from the form
+    as `sent`. A value that is the start of what we sent is a line a mailer wrapped, not an
+    answer; a field emptied or marked unknown there says nothing."""
+    ours = _answers(normalize(sent).splitlines())
+    theirs = _answers(quoted_part(text).splitlines())
+    squeezed = {field: "".join(value.split()) for field, value in ours.items()}
+    return {field: value for field, value in theirs.items()
+            if not _same(value, ours.get(field, ""))
+            and not squeezed.get(field, "\0").startswith("".join(value.split()))}
+
+
+def parse_fact_form(text: str, *, tz: ZoneInfo, today: date, known: dict | None = None,
+                    sent: str | None = None) -> dict:
     """The facts a reporter filled in, keyed as the facts model; only keys actually answered.
 
     Keys: category (an id: the number of the list, a label or the id), discovered_at (ISO datetime in `tz`; midnight when only a date was given), data_items
@@ -140,11 +177,16 @@ def parse_fact_form(text: str, *, tz: ZoneInfo, today: date, known: dict | None 
     when named), encrypted (bool). `today` anchors "今日", "yesterday" and dates without a year.
     When the text holds a copy of our guidance (its pre-fill note, unquoted: an autoresponder's
     echo, a whole mail pasted back), answers equal to the `known` values are what we pre-filled,
-    not the reporter's word: only the values written over count.
+    not the reporter's word: only the values written over count. `sent` is the text of the
+    guidance the form came in: with it, the fields changed inside the quoted original count too
+    (the reporter's own words above the quote win over them).
     """
     facts: dict = {}
     own = strip_quoted(text)
-    for fieldname, value in _answers(own.splitlines()).items():
+    answers = _answers(own.splitlines())
+    for fieldname, value in (quoted_changes(text, sent) if sent else {}).items():
+        answers.setdefault(fieldname, value)
+    for fieldname, value in answers.items():
         parsed = PARSERS[fieldname](value, tz, today) or {}
         # A count replaces an order of magnitude read before, and an order of magnitude a count.
         reset = {"persons_max"} | ({"persons"} if parsed.get("persons_max") is not None else set())
@@ -154,6 +196,21 @@ def parse_fact_form(text: str, *, tz: ZoneInfo, today: date, known: dict | None 
         if facts.keys() <= {"persons_estimated", "persons_over", "persons_max"}:
             facts = {key: v for key, v in facts.items() if v not in (None, False)}
     return facts
+
+
+def sent_form(case: dict, message: dict) -> str | None:
+    """The text of the guidance (the mail that carries the form) `message` answers: the one it
+    replies to, else the latest sent to its sender, else the latest of the case."""
+    guidance = [m for m in case.get("messages") or []
+                if m.get("direction") == "out" and m.get("kind") == "guidance"]
+    thread = {message.get("in_reply_to"), *(message.get("references") or [])} - {None}
+    sender = (message.get("from") or "").lower()
+    for chosen in ([m for m in guidance if m.get("message_id") in thread],
+                   [m for m in guidance if sender in [t.lower() for t in m.get("to") or []]],
+                   guidance):
+        if chosen:
+            return chosen[-1].get("text") or None
+    return None
 
 
 # ---- the form as sent: what was read, pre-filled, so the reporter corrects rather than retypes ----

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from leakline.process import counts, dates
 from leakline.process.counts import prepare
 from leakline.process.facts import CATEGORIES, CATEGORY_LABELS, DATA_ITEM_LABELS, DATA_ITEMS
-from leakline.process.vocab import item_spans
+from leakline.process.lexicon import item_spans
 
 UNKNOWN = re.compile(
     r"^(?:(不明|未定|調査中|確認中|未確認|わから|わかりま|分から|分かりま|未記入|空欄|例[\s:)]|e\.g\.)"

@@ -13,7 +13,7 @@ from email.message import Message
 from email.utils import parseaddr
 from typing import Protocol
 
-from intake.headers import header_addresses, header_values
+from intake.headers import header_addresses, header_values, names_ours
 from leakline.config import Config
 from leakline.msgid import TAG
 
@@ -48,8 +48,9 @@ def _token(value: str) -> str:
     return _COMMENT.sub("", value).split(";")[0].strip().lower()
 
 
-def _our_addresses(config: Config) -> set[str]:
-    return {config.organization.incident_address.lower(), config.from_address.lower()}
+def _our_addresses(config: Config) -> frozenset[str]:
+    """Every organisation's incident and From addresses: mail from any of them is our own."""
+    return config.own_addresses
 
 
 class Rule(Protocol):
@@ -151,7 +152,7 @@ class XLoop:
     def check(self, msg, mail_from, config):
         ours = _our_addresses(config)
         for value in header_values(msg, "X-Loop"):
-            if any(address in value.lower() for address in ours):
+            if names_ours(value, ours):
                 return f"X-Loop: {value}"
         return None
 

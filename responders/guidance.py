@@ -48,11 +48,18 @@ def _echo(subject: str | None) -> str:
     return subject if len(subject) <= MAX_SUBJECT_ECHO else subject[:MAX_SUBJECT_ECHO - 1] + "…"
 
 
+def _contact(contact) -> dict:
+    """`[organization.contact]` name and phone (the report drafts' contact), or nothing."""
+    return {"name": getattr(contact, "name", "") or "", "phone": getattr(contact, "phone", "") or ""}
+
+
 def render_guidance(case: dict, *, language: str, recipients: list[Recipient],
-                    org_name: str, tz: ZoneInfo = ZoneInfo("Asia/Tokyo")) -> Rendered:
+                    org_name: str, tz: ZoneInfo = ZoneInfo("Asia/Tokyo"), contact=None,
+                    templates=None) -> Rendered:
     """The reply to an internal reporter on a new case.
 
     `recipients` are those escalation.initial_recipients() chose; only their roles are shown.
+    `contact` (config.organization.contact) is whom to call; without one, the privacy officer.
     When no supervisor of the reporter is configured, the reporter is asked to tell theirs.
     The fact form comes pre-filled with what was read; an unknown kind is asked with a list.
     """
@@ -68,23 +75,28 @@ def render_guidance(case: dict, *, language: str, recipients: list[Recipient],
         "roles": roles,
         "superior_notified": "supervisor" in roles,
         "org_name": org_name,
+        "contact": _contact(contact),
         "prefill": prefill(values, language, tz),
         "kind_choices": [] if values.get("category") else kind_choices(language),
-    })
+    }, templates=templates)
 
 
-def render_receipt(*, language: str, org_name: str) -> Rendered:
-    """The only reply an outside sender gets: we received a message. No case id, no case data."""
-    return render_mail("receipt", language, {"org_name": org_name})
+def render_receipt(*, language: str, org_name: str, contact=None, templates=None) -> Rendered:
+    """The only reply an outside sender gets: we received a message, and whom to call. No case
+    id, no case data. `templates`: the organisation's templates_dir (overrides by name)."""
+    return render_mail("receipt", language, {"org_name": org_name, "contact": _contact(contact)},
+                       templates=templates)
 
 
-def render_ack(case: dict, *, language: str, changed: list[str], org_name: str) -> Rendered:
-    """A short acknowledgement of a follow-up that changed the case; `changed` are fact keys
-    (discovered_at, persons, ...) or other short labels, shown translated where known."""
+def render_ack(case: dict, *, language: str, changed: list[str], org_name: str,
+               contact=None, templates=None) -> Rendered:
+    """The short answer to a follow-up: `changed` are the fact keys it recorded (discovered_at,
+    persons, ...; shown translated where known); none: "a person in charge will review it"."""
     return render_mail("ack", language, {
         "case_id": case["id"],
         "reporter_name": case.get("reporter_name") or "",
         "original_subject": _echo(case.get("subject")),
         "changed": list(dict.fromkeys(changed)),
         "org_name": org_name,
-    })
+        "contact": _contact(contact),
+    }, templates=templates)

@@ -60,7 +60,8 @@ class Mailer:
                                       envelope_from=out.envelope_from,
                                       envelope_to=list(out.envelope_to), case_id=case["id"],
                                       kind=out.kind, subject=out.subject,
-                                      same_as=raw_rel)
+                                      same_as=self.store.data_dir / raw_rel,
+                                      org=self.config.org.id)
             self.store.claim_key(out.message_id, case["id"])
             uow.after_commit(self.wake)
         if not any(m.get("message_id") == out.message_id for m in case["messages"]):

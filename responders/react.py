@@ -1,9 +1,11 @@
 """What leakline does about a message once intake stored it: the reactor in the pipeline.
 
 New report: flag the audience, extract facts, assess, reply with guidance (or a minimal receipt
-to outsiders), escalate to the managers. Follow-up: read the fact form and acknowledge a change,
-or take a manager's reply as the acknowledgement, each only when the reply is entitled to it
-(responders.capability). Bounce: mark the delivery failed, never answer. Machine mail: nothing.
+to outsiders; responders.replies decides), escalate to the managers. Follow-up: read the fact
+form and answer the reporter (responders.followup), or take a manager's reply as the
+acknowledgement, each only when the reply is entitled to it (responders.capability); mail on a
+closed case reaches the privacy officers. Bounce: mark the delivery failed, never answer.
+Machine mail: nothing.
 Nothing here parses mail: intake's parse, sender identity and trust come in the IntakeResult.
 Every step is idempotent (markers in case["sent"], stable Message-IDs), because a message is
 reacted to again when the spool is re-processed after a crash.
@@ -12,7 +14,7 @@ reacted to again when the spool is re-processed after a crash.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import Message
 from typing import Callable
 
@@ -23,15 +25,16 @@ from leakline import process
 from leakline.config import Config
 from responders import escalation as esc
 from responders.alerts import render_escalation
-from responders.audience import reply_kind
 from responders.capability import may_acknowledge, may_change_facts
 from responders.compose import ComposeError
-from responders.duties import alert, alert_dropped
-from responders.factform import parse_fact_form, strip_quoted
+from responders.duties import alert, alert_dropped, required_ids
+from responders.factform import parse_fact_form, sent_form, strip_quoted
+from responders.followup import answer, closed_notice
 from responders.guards import bounce_details, no_auto_reply_reasons
-from responders.guidance import render_ack, render_guidance, render_receipt
+from responders.guidance import render_guidance, render_receipt
 from responders.language import reply_language
 from responders.mailer import Mailer
+from responders.replies import Ask, Decision, Ledger, report_reply
 from store.cases import Store
 
 log = logging.getLogger("leakline.responders")
@@ -48,11 +51,17 @@ FORM_FIELD = {"persons_estimated": "persons", "persons_over": "persons", "person
 
 
 class Responder:
+    analysed_chars = ANALYSED_CHARS
+
     def __init__(self, store: Store, mailer: Mailer, config: Config, now: Callable[[], datetime]):
         self.store = store
         self.mailer = mailer
         self.config = config
         self.now = now
+
+    def ledger(self) -> Ledger:
+        """What went to each sender lately, across cases (receipts, the guidance loop guard)."""
+        return Ledger(self.store, timedelta(minutes=self.config.escalation.reply_window_minutes))
 
     def __call__(self, result: IntakeResult) -> None:
         if result.case is None or result.message.get("throttled"):
@@ -110,38 +119,42 @@ class Responder:
 
     def _reply_to_reporter(self, case: dict, message: dict, msg: Message,
                            mail_from: str, audience: Trust) -> list[dict]:
+        """Guidance (or a receipt) for the report that opened the case, once; what was held back
+        and why is kept in case["reporter_reply"], for the escalation to say."""
         marker = f"reply:{message['key']}"
         if marker in case["sent"]:
             return []
-        case["sent"][marker] = self.now().isoformat()
-        if not message.get("from"):  # From named nobody, or two people: nobody is answered
-            return [{"action": "reply_suppressed", "details": {"reasons": [
-                f"no reply: {message.get('from_problem') or 'no sender address'}"]}}]
-        reasons = no_auto_reply_reasons(msg, mail_from, self.config)
-        if reasons:
-            return [{"action": "reply_suppressed", "details": {"reasons": reasons}}]
-        kind = reply_kind(audience, self.config)
-        sender = message["from"]
-        window = f"{case['id']}:{marker}"
-        if kind is None or not self._window_allows(kind, sender, window):
-            return [{"action": "reply_suppressed", "details": {"reasons": [
-                "no reply to this sender" if kind is None else "one guidance reply per window"]}}]
-        language = self._language(case, message)
-        org = self.config.organization.name
-        rendered = (render_guidance(case, language=language, org_name=org, tz=self.config.service.tz,
-                                    recipients=esc.initial_recipients(case, self.config))
-                    if kind == "guidance" else render_receipt(language=language, org_name=org))
-        try:
-            event = self.mailer.send(case, kind=kind, to=[sender], rendered=rendered,
-                                     step=marker, reply_to=message)
-        except ComposeError as exc:  # an address we cannot write: no reply, the case goes on
-            return [{"action": "reply_suppressed", "details": {"reasons": [str(exc)]}}]
-        # After the queueing, naming this reply: should the case save fail, the message is
-        # reacted to again and this same reply (the outbox keeps one copy) is still allowed.
-        self.store.put_key(f"{kind}-sent:{sender}", f"{self.now().isoformat()} {window}")
+        now = self.now()
+        case["sent"][marker] = now.isoformat()
+        decision = report_reply(Ask(case, message, audience, msg, mail_from, self.config,
+                                    self.ledger(), now))
+        if decision.kind is not None:
+            try:
+                event = self._send_reply(case, message, decision.kind, marker)
+            except ComposeError as exc:  # an address we cannot write: no reply, the case goes on
+                decision = Decision(None, "address", str(exc))
+        case["reporter_reply"] = decision.record()
+        if decision.kind is None:
+            return [{"action": "reply_suppressed",
+                     "details": {"held": decision.held, "reasons": [decision.detail]}}]
+        # After the queueing: should the case save fail, the message is reacted to again and
+        # this same reply (the outbox keeps one copy) is still allowed for this case.
+        self.ledger().note(decision.kind, message["from"], case["id"], now)
         return [event]
 
-    def _language(self, case: dict, message: dict) -> str:
+    def _send_reply(self, case: dict, message: dict, kind: str, step: str) -> dict:
+        language = self.language(case, message)
+        org = self.config.organization
+        rendered = (render_guidance(case, language=language, org_name=org.name, tz=self.config.service.tz,
+                                    recipients=esc.initial_recipients(case, self.config),
+                                    contact=org.contact, templates=org.templates_dir)
+                    if kind == "guidance" else
+                    render_receipt(language=language, org_name=org.name, contact=org.contact,
+                                   templates=org.templates_dir))
+        return self.mailer.send(case, kind=kind, to=[message["from"]], rendered=rendered,
+                                step=step, reply_to=message)
+
+    def language(self, case: dict, message: dict) -> str:
         """The reporter's language: that of their report, with this message's own words; a short
         "Persons: 40" answer alone would not tell, and the ack must follow the guidance."""
         report = next((m for m in case["messages"] if m.get("kind") == "report"), message)
@@ -149,14 +162,6 @@ class Responder:
         if message is not report:
             words.append(strip_quoted(_head(message)))
         return reply_language("\n".join(words), self.config.organization.language)
-
-    def _window_allows(self, kind: str, sender: str, window: str) -> bool:
-        # Per kind: a receipt for a forged mail in someone's name must not use up their guidance.
-        at, _, last = (self.store.case_for_key(f"{kind}-sent:{sender}") or "").partition(" ")
-        if at and last == window:
-            return True
-        return esc.guidance_allowed(sender, datetime.fromisoformat(at) if at else None,
-                                    self.now(), self.config.escalation.reply_window_minutes)
 
     # -- escalation (also called by the scheduler) ------------------------------------------
     def escalate(self, case: dict) -> list[dict]:
@@ -179,15 +184,20 @@ class Responder:
     # -- follow-ups ---------------------------------------------------------------------------
     def _follow_up(self, case: dict, message: dict, msg: Message, mail_from: str) -> list[dict]:
         if self.config.manager(message.get("from") or ""):
-            refused = may_acknowledge(case, message, self.mailer.ids(), self.config)
-            if refused is None and not self._machine_written(msg, mail_from):
-                return self._acknowledge(case, message["from"], "mail")
-            if refused and (message.get("in_reply_to") or message.get("references")):
-                # A reply that would have been an acknowledgement, were it entitled: on record.
-                return [{"action": "ack_not_taken", "actor": message["from"],
-                         "details": {"message_id": message.get("message_id"), "reason": refused}}]
-            return []
-        return self._read_fact_form(case, message, msg, mail_from)
+            return self._manager_reply(case, message, msg, mail_from) + closed_notice(self, case, message)
+        events, recorded = self._read_fact_form(case, message)
+        events += closed_notice(self, case, message)
+        return events + answer(self, case, message, msg, mail_from, recorded)
+
+    def _manager_reply(self, case: dict, message: dict, msg: Message, mail_from: str) -> list[dict]:
+        refused = may_acknowledge(case, message, self.mailer.ids(), self.config)
+        if refused is None and not self._machine_written(msg, mail_from):
+            return self._acknowledge(case, message["from"], "mail")
+        if refused and (message.get("in_reply_to") or message.get("references")):
+            # A reply that would have been an acknowledgement, were it entitled: on record.
+            return [{"action": "ack_not_taken", "actor": message["from"],
+                     "details": {"message_id": message.get("message_id"), "reason": refused}}]
+        return []
 
     def _machine_written(self, msg: Message, mail_from: str) -> list[str]:
         """Why a message was written by a program (an out-of-office reply, a bounce): such a reply
@@ -212,24 +222,26 @@ class Responder:
             events.append({"action": "phase_closed", "actor": by, "details": {"phase": "report"}})
         return events
 
-    def _read_fact_form(self, case: dict, message: dict, msg: Message,
-                        mail_from: str) -> list[dict]:
+    def _read_fact_form(self, case: dict, message: dict) -> tuple[list[dict], list[str]]:
+        """The facts a follow-up's form changed, if it may change them: the audit events and the
+        form fields that changed ([] when nothing was recognised, taken or new)."""
         now = self.now()
         values = parse_fact_form(_head(message), tz=self.config.service.tz,
                                  today=now.astimezone(self.config.service.tz).date(),
-                                 known=process.current(case.get("facts") or {}))
+                                 known=process.current(case.get("facts") or {}),
+                                 sent=sent_form(case, message))
         if not values:
-            return []
+            return [], []
         refused = may_change_facts(case, message, self.mailer.ids(), self.config)
         if refused:  # stored on the case, read by no rule: say so in the audit trail
             return [{"action": "facts_not_taken", "actor": message.get("from") or "unknown",
                      "details": {"message_id": message.get("message_id"), "reason": refused,
-                                 "fields": sorted(values)}}]
+                                 "fields": sorted(values)}}], []
         before = case.get("assessment")
         updated, changes = process.apply_facts(case, values, "reply", by=message["from"],
                                                at=now.isoformat())
         if not changes:
-            return []
+            return [], []
         updated, notes = process.reassess(updated, org=self.config.organization,
                                           tz=self.config.service.tz, now=now)
         case.update(updated)
@@ -239,24 +251,14 @@ class Responder:
         events += self.alert_no_longer_required(case, before, changes, message["from"],
                                                 step=message["key"])
         events += self.alert_newly_required(case, notes)
-        if not no_auto_reply_reasons(msg, mail_from, self.config):
-            language = self._language(case, message)
-            rendered = render_ack(case, language=language, org_name=self.config.organization.name,
-                                  changed=sorted({FORM_FIELD.get(c.field, c.field) for c in changes}))
-            try:
-                events.append(self.mailer.send(case, kind="ack", to=[message["from"]],
-                                               rendered=rendered, step=f"ack:{message['key']}",
-                                               reply_to=message))
-            except ComposeError as exc:
-                events.append({"action": "reply_suppressed", "details": {"reasons": [str(exc)]}})
-        return events
+        return events, sorted({FORM_FIELD.get(c.field, c.field) for c in changes})
 
     def alert_newly_required(self, case: dict, notes: list[str]) -> list[dict]:
         """A fact change made a report newly required: tell the privacy officers at once."""
         if not notes:
             return []
         return alert(self.mailer, case, self.config, self.now(), stage="required",
-                     key="required:" + "|".join(notes), notes=notes)
+                     key="required:" + "|".join(notes), notes=notes, duties=required_ids(notes))
 
     def alert_no_longer_required(self, case: dict, before: dict | None, changes: list, by: str,
                                  step: str) -> list[dict]:

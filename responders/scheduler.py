@@ -10,7 +10,7 @@ import asyncio
 import logging
 import os
 from datetime import date, datetime, timedelta
-from typing import Callable
+from typing import Callable, Iterable
 
 from leakline.config import Config
 from leakline.process.reminders import due_reminders
@@ -105,7 +105,7 @@ class Scheduler:
             phase, _, step = (deadline.get("step") or "").partition(".")
             rendered = render_deadline_reminder(
                 case, self.config, step=reminder.kind, due=date.fromisoformat(reminder.due[:10]),
-                today=now.astimezone(tz).date(),
+                today=now.astimezone(tz).date(), now=now,
                 command=CLOSE_COMMAND.format(case_id=case["id"], phase=phase, step=step))
             events.append(self.responder.mailer.send(case, kind="deadline", to=officers,
                                                      rendered=rendered, step=reminder.key))
@@ -113,14 +113,38 @@ class Scheduler:
         return events
 
     async def run(self, stop: asyncio.Event) -> None:
-        loop = asyncio.get_running_loop()
-        while not stop.is_set():
+        await every_pass(self.run_once, stop)
+
+
+class ServiceScheduler:
+    """The passes of `leakline serve`: each organisation's Scheduler in turn (`schedulers` gives
+    those that have data), one failing organisation never holding up the others."""
+
+    def __init__(self, schedulers: Callable[[], Iterable[Scheduler]]):
+        self.schedulers = schedulers
+
+    def run_once(self) -> int:
+        changed = 0
+        for scheduler in self.schedulers():
             try:
-                await loop.run_in_executor(None, self.run_once)
+                changed += scheduler.run_once()
             except Exception:
-                log.exception("scheduler pass failed; trying again")
-            try:
-                await asyncio.wait_for(stop.wait(), PASS_SECONDS)
-            except asyncio.TimeoutError:
-                pass
+                log.exception("scheduler: organisation %s skipped", scheduler.config.org.id)
+        return changed
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await every_pass(self.run_once, stop)
+
+
+async def every_pass(run_once: Callable[[], int], stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        try:
+            await loop.run_in_executor(None, run_once)
+        except Exception:
+            log.exception("scheduler pass failed; trying again")
+        try:
+            await asyncio.wait_for(stop.wait(), PASS_SECONDS)
+        except asyncio.TimeoutError:
+            pass
 

@@ -9,7 +9,9 @@ Deliveries are recorded in batches: the due items are handed to the transport on
 transport makes them durable at once (`flush()`, e.g. one syncfs for a Maildir), and then one
 unit of work records every outcome (the outbox moves and, through `on_sent(item)`, each case's
 `mail_sent`), so a batch costs one commit, not one per mail. `on_sent` is bookkeeping: if it
-raises, the mail has still gone and is marked sent.
+raises, the mail has still gone and is marked sent. Where organisations have stores of their
+own, `units_for(item)` names the store whose unit records an item (its organisation's, which the
+outbox's joins): one commit per batch and organisation.
 
 `on_dead_letter(item)` is called once per dead-lettered item, with `item.kind`, `item.id`,
 `item.case_id`, `item.subject` and `item.last_error`. The caller queues the alert to the privacy
@@ -31,6 +33,7 @@ from typing import Callable
 
 from responders.transport import PermanentFailure, TemporaryFailure, Transport
 from store.outbox import Item, Outbox, UnknownMessage
+from store.units import Units
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +66,13 @@ class SenderWorker:
                  on_dead_letter: Callable[[Item], None] | None = None,
                  rng: random.Random | None = None, *, policy: RetryPolicy = RetryPolicy(),
                  max_idle: float = 30.0, on_sent: Callable[[Item], None] | None = None,
-                 batch: int = BATCH):
+                 batch: int = BATCH, units_for: Callable[[Item], Units] | None = None):
         self.outbox = outbox
         self.transport = transport
         self.now = now
         self.on_dead_letter = on_dead_letter
         self.on_sent = on_sent
+        self.units_for = units_for or (lambda item: outbox.units)
         self.batch = batch
         self.rng = rng if rng is not None else random.Random()
         self.policy = policy
@@ -113,19 +117,26 @@ class SenderWorker:
 
     def _record(self, outcomes: list[tuple[Item, Exception | None]], now: datetime,
                 counts: RunCounts) -> list[Item]:
-        """Every outcome of a batch in one unit of work; returns the items to alert about."""
+        """Every outcome of a batch in one unit of work (one per store: `units_for`); returns
+        the items to alert about."""
         dead: list[Item] = []
-        with self.outbox.units.unit():
-            for item, failure in outcomes:
-                if failure is None:
-                    self._sent(item)
-                    counts.sent += 1
-                elif isinstance(failure, PermanentFailure):
-                    dead += self._dead_letter(item, str(failure), failure.recipients)
-                    counts.failed += 1
-                else:
-                    outcome = self._retry_later(item, now, str(failure), failure.recipients, dead)
-                    setattr(counts, outcome, getattr(counts, outcome) + 1)
+        groups: dict[int, tuple[Units, list]] = {}
+        for item, failure in outcomes:
+            units = self.units_for(item)
+            groups.setdefault(id(units), (units, []))[1].append((item, failure))
+        for units, group in groups.values():
+            with units.unit():
+                for item, failure in group:
+                    if failure is None:
+                        self._sent(item)
+                        counts.sent += 1
+                    elif isinstance(failure, PermanentFailure):
+                        dead += self._dead_letter(item, str(failure), failure.recipients)
+                        counts.failed += 1
+                    else:
+                        outcome = self._retry_later(item, now, str(failure), failure.recipients,
+                                                    dead)
+                        setattr(counts, outcome, getattr(counts, outcome) + 1)
         return dead
 
     def _sent(self, item: Item) -> None:

@@ -115,6 +115,7 @@ class AuditLog:
                           f"head {head['seq']}; run `leakline audit verify`")
         data = b"".join(canonical(e)[:-1] + b',"hash":"' + e["hash"].encode() + b'"}\n'
                         for e in todo)
+        ensure_dir(self.root)
         fd = os.open(self.chain, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         try:
             write_all(fd, data)
@@ -127,6 +128,8 @@ class AuditLog:
     def write_head_hint(self) -> None:
         """The head as a hint against a cut tail. Rewritten in place, no fsync: a hint torn by
         a crash reads as no hint (verify ignores it), and the next append writes it again."""
+        if not self.chain.exists():
+            return  # no events yet (or a store that keeps none: the service's outbox)
         data = json.dumps(self.head()).encode()
         fd = os.open(self.head_path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
         try:

@@ -117,7 +117,7 @@ class Store:
         self.now = now
         # Extra index fields computed from a case (the CLI's listing: ack, next due, ...).
         self.summarize = summarize
-        self.lock = DataLock(self.data_dir / ".lock")
+        self.lock = DataLock.at(self.data_dir / ".lock")
         self.units = Units(self.data_dir, self.lock)
         self.audit = self.units.audit
         # Damage found on the way (a skipped case, a rebuilt shard): logged, and the CLI shows it.
@@ -138,6 +138,7 @@ class Store:
     def prepare(self) -> None:
         for name in ("cases", "index", "raw", "seq"):
             ensure_dir(self.data_dir / name)
+        self.audit.prepare()
         self.units.prepare()
         legacy_keys = self.data_dir / "keys"
         if self.units.journal.clean() and not self.audit.pending_intents() \

@@ -143,11 +143,29 @@ class DataLock:
     serialised in-process; the lock is re-entrant for the thread that holds it.
     """
 
+    _shared: dict[str, "DataLock"] = {}
+    _shared_guard = threading.Lock()
+
     def __init__(self, path: Path):
         self.path = path
         self._local = threading.RLock()
         self._depth = 0
         self._fd: int | None = None
+
+    @classmethod
+    def at(cls, path: Path) -> "DataLock":
+        """The one lock object of this process for `path`: two objects on one file would block
+        each other in one thread (flock belongs to the open file, not the process)."""
+        key = os.path.abspath(path)
+        with cls._shared_guard:
+            lock = cls._shared.get(key)
+            if lock is None:
+                lock = cls._shared[key] = cls(Path(key))
+            return lock
+
+    def held(self) -> bool:
+        """Whether this thread holds the lock."""
+        return self._depth > 0 and self._local._is_owned()
 
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:

@@ -115,7 +115,11 @@ def shard_cases(store: Store, shard: Path, report: CheckReport | None = None) ->
         case_id = name[:-5]
         try:
             split_case_id(case_id)
-            rows.append(summary(read_case(folder / name, case_id)))
+            case = read_case(folder / name, case_id)
+            row = summary(case)
+            if store.summarize is not None:  # the row as Store writes it, listing fields and all
+                row.update(store.summarize(case))
+            rows.append(row)
         except (CaseNotFound, StoreDamaged, OSError) as exc:
             if report is not None:
                 report.problems.append(f"{folder / name}: {getattr(exc, 'reason', exc)}")

@@ -20,8 +20,10 @@ Message ids are returned and stored with their angle brackets, as in the case do
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import email.policy
+import os
 import email.utils
 import hashlib
 import logging
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, ContextManager, Iterator
 
 from store.files import DataLock, dump_json
 from store.unit import UnitOfWork
@@ -87,6 +89,7 @@ class Item:
     next_attempt_at: datetime
     last_error: str | None
     path: Path  # the .eml
+    org: str | None = None  # the organisation it was queued for (None: queued before issue 14)
 
     def message_bytes(self) -> bytes:
         return self.path.read_bytes()
@@ -96,15 +99,38 @@ class Outbox:
     """File-backed queue; its changes join the open unit of work, or commit one of their own."""
 
     def __init__(self, data_dir: Path, lock: DataLock, now: Callable[[], datetime],
-                 units: Units | None = None):
+                 units: Units | None = None,
+                 unit_for_org: Callable[[str], ContextManager] | None = None):
         self.data_dir = Path(data_dir)
         self.root = self.data_dir / "outbox"
         self.lock = lock
         self.now = now
         self.units = units if units is not None else Units(self.data_dir, lock)
+        # Where each organisation has a store of its own: the unit every change of one of its
+        # messages is made in (that store's, which the outbox's joins), so one journal orders
+        # all of a message's changes. None: the outbox's own units.
+        self.unit_for_org = unit_for_org
         self.queue_dir = self.root / "queue"
         self.sent_dir = self.root / "sent"
         self.failed_dir = self.root / "failed"
+
+    @contextlib.contextmanager
+    def _unit(self, org: str | None) -> Iterator[UnitOfWork]:
+        if org and self.unit_for_org is not None:
+            with self.unit_for_org(org), self.units.unit() as uow:
+                yield uow
+        else:
+            with self.units.unit() as uow:
+                yield uow
+
+    def _org_of(self, key: str) -> str | None:
+        """The organisation of a message, read before its unit is opened (it never changes)."""
+        if self.unit_for_org is None:
+            return None
+        for folder in [self.queue_dir, self.failed_dir, *sorted(self.sent_dir.glob("*"))]:
+            with contextlib.suppress(OSError, ValueError):
+                return (_loads((folder / f"{key}.json").read_bytes()) or {}).get("org")
+        return None
 
     def _rel(self, folder: Path, name: str = "") -> str:
         rel = str(folder.relative_to(self.data_dir))
@@ -113,7 +139,7 @@ class Outbox:
     # -- enqueue -------------------------------------------------------------------------------
 
     def enqueue(self, message: EmailMessage, *, envelope_from: str, envelope_to: list[str],
-                case_id: str | None, kind: str) -> str:
+                case_id: str | None, kind: str, org: str | None = None) -> str:
         """Store `message` for delivery and return its Message-ID (with <>).
 
         A message without a Message-ID gets one (set on `message` too). Bcc headers are not
@@ -126,21 +152,22 @@ class Outbox:
         data = _without_bcc(message).as_bytes(policy=email.policy.SMTP)
         return self.enqueue_bytes(data, message_id=message_id, envelope_from=envelope_from,
                                   envelope_to=envelope_to, case_id=case_id, kind=kind,
-                                  subject=str(message.get("Subject", "")))
+                                  subject=str(message.get("Subject", "")), org=org)
 
     def enqueue_bytes(self, data: bytes, *, message_id: str, envelope_from: str,
                       envelope_to: list[str], case_id: str | None, kind: str, subject: str,
-                      same_as: str | None = None) -> str:
+                      same_as: Path | str | None = None, org: str | None = None) -> str:
         """Queue a message already serialised (policy SMTP, no Bcc): each mail is serialised once.
 
-        `same_as`: a file under data_dir holding these very bytes (the message's raw evidence),
-        of which the queue's copy is made a hard link.
+        `same_as`: a file holding these very bytes (the message's raw evidence, an absolute path
+        or one relative to data_dir), of which the queue's copy is made a hard link. `org`: the
+        organisation it is queued for.
         """
         if not envelope_to:
             raise ValueError("envelope_to: at least one recipient is needed")
         message_id = normalize_id(message_id)
         key = message_key(message_id)
-        with self.units.unit() as uow:
+        with self._unit(org) as uow:
             if self._find(uow, key) is not None:
                 return message_id
             now = self.now().isoformat()
@@ -149,11 +176,11 @@ class Outbox:
                 "envelope_from": envelope_from, "to": list(envelope_to),
                 "pending_to": list(envelope_to), "subject": subject,
                 "state": QUEUED, "attempts": 0, "created_at": now, "queued_at": now,
-                "next_attempt_at": now, "last_error": None,
+                "next_attempt_at": now, "last_error": None, "org": org,
             }
             eml = self._rel(self.queue_dir, f"{key}.eml")
             if same_as is not None:
-                uow.link(same_as, eml)
+                uow.link(os.path.relpath(self.data_dir / same_as, self.data_dir), eml)
             else:
                 uow.write(eml, data)
             uow.write(self._rel(self.queue_dir, f"{key}.json"), dump_json(record))
@@ -197,8 +224,12 @@ class Outbox:
 
     # -- state changes ---------------------------------------------------------------------------
 
+    def _changing(self, message_id: str):
+        """The unit a change of one message is made in (its organisation's, joined)."""
+        return self._unit(self._org_of(message_key(normalize_id(message_id))))
+
     def mark_sent(self, message_id: str) -> None:
-        with self.units.unit() as uow:
+        with self._changing(message_id) as uow:
             key, record = self._load_queued(uow, message_id)
             record.update(state=SENT, sent_at=self.now().isoformat(), pending_to=[],
                           next_attempt_at=None)
@@ -208,7 +239,7 @@ class Outbox:
     def mark_retry(self, message_id: str, error: str, next_at: datetime, *,
                    recipients: list[str] | None = None) -> None:
         """Count a failed attempt and set the next one; `recipients` narrows who is still due."""
-        with self.units.unit() as uow:
+        with self._changing(message_id) as uow:
             key, record = self._load_queued(uow, message_id)
             record.update(attempts=record["attempts"] + 1, last_error=error,
                           next_attempt_at=next_at.isoformat())
@@ -219,7 +250,7 @@ class Outbox:
     def mark_failed(self, message_id: str, error: str, *, recipients: list[str] | None = None,
                     alert: bool = False) -> None:
         """Dead-letter a queued message. `alert` records that on_dead_letter is still owed."""
-        with self.units.unit() as uow:
+        with self._changing(message_id) as uow:
             key, record = self._load_queued(uow, message_id)
             record.update(state=FAILED, attempts=record["attempts"] + 1, last_error=error,
                           failed_at=self.now().isoformat(), next_attempt_at=None,
@@ -229,7 +260,7 @@ class Outbox:
             self._move(uow, key, record, self.queue_dir, self.failed_dir)
 
     def mark_alerted(self, message_id: str) -> None:
-        with self.units.unit() as uow:
+        with self._changing(message_id) as uow:
             rel = self._rel(self.failed_dir, f"{message_key(normalize_id(message_id))}.json")
             record = _loads(uow.read(rel))
             if record is not None and record.get("alert_pending"):
@@ -244,7 +275,7 @@ class Outbox:
         """
         message_id = normalize_id(message_id)
         key = message_key(message_id)
-        with self.units.unit() as uow:
+        with self._unit(self._org_of(key)) as uow:
             found = self._find(uow, key)
             if found is None:
                 raise UnknownMessage(f"{message_id}: no such message in the outbox")
@@ -287,7 +318,7 @@ class Outbox:
     @staticmethod
     def _summary(record: dict) -> dict:
         summary = {name: record.get(name) for name in LIST_FIELDS}
-        for extra in ("pending_to", "sent_at", "failed_at"):
+        for extra in ("pending_to", "sent_at", "failed_at", "org"):
             if record.get(extra):
                 summary[extra] = record[extra]
         return summary
@@ -311,13 +342,24 @@ class Outbox:
     def forget_sent(self, message_id: str) -> bool:
         """Remove the stored copy of a sent message (retention purge); True if there was one."""
         key = message_key(normalize_id(message_id))
-        with self.units.unit() as uow:
+        with self._unit(self._org_of(key)) as uow:
             found = self._find(uow, key)
             if found is None or not found[0].is_relative_to(self.sent_dir):
                 return False
             for suffix in (".eml", ".json"):
                 uow.delete(self._rel(found[0], f"{key}{suffix}"))
         return True
+
+    def forget(self, message_id: str) -> bool:
+        """Remove a message in any state, queued ones included (an organisation purged whole)."""
+        key = message_key(normalize_id(message_id))
+        with self._unit(self._org_of(key)) as uow:
+            removed = False
+            while (found := self._find(uow, key)) is not None:
+                for suffix in (".json", ".eml"):
+                    uow.delete(self._rel(found[0], f"{key}{suffix}"))
+                removed = True
+        return removed
 
     def _find(self, uow: UnitOfWork, key: str) -> tuple[Path, dict] | None:
         # The queue first: a record found there is the one that counts.
@@ -358,6 +400,7 @@ class Outbox:
             next_attempt_at=datetime.fromisoformat(
                 record.get("next_attempt_at") or record["created_at"]),
             last_error=record.get("last_error"), path=path.with_suffix(".eml"),
+            org=record.get("org"),
         )
 
 

@@ -45,6 +45,9 @@ class UnitOfWork:
         self.keys: dict[str, tuple[str, bool]] = {}  # digest -> (value, first_wins)
         self.events: list[dict] = []  # stamped, not chained yet
         self.state: dict = {}  # what a layer above keeps for this unit (Store: dirty cases)
+        # Units of other stores that joined this one (their lock held until it commits).
+        self.joined: dict[Units, UnitOfWork] = {}
+        self.release: Callable[[], None] = lambda: None  # a joined unit's: lets its lock go
         self._before: list[Callable[[UnitOfWork], None]] = []
         self._after: list[Callable[[], None]] = []
 
@@ -144,3 +147,13 @@ class UnitOfWork:
 
     def empty(self) -> bool:
         return not (self.files or self.keys or self.events)
+
+    def run_before(self) -> None:
+        for uow in (self, *self.joined.values()):
+            for hook in uow._before:
+                hook(uow)
+
+    def run_after(self) -> None:
+        for uow in (self, *self.joined.values()):
+            for callback in uow._after:
+                callback()

@@ -7,12 +7,16 @@ while one is open in its thread joins that one, so `Store.save` or `Outbox.enque
 inside a batch become part of it and outside any batch commit alone. An exception inside
 discards the whole unit. After a commit, `after_commit` callbacks run outside the lock (e.g.
 waking the mail sender). docs/STORE.md has the guarantees and the commit points.
+
+Another store's units may join (a `joinable` store: the service's outbox, when each organisation
+has a store of its own): its lock is taken after the open unit's, never before, and its changes
+go into the open unit's journal record, so one fsync commits both (store/hosts.py says how its
+readers wait for what a crash left unapplied).
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 import threading
@@ -20,31 +24,44 @@ from pathlib import Path
 from typing import Iterator
 
 from store.audit import AuditLog
-from store.files import (FILE_MODE, DataLock, atomic_write, ensure_dir, flush_file_system,
-                         inject_fault, write_all)
-from store.journal import Journal, Record
+from store.files import DataLock, flush_file_system
+from store.hosts import Hosts
+from store.journal import Journal, Record, current_boot
 from store.keys import KeyIndex
-from store.unit import Link, Moved, UnitOfWork
+from store.records import apply_files, file_ops, ready_files, record_blobs
+from store.unit import UnitOfWork
 
 log = logging.getLogger("leakline.store")
 CHECKPOINT_BYTES = 8 << 20  # the journal is emptied (after one flush) when it grows past this
+_thread = threading.local()  # .open: the unit open at the top of this thread, of whichever store
+
+
+class LockOrderError(RuntimeError):
+    """A store asked to join a unit it may not join (the locks would be taken in the wrong order)."""
 
 
 class Units:
     """The unit-of-work machinery of one data_dir: the lock, the journal, keys and audit chain."""
 
-    def __init__(self, data_dir: Path, lock: DataLock):
+    def __init__(self, data_dir: Path, lock: DataLock, *, joinable: bool = False):
         self.data_dir = Path(data_dir)
         self.lock = lock
         self.journal = Journal(self.data_dir / "journal" / "redo.log")
         self.audit = AuditLog(self.data_dir)
         self.keys = KeyIndex(self.data_dir / "keys.sqlite")
+        self.joinable = joinable
+        self.hosts = Hosts(self.data_dir / "journal") if joinable else None
         self._local = threading.local()
         self._prepared = False
+        self._settled = False  # a joinable store: every host applied once in this process
 
     def prepare(self) -> None:
+        """Folders, and a journal begun before the machine last started applied whole."""
         self.journal.prepare()
-        self.audit.prepare()
+        boot = current_boot()
+        if boot and self.journal.size() and self.journal.first_boot() != boot:
+            with self.lock.hold():
+                self._replay_all(boot)
         self._prepared = True
 
     def current(self) -> UnitOfWork | None:
@@ -57,89 +74,141 @@ class Units:
         if current is not None:
             yield current
             return
-        with self.lock.hold():
+        host = getattr(_thread, "open", None)
+        if host is not None:
+            yield self._join(host)
+            return
+        with self._held():
             if not self._prepared:
                 self.prepare()
             self.recover()
             uow = UnitOfWork(self)
-            self._local.unit = uow
+            self._local.unit = _thread.open = uow
             try:
-                yield uow
-                for hook in uow._before:
-                    hook(uow)
+                try:
+                    yield uow
+                    uow.run_before()
+                finally:
+                    self._local.unit = _thread.open = None
+                self._commit(uow)
             finally:
-                self._local.unit = None
-            self._commit(uow)
-        for callback in uow._after:
-            callback()
+                for joined in uow.joined.values():
+                    joined.release()
+        uow.run_after()
+
+    def _join(self, host: UnitOfWork) -> UnitOfWork:
+        """This store's part of `host`, the unit open in this thread: its lock is held until
+        the host commits, and what it writes goes into the host's journal record."""
+        if not self.joinable or host.units.joinable:
+            raise LockOrderError(f"{self.data_dir}: cannot join a unit of {host.units.data_dir}")
+        stack = contextlib.ExitStack()
+        stack.enter_context(self.lock.hold())
+        try:
+            if not self._prepared:
+                self.prepare()
+            self.recover()
+        except BaseException:
+            stack.close()
+            raise
+        uow = UnitOfWork(self)
+
+        def release() -> None:
+            self._local.unit = None
+            stack.close()
+        uow.release = release
+        host.joined[self] = self._local.unit = uow
+        return uow
+
+    @contextlib.contextmanager
+    def _held(self) -> Iterator[None]:
+        """The lock; a joinable store first applies what hosts that died left unapplied here."""
+        if not self.joinable:
+            with self.lock.hold():
+                yield
+            return
+        for _ in range(100):
+            nested = self.lock.held()
+            if not nested:
+                self._settle(every=not self._settled)
+                self._settled = True
+            hold = self.lock.hold()
+            hold.__enter__()
+            if nested or not self.hosts.pending():
+                break
+            hold.__exit__(None, None, None)  # a host died just now: settle it first
+        try:
+            yield
+        finally:
+            hold.__exit__(None, None, None)
+
+    def _settle(self, every: bool) -> None:
+        """Apply the journal records hosts committed and did not apply here (every host's, the
+        first time in a process: after a power cut, records applied before it are applied
+        again). Takes each host's lock, then (applying) this one's: the order of a unit."""
+        for name in self.hosts.names() if every else self.hosts.pending():
+            folder = self.data_dir / name
+            if not folder.is_dir():  # that host is gone (an organisation purged)
+                with self.lock.hold():
+                    self.hosts.mark(name, False)
+                continue
+            host = Units(folder, DataLock.at(folder / ".lock"))
+            with host.lock.hold():
+                host.prepare()
+                host.recover()
+                self.hosts.mark(name, False)  # no host commits while its lock is held here
 
     # -- commit ----------------------------------------------------------------------------
     def _commit(self, uow: UnitOfWork) -> None:
-        if uow.empty():
+        joined = [part for part in uow.joined.values() if not part.empty()]
+        if uow.empty() and not joined:
             return
-        meta, blobs = self._record(uow)
+        meta, blobs = self._record(uow, joined)
         self._ready(meta)
-        self.journal.commit(meta, blobs)  # the commit point
+        names = [self._name_in(part.units) for part in joined]
+        try:
+            for part, name in zip(joined, names):
+                part.units.hosts.mark(name, True)
+            self.journal.commit(meta, blobs)  # the commit point
+        except BaseException:
+            for part, name in zip(joined, names):
+                part.units.hosts.mark(name, False)
+            raise
         self._apply(meta, blobs)
         self.journal.mark_applied()
+        for part, name in zip(joined, names):
+            part.units.hosts.mark(name, False)
         if self.journal.size() > CHECKPOINT_BYTES:
             self.checkpoint()
 
-    def _record(self, uow: UnitOfWork) -> tuple[dict, list[bytes]]:
+    def _name_in(self, joinable: Units) -> str:
+        return os.path.relpath(self.data_dir, joinable.data_dir)
+
+    def _record(self, uow: UnitOfWork, joined: list[UnitOfWork]) -> tuple[dict, list[bytes]]:
         blobs: list[bytes] = []
-        files = []
-        for rel, pending in uow.files.items():
-            if isinstance(pending, bytes):
-                files.append(["c" if rel in uow.create_only else "w", rel, len(blobs)])
-                blobs.append(pending)
-            elif isinstance(pending, Link):
-                files.append(["l", pending.source, rel])
-            elif isinstance(pending, Moved):
-                has_data = pending.data is not None
-                files.append(["r", pending.source, rel, len(blobs) if has_data else -1])
-                if has_data:
-                    blobs.append(pending.data)
-            else:
-                files.append(["u", rel])
+        files: list[list] = []
+        file_ops(uow, files, blobs, lambda rel: rel)
+        for part in joined:
+            if part.keys or part.events:
+                raise LockOrderError(f"{part.units.data_dir}: a joined unit writes files only")
+            base = part.units.data_dir
+
+            def here(rel: str, base: Path = base) -> str:
+                return os.path.relpath(os.path.join(base, rel), self.data_dir)
+            file_ops(part, files, blobs, here)
         keys = [[d, value, first] for d, (value, first) in uow.keys.items()]
         events = self.audit.chain_events(uow.events) if uow.events else []
-        return {"v": 1, "sizes": [len(b) for b in blobs], "files": files, "keys": keys,
-                "events": events}, blobs
+        meta = {"v": 1, "boot": current_boot(), "sizes": [len(b) for b in blobs],
+                "files": files, "keys": keys, "events": events}
+        if joined:
+            meta["joined"] = [os.path.relpath(p.units.data_dir, self.data_dir) for p in joined]
+        return meta, blobs
 
     def _ready(self, meta: dict) -> None:
-        """Fail before the commit what would fail after it: a folder that cannot be made, a
-        folder where a file goes. A unit whose files cannot be written is refused whole; what
-        fails only later (a disk that fills up meanwhile) is written again at the next unit."""
-        folders = set()
-        for op in meta["files"]:
-            if op[0] in ("w", "c", "l", "r"):
-                path = self.data_dir / (op[2] if op[0] in ("l", "r") else op[1])
-                inject_fault("write", path)
-                if path.is_dir():
-                    raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(path))
-                folders.add(path.parent)
-        for folder in folders:
-            ensure_dir(folder)
+        ready_files(self.data_dir, meta["files"])
 
     def _apply(self, meta: dict, blobs: list[bytes]) -> None:
         """Make the files, keys and chain say what the record says; idempotent."""
-        ops = meta["files"]
-        for op in ops:
-            if op[0] in ("w", "c"):
-                data = blobs[op[2]]
-                path = self.data_dir / op[1]
-                if op[0] == "c" and _holds(path, len(data)):
-                    continue
-                atomic_write(path, data, sync=False, sync_dir=False)
-        for op in ops:
-            if op[0] == "l":
-                _link(self.data_dir / op[1], self.data_dir / op[2])
-            elif op[0] == "r":
-                _move(self.data_dir / op[1], self.data_dir / op[2],
-                      blobs[op[3]] if op[3] >= 0 else None)
-        for op in ops:
-            if op[0] == "u":
-                (self.data_dir / op[1]).unlink(missing_ok=True)
+        apply_files(self.data_dir, meta["files"], blobs)
         if meta["keys"]:
             self.keys.write(tuple(k) for k in meta["keys"])
         if meta["events"]:
@@ -154,9 +223,32 @@ class Units:
         if record is None:
             return False
         log.warning("store: applying a unit of work a crash interrupted")
-        self._apply(record.meta, _blobs(record))
+        self._reapply(record)
         self.journal.mark_applied()
         return True
+
+    def _reapply(self, record: Record) -> None:
+        """Apply a record again, with the locks of the stores that joined it (after this one's)."""
+        with contextlib.ExitStack() as stack:
+            joined = [self.data_dir / rel for rel in record.meta.get("joined", [])]
+            for folder in joined:
+                stack.enter_context(DataLock.at(folder / ".lock").hold())
+            self._apply(record.meta, record_blobs(record))
+            for folder in joined:
+                Hosts(folder / "journal").mark(os.path.relpath(self.data_dir, folder), False)
+
+    def _replay_all(self, boot: str) -> None:
+        """Every record again, in order, then a flush and an empty journal (lock held): files
+        written behind the journal before a power cut may be lost, records before the last too."""
+        records = self.journal.records()
+        if records:
+            log.warning("store: %s was written before the machine started; applying its %d "
+                        "units of work again", self.journal.path, len(records))
+        for record in records:
+            self._reapply(record)
+        self.audit.write_head_hint()
+        flush_file_system(self.data_dir)
+        self.journal.truncate()
 
     def checkpoint(self) -> None:
         """Flush every file written behind the journal, then empty it."""
@@ -169,48 +261,3 @@ class Units:
             self.audit.write_head_hint()
             flush_file_system(self.data_dir)
             self.journal.truncate()
-
-
-def _blobs(record: Record) -> list[bytes]:
-    out, offset = [], 0
-    for size in record.meta["sizes"]:
-        out.append(record.blob(offset, size))
-        offset += size
-    return out
-
-
-def _holds(path: Path, size: int) -> bool:
-    try:
-        return path.stat().st_size == size
-    except FileNotFoundError:
-        return False
-
-
-def _move(source: Path, target: Path, data: bytes | None) -> None:
-    """Rename, then rewrite in place; again after a crash: a source already gone was moved."""
-    try:
-        os.replace(source, target)
-    except FileNotFoundError:
-        if data is None and not target.exists():
-            log.error("store: %s not moved to %s: it is gone", source, target)
-    if data is not None:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT, FILE_MODE)
-        try:
-            inject_fault("write", target)
-            write_all(fd, data)
-            os.ftruncate(fd, len(data))
-        finally:
-            os.close(fd)
-
-
-def _link(source: Path, target: Path) -> None:
-    if target.exists():
-        return
-    ensure_dir(target.parent)
-    try:
-        os.link(source, target)
-    except FileExistsError:
-        pass
-    except FileNotFoundError:
-        # Its source went meanwhile (a purge): a unit that can never apply would stop the store.
-        log.error("store: %s not linked: %s is gone", target, source)

@@ -34,7 +34,7 @@ def test_the_contract_lists_every_json_command():
     commands = {command for command, _, _, _ in documented()}
     assert commands == {"cases list --json", "cases show ID --json", "deadlines --json",
                         "outbox list --json", "outbox list --failed --json", "outbox list --sent --json",
-                        "audit show ID --json"}
+                        "audit show ID --json", "org list --json"}
 
 
 @pytest.fixture(scope="module")

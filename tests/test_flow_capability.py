@@ -154,8 +154,9 @@ def test_a_reply_that_drops_a_required_report_is_told_to_the_privacy_officer(tmp
     # T4 no longer holds; the other triggers are still unknown, so the report is undetermined.
     assert case["assessment"]["ppc_report_required"] is None
     (alert,) = [s for s in to_addr(sent, OFFICER) if "報告義務の解除" in s.subject]
-    assert "no longer required" in alert.text and REPORTER in alert.text
-    assert "persons: 1500 -> 15" in alert.text
+    # In the organisation's language, from the step ids and the change itself (issue 12).
+    assert "不要と判定されました: 速報(個人情報保護委員会等への報告)" in alert.text and REPORTER in alert.text
+    assert "・人数: 1,500 → 15(報告者の返信、" in alert.text
     (event,) = [e for e in flow.store.audit.for_case(case_id) if e["action"] == "duty_dropped"]
     assert event["actor"] == REPORTER and "ppc_preliminary" in event["details"]["reports"]
     assert to_addr(sent, BOSS) == []

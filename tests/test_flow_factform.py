@@ -61,7 +61,8 @@ def test_a_filled_form_updates_the_facts_reassesses_and_is_acknowledged_once(flo
 
     # The report became required: the privacy officer is told at once, the supervisor is not.
     (alert,) = to_addr(sent, OFFICER)
-    assert "now required" in alert.text and f"[{case_id}]" in alert.subject
+    assert "新たに必要になりました: 速報(個人情報保護委員会等への報告)" in alert.text  # issue 12: in Japanese
+    assert f"[{case_id}]" in alert.subject
     assert to_addr(sent, BOSS) == []
     assert {"facts_changed", "assessed"} <= set(flow.actions(case_id))
 
@@ -81,7 +82,9 @@ def test_a_reply_quoting_the_untouched_form_changes_nothing(flow, style):
     before = flow.case()
     answer = reply_to(guidance, style(guidance, "確認しました。上長にも伝えました。"),
                       sender=REPORTER_FROM, message_id="<thanks-1@sales.example.com>")
-    assert flow.run(answer) == []
+    # Issue 12: every follow-up from the reporter gets a short answer; this one recorded nothing.
+    (reply,) = flow.run(answer)
+    assert reply.to == [REPORTER] and "内容は担当者が確認します" in reply.text and "更新:" not in reply.text
     after = flow.case(before["id"])
     assert after["facts"] == before["facts"]
     assert after["assessment"] == before["assessment"]

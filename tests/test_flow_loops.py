@@ -54,10 +54,13 @@ def test_an_autoresponder_answering_every_mail_does_not_start_a_loop(flow, style
         rounds.append(len(inbox))
         total += len(inbox)
     assert rounds[-3:] == [0, 0, 0], rounds
-    assert len(to_addr(flow.delivered(), REPORTER)) == 1  # the guidance and nothing else
+    # The guidance; an unmarked auto-reply that reads like a person gets the one short answer
+    # every follow-up gets (issue 12), its next one repeats itself and gets none.
+    answered = 1 if style == "unmarked" else 0
+    assert len(to_addr(flow.delivered(), REPORTER)) == 1 + answered
     case = flow.case()
     assert len(flow.case_ids()) == 1  # every auto-reply threaded into the case
-    assert len(outgoing(case)) == total == 3
+    assert len(outgoing(case)) == total == 3 + answered
     if style == "auto_submitted":
         assert case["acks"] == []  # and no out-of-office acknowledged the case
 
@@ -177,35 +180,6 @@ def test_a_bounce_matching_no_case_is_kept_and_not_escalated(flow):
     flow.clock.advance(minutes=120)
     flow.tick()
     assert flow.run() == []
-
-
-def test_at_most_one_guidance_reply_per_sender_per_window(flow):
-    first = flow.run(report(message_id="<w1@sales.example.com>"))
-    assert len(to_addr(first, REPORTER)) == 1
-
-    flow.clock.advance(minutes=30)
-    second = flow.run(report("別件: FAX誤送信", "FAXを別の会社に送ってしまいました。",
-                             message_id="<w2@sales.example.com>"))
-    assert to_addr(second, REPORTER) == []
-    assert to_addr(second, OFFICER)  # the second case is still escalated
-    assert len(flow.case_ids()) == 2
-    second_case = flow.case(flow.case_ids()[1])
-    assert outgoing(second_case, "guidance") == []
-    assert "reply_suppressed" in flow.actions(second_case["id"])
-
-    flow.clock.advance(minutes=29)
-    assert to_addr(flow.run(report("三件目", "書類を紛失しました。", message_id="<w3@sales.example.com>")),
-                   REPORTER) == []
-
-    flow.clock.advance(minutes=1)  # 60 minutes after the first guidance
-    fourth = flow.run(report("四件目", "USBを紛失しました。", message_id="<w4@sales.example.com>"))
-    assert len(to_addr(fourth, REPORTER)) == 1
-
-
-def test_the_window_is_per_sender(flow):
-    flow.run(report(message_id="<a1@sales.example.com>"))
-    other = flow.run(report(sender="hanako@example.com", message_id="<b1@example.com>"))
-    assert len(to_addr(other, "hanako@example.com")) == 1
 
 
 def test_a_failed_reaction_does_not_cost_the_reporter_the_guidance(flow):

@@ -126,3 +126,37 @@ def test_leakline_serve_with_the_defaults_answers_within_two_seconds(tmp_path):
     assert sorted(s.envelope_to for s in sent) == [("privacy@example.com",), (REPORTER,)]
     guidance = next(s for s in sent if s.envelope_to == (REPORTER,))
     assert "一人で対応しない" in guidance.text and guidance.envelope_from == ""
+
+
+def test_the_reporters_side_through_the_real_server(tmp_path):
+    """Issue 12 over SMTP: a second incident from the same sender within the window gets its
+    guidance, and a follow-up naming the case as 【INC-…】 lands on it and is answered."""
+    from mailbuilders import plain_mail
+
+    app = App(make_config(tmp_path / "data"))
+    maildir = app.config.service.data_dir / "mail-out"
+    server = RunningServer(app)
+    try:
+        with smtplib.SMTP(server.host, server.port, timeout=10) as client:
+            client.sendmail(REPORTER, ["incident@example.com"], iso2022jp_report())
+            wait_for(lambda: len(read_maildir(maildir)) >= 3, timeout=10)
+            client.sendmail(REPORTER, ["incident@example.com"],
+                            plain_mail("FAX誤送信", "申込書を別の会社にFAXしました。", sender=REPORTER,
+                                       message_id="<fax-1@sales.example.com>"))
+            wait_for(lambda: len(read_maildir(maildir)) >= 6, timeout=10)
+            client.sendmail(REPORTER, ["incident@example.com"],
+                            plain_mail("【INC-2026-0001】見つかりました", "USBメモリは見つかりませんでしたが、追加の連絡です。",
+                                       sender=REPORTER, message_id="<more-1@sales.example.com>"))
+            sent = wait_for(lambda: (found := read_maildir(maildir)) and len(found) >= 7 and found,
+                            timeout=10)
+    finally:
+        server.stop()
+    to_reporter = [s for s in sent if s.to == [REPORTER]]
+    # Maildir names do not order mails delivered in the same instant: find each by what it is.
+    assert sorted(s.subject.split("]")[0] + "]" for s in to_reporter) == \
+        ["[INC-2026-0001]", "[INC-2026-0001]", "[INC-2026-0002]"]
+    (second_guidance,) = [s for s in to_reporter if s.subject.startswith("[INC-2026-0002]")]
+    assert "■ やってはいけないこと" in second_guidance.text
+    (answer,) = [s for s in to_reporter if "内容は担当者が確認します" in s.text]
+    assert answer.subject.startswith("[INC-2026-0001]")
+    assert [row["id"] for row in app.store.summaries("all")] == ["INC-2026-0001", "INC-2026-0002"]

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from corpus.score import read, score
-from leakline.process import apply_extraction, reassess
-from leakline.process.extract import extract
-from leakline.process.facts import known
+from leakline.process import apply_extraction, kindmodel, kinds, reassess
+from leakline.process.extract import extract, normalize
+from leakline.process.facts import ACCIDENT_CATEGORIES, WRONGFUL_CATEGORIES, known
 
 RECEIVED = "2026-03-09T10:00:00+09:00"  # a Monday
 
@@ -128,9 +128,48 @@ CORPUS = sorted(Path(__file__).parent.joinpath("corpus").glob("reports_dev*.txt"
 
 
 def test_the_dev_corpus_scores_at_least_what_was_measured():
-    """A floor under the figures in bench/RESULTS.md, so a change that breaks extraction shows."""
+    """A floor under the figures in bench/RESULTS.md, so a change that breaks extraction shows. The
+    shipped kind model was trained on these reports: its floor is the held-out test below."""
     result = score([record for path in CORPUS for record in read(path)])
     share = {field: n / result["total"] for field, n in result["right"].items()}
-    assert result["total"] == 260
-    assert share["category"] >= 0.90 and share["financial"] >= 0.94 and share["sensitive"] >= 0.93
-    assert share["wrongful"] >= 0.92 and share["persons"] >= 0.65 and share["discovered_at"] >= 0.72
+    assert result["total"] == 560
+    assert share["category"] >= 0.97 and share["financial"] >= 0.98 and share["sensitive"] >= 0.96
+    assert share["wrongful"] >= 0.98 and share["persons"] >= 0.94 and share["discovered_at"] >= 0.74
+
+
+def test_the_kind_model_reads_a_file_it_was_not_trained_on():
+    """Trained on devA-devC, the kind decision on devD (written by another writer) stays near the
+    cross-validated figure, with no accident kind for a wrongful act (that would remove T3)."""
+    records = {path.stem[-1]: read(path) for path in CORPUS}
+    train = [r for name in "ABC" for r in records[name]]
+    texts = [normalize(r["subject"], r["body"]).lower() for r in train]
+    model = kindmodel.train(texts, [r["labels"]["category"] for r in train])
+    right = dangerous = 0
+    for record in records["D"]:
+        text = normalize(record["subject"], record["body"]).lower()
+        kind = kindmodel.decide(model, text, kinds.read_kind(text)).kind
+        want = record["labels"]["category"]
+        right += kind == want
+        dangerous += kind in ACCIDENT_CATEGORIES and want in WRONGFUL_CATEGORIES
+    assert right / len(records["D"]) >= 0.88 and dangerous == 0
+
+
+def test_the_shipped_model_knows_the_cues_of_today():
+    """A cue renamed or removed in kinds.py without retraining leaves the model blind to it."""
+    model = kindmodel.load()
+    names = {f"hit:{name}" for name in (*kinds.CUE_NAMES, *kinds.PAIR_NAMES)} | {f"cue:{k}" for k in model.kinds}
+    stale = {f for f in model.weights if f.startswith(("hit:", "cue:")) and f not in names}
+    assert not stale and model.act is not None and set(model.act.kinds) == {"yes", "no"}
+
+
+@pytest.mark.parametrize("text,flag,value", [
+    ("Card payments go through the provider, so card numbers are not in our system.", "financial", None),
+    ("クレジットカード情報は決済代行会社側の管理で、当サイトには保存していません。", "financial", None),
+    ("The copy shows her photo, name, residence card number and status of residence.", "financial", None),
+    ("紛失したスマホは画面ロックに6桁の暗証番号をかけています。", "financial", None),
+    ("連絡帳には熱性けいれんの既往と座薬の使い方が書いてあります。", "sensitive", True),
+    ("書類には依頼者様の被害届の写しと、ストーカー行為の内容が記載されています。", "sensitive", True),
+    ("The reminder was for our breast cancer patient support group.", "sensitive", True),
+])
+def test_flags_read_with_their_denials_and_indirect_names(text, flag, value):
+    assert extract("", text).values.get(flag) is value

@@ -257,7 +257,7 @@ def test_notifying_the_client_releases_the_ppc_steps():
 
 
 def test_open_items_is_empty_only_when_everything_is_closed_or_not_applicable():
-    phases = ph.initial(*situation(privacy_mark=False, persons=3, entrusted=False, category="verbal",
+    phases = ph.initial(*situation(privacy_mark=False, persons=3, entrusted=False, category="wrong_disposal",
                                    data_items=["name"]))
     assert ph.open_items(phases) == ["report", "containment", "prevention.facts",
                                      "prevention.cause", "prevention.measures", "prevention.implementation",

@@ -148,7 +148,8 @@ def test_escalation_summarises_the_case_and_how_to_acknowledge(language):
     for body in (text, html):
         assert "INC-2026-0001" in body
         assert "taro@sales.example.com" in body and "山田太郎" in body
-        assert "2026-11-26 18:03 JST" in body
+        # Japanese mail writes dates without leading zeros (issue 12)
+        assert ("2026年11月26日 18:03" if language == "ja" else "2026-11-26 18:03 JST") in body
         assert ("メール誤送信" if language == "ja" else "email to the wrong recipient") in body
         assert "顧客リスト(120名分)を社外に誤送信しました。" in body
         assert "leakline cases ack INC-2026-0001 --by privacy@example.com" in body
@@ -198,7 +199,8 @@ def test_escalation_html_escapes_the_report():
 def test_deadline_reminder(today, marker):
     subject, text, html = render_deadline_reminder(case(), config(), step="ppc_preliminary",
                                                    due=date(2026, 11, 30), today=today)
-    assert subject.startswith(marker) and "速報" in subject and "2026-11-30" in subject
+    # Japanese mail writes dates 2026年11月30日 (issue 12)
+    assert subject.startswith(marker) and "速報" in subject and "2026年11月30日" in subject
     assert 'leakline phase close INC-2026-0001 authorities --step ppc_preliminary --note "..." --by YOUR_EMAIL' in text
     assert "INC-2026-0001" in html
 

@@ -194,3 +194,14 @@ def test_a_journal_damaged_inside_is_named_and_moved_aside_by_repair(cli_app):
     assert moved.read_bytes().startswith(bytes(damaged))
     spool_reports(cli_app, 1, start=1)
     assert [r["id"] for r in cli_app.store.summaries("all")] == ["INC-2026-0001", "INC-2026-0002"]
+
+
+def test_a_store_intake_wrote_is_sound_and_a_rebuilt_shard_keeps_the_listing(cli_app):
+    spool_reports(cli_app, 2)
+    result = cli(cli_app, "store", "check")
+    assert result.exit_code == 0, result.output  # the index rows carry the listing fields too
+    shard = shard_of(cli_app, "INC-2026-0001")
+    before = json.loads(shard.read_bytes())
+    shard.write_bytes(b"[]")
+    assert cli(cli_app, "store", "check", "--repair").exit_code == 0
+    assert json.loads(shard.read_bytes()) == before

@@ -9,9 +9,11 @@ and lower-cased (counts.prepare).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import NamedTuple
 
+from . import gates
 from .counts import prepare
 
 MONTHS = "jan feb mar apr may jun jul aug sep oct nov dec".split()
@@ -33,7 +35,7 @@ DATE_PATTERNS = (
     ("relative", r"一昨日|おととい|一昨晩|一昨夜|昨日|昨夜|昨晩|昨夕|きのう|ゆうべ|今朝|今日|本日|きょう|今夜|今晩"
                  r"|the day before yesterday|yesterday|last night|this morning|today|tonight|this afternoon"),
 )
-DATES = re.compile("|".join(f"(?P<k{i}>{p.replace('(?P<', f'(?P<g{i}_')})" for i, (_, p) in enumerate(DATE_PATTERNS)))
+DATES = gates.compile("|".join(f"(?P<k{i}>{p.replace('(?P<', f'(?P<g{i}_')})" for i, (_, p) in enumerate(DATE_PATTERNS)))
 KINDS = [kind for kind, _ in DATE_PATTERNS]
 RELATIVE_DAYS = {"一昨日": 2, "おととい": 2, "一昨晩": 2, "一昨夜": 2, "the day before yesterday": 2,
                  "昨日": 1, "昨夜": 1, "昨晩": 1, "昨夕": 1, "きのう": 1, "ゆうべ": 1, "yesterday": 1,
@@ -41,7 +43,7 @@ RELATIVE_DAYS = {"一昨日": 2, "おととい": 2, "一昨晩": 2, "一昨夜":
 KANJI_SMALL = {c: i for i, c in enumerate("〇一二三四五六七", start=0)}
 EN_SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
-TIMES = re.compile(
+TIMES = gates.compile(
     r"(?P<ampm_ja>午前|午後|朝|夕方|夜|深夜)?\s*(?<![\d.:/])(?P<h>\d{1,2})\s*(?:"
     r":(?P<mi>[0-5]\d)(?::\d\d)?(?!\d)\s*(?P<ap>[ap]\.?m\.?)?"
     r"|時\s*(?:(?P<mk>\d{1,2})\s*分|(?P<half>半))?"
@@ -108,9 +110,9 @@ def _day(kind: str, g: dict, words: str, today: date) -> date | None:
     return None
 
 
-def _time_near(text: str, start: int, end: int) -> time | None:
-    """A time written right after the date (or just before it): 3月5日 14時, yesterday at 3 pm."""
-    window = re.sub(r"^\s*[(（][月火水木金土日a-z]{1,3}[)）]", "", text[end:end + 20])
+def _time_near(text: str, start: int, end: int, limit: int | None = None) -> time | None:
+    """A time written right after the date, in its sentence (ending at `limit`): 3月5日 14時, yesterday at 3 pm."""
+    window = re.sub(r"^\s*[(（][月火水木金土日a-z]{1,3}[)）]", "", text[end:min(end + 20, limit or len(text))])
     match = TIMES.search(window)
     if not match or window[:match.start()].strip(" 、,の(（)）at頃ごろに") not in ("",):
         return None
@@ -124,39 +126,50 @@ def _time_near(text: str, start: int, end: int) -> time | None:
     return time(hour, minute) if hour < 24 and minute < 60 else None
 
 
-def dates_in(text: str, today: date) -> list[Stated]:
-    """Every date the text states, read relative to `today` (the day of reference)."""
+# Each kind's groups in DATES: (name in the combined pattern, name in the kind's own pattern).
+GROUPS = [[(name, name.split("_", 1)[1]) for name in DATES.groupindex if name.startswith(f"g{i}_")]
+          for i in range(len(DATE_PATTERNS))]
+
+
+def dates_in(text: str, today: date, ends: list[int] | None = None, start: int = 0,
+             end: int | None = None) -> list[Stated]:
+    """Every date the text states (between `start` and `end`), read relative to `today` (the day of
+    reference). With `ends` (sorted sentence ends), a time is looked for only in the date's sentence."""
     found = []
-    for match in DATES.finditer(text):
+    for match in DATES.finditer(text, start, len(text) if end is None else end):
         index = int(match.lastgroup[1:])
-        prefix = f"g{index}_"
-        groups = {k[len(prefix):]: v for k, v in match.groupdict().items() if k.startswith(prefix) and v}
+        groups = {short: match.group(full) for full, short in GROUPS[index] if match.group(full)}
         day = _day(KINDS[index], groups, match.group(0).strip(), today)
         if day is not None:
             yearless = KINDS[index] in ("md", "mdy_en", "dmy_en") and not groups.get("y")
-            found.append(Stated(day, _time_near(text, match.start(), match.end()), match.start(),
+            limit = ends[bisect_left(ends, match.end())] if ends and match.end() <= ends[-1] else None
+            found.append(Stated(day, _time_near(text, match.start(), match.end(), limit), match.start(),
                                 match.end(), match.group(0).strip(), yearless))
     return found
 
 
-TIME_COLON = re.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?::\d{2})?")
-TIME_KANJI = re.compile(r"(?<!\d)(\d{1,2})\s*時\s*(?:(\d{1,2})\s*分|(半))?")
-TIME_AMPM = re.compile(r"(?<!\d)(\d{1,2})\s*([ap])\.?m\b")
-PM = re.compile(r"午後|夕方|(?<![a-z])p\.?m(?![a-z])")
-AM = re.compile(r"午前|(?<![a-z])a\.?m(?![a-z])")
+TIME_COLON = gates.compile(r"(?<!\d)(\d{1,2}):(\d{2})(?::\d{2})?")
+TIME_KANJI = gates.compile(r"(?<!\d)(\d{1,2})\s*時\s*(?:(\d{1,2})\s*分|(半))?")
+TIME_AMPM = gates.compile(r"(?<!\d)(\d{1,2})\s*([ap])\.?m\b")
+PM = gates.compile(r"午後|夕方|(?<![a-z])p\.?m(?![a-z])")
+AM = gates.compile(r"午前|(?<![a-z])a\.?m(?![a-z])")
 
 
 def time_in(text: str) -> time | None:
     """The time of day in a short text (a fact-form answer): 14時, 14:30, 午後2時半, 2:15 pm, 9am."""
-    match = TIME_COLON.search(text) or TIME_KANJI.search(text) or TIME_AMPM.search(text)
+    colon, kanji, ampm = TIME_COLON.search(text), None, None
+    if colon is None:
+        kanji = TIME_KANJI.search(text)
+        ampm = TIME_AMPM.search(text) if kanji is None else None
+    match = colon or kanji or ampm
     if not match:
         return None
     hour, minute = int(match.group(1)), 0
-    if match.re is TIME_COLON:
-        minute = int(match.group(2))
-    elif match.re is TIME_KANJI:
-        minute = 30 if match.group(3) else int(match.group(2) or 0)
-    pm = PM.search(text) or (match.re is TIME_AMPM and match.group(2) == "p")
+    if colon:
+        minute = int(colon.group(2))
+    elif kanji:
+        minute = 30 if kanji.group(3) else int(kanji.group(2) or 0)
+    pm = PM.search(text) or (ampm is not None and ampm.group(2) == "p")
     if pm and hour < 12:
         hour += 12
     elif AM.search(text) and hour == 12:
@@ -183,12 +196,12 @@ def moment(day: date, at: time | None, tz: tzinfo) -> str:
 
 # ---- which date is the discovery ----
 
-DISCOVERY = re.compile(
+DISCOVERY = gates.compile(
     r"気(?:づ|付)|判明|発覚|発見|見つか|見当たら|わかり|分かり|わかった|分かった|確認したところ|確認され|確認しました"
     r"|連絡(?:を受け|があ|が入|をいただ|を頂|が来|がき)|指摘|申し出|問い合わせ|問合せ|通報|報告(?:を受け|があ)|届いたと"
     r"|notic|discover|found|realis|realiz|learn|told us|told me|informed|alerted|called us|contacted us|spotted"
     r"|came to light|flagged|reported|complain|let us know|got a call|rang")
-SENTENCE_END = re.compile(r"[。!?！？\n]|\.(?:\s|$)")
+SENTENCE_END = gates.compile(r"[。!?！？\n]|\.(?:\s|$)")
 
 
 def _sentence(text: str, start: int, end: int) -> str:
@@ -219,17 +232,23 @@ def discovery(text: str, received: datetime, tz: tzinfo) -> tuple[str, str] | No
     # Dates are read first in the sentences that speak of noticing (a fraction of the text); in
     # each, the date nearest the word of noticing is the discovery ("2月20日に送ったメールについて、
     # 昨日連絡があり判明": yesterday), and the earliest of those wins.
-    noticed: list[Stated] = []
+    marks = [m.span() for m in SENTENCE_END.finditer(text)]
+    starts, ends = [a for a, _ in marks], [b for _, b in marks]
+    sentences = []
     for m in DISCOVERY.finditer(text):
-        left = max((e.end() for e in SENTENCE_END.finditer(text, max(m.start() - 200, 0), m.start())),
-                   default=max(m.start() - 200, 0))
-        right = SENTENCE_END.search(text, m.end())
-        window = text[left:right.start() if right else min(m.end() + 200, len(text))]
-        found = _plausible(before(dates_in(window, local.date())), local.date())
-        if found:
-            at = m.start() - left
+        i = bisect_right(ends, m.start())
+        j = bisect_left(starts, m.end())
+        sentences.append((m.start(), max(ends[i - 1] if i else 0, m.start() - 200),
+                          starts[j] if j < len(starts) else min(m.end() + 200, len(text))))
+    read = {}  # each sentence of noticing read once
+    for _, left, right in sentences:
+        if (left, right) not in read:
+            read[left, right] = _plausible(before(dates_in(text, local.date(), starts, left, right)), local.date())
+    noticed: list[Stated] = []
+    for at, left, right in sentences:
+        if found := read[left, right]:
             noticed.append(min(found, key=lambda s: min(abs(s.end - at), abs(s.start - at))))
-    stated = noticed or _plausible(before(dates_in(text, local.date())), local.date())
+    stated = noticed or _plausible(before(dates_in(text, local.date(), starts)), local.date())
     if not stated:
         return None
     chosen = min(stated, key=lambda s: (s.day, s.at or time(0)))

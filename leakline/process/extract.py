@@ -15,15 +15,23 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from . import counts as counts_
-from . import dates, kindmodel, kinds
+from . import dates, gates, headcount, kindmodel, kinds, uncounted
 from .facts import FINANCIAL_ITEMS, SENSITIVE_ITEMS, WRONGFUL_CATEGORIES
-from .vocab import SENSITIVE_WORDS, Rule, affirmed, clause, data_items, find, hedged
+from .lexicon import SENSITIVE_WORDS, Rule, affirmed, clause, data_items, find, hedged
 
 ANALYSED_CHARS = 50_000  # a pasted 10 MB log need not be scanned whole
+# A kind left unknown still says wrongful when the model gives the wrongful acts this much together,
+# and so does the model's second head (a wrongful purpose, for a verbal disclosure to someone who
+# lied or a misuse for private ends): the safe side (T3 stays open for an officer to close), never
+# a guess that removes a duty. bench/kind_cv.py measured both.
+WRONGFUL_MASS = 0.5
+WRONGFUL_ACT = 0.4
+# The kinds whose purpose the head is asked about: told data, data used, or a kind not known.
+PURPOSE_ASKED = frozenset({"verbal", "misuse", "other", None})
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 # Where quoted or forwarded mail starts; what follows is context, not the report.
-QUOTE_START = re.compile(
+QUOTE_START = gates.compile(
     r"^\s*(?:-{2,}\s*(?:original message|forwarded message|元のメッセージ|転送されたメッセージ|転送メッセージ)\s*-{2,}"
     r"|_{10,}|(?:from|差出人|送信者)\s*:.*\n\s*(?:sent|date|送信日時|日付|to|宛先)\s*:"
     r"|on .{5,80}wrote:|.{0,60}(?:のメッセージ|書きました)\s*:)", re.I | re.M)
@@ -32,7 +40,18 @@ OWN_TEXT_MIN = 120  # a shorter own text ("see below") is a forward: read the fo
 WRONGFUL_WORDS = Rule("wrongful", (
     r"不正(?:な|の)?目的", r"悪用", r"なりすまし", r"なりすま", r"詐欺", r"偽って", r"を装", r"と名乗", r"名乗る", r"偽名",
     r"脅迫", r"恐喝", r"心当たりはない", r"phishing", r"extortion", r"wrongful", r"fraud", r"scam", r"impersonat",
-    r"pretending to be", r"posing as", r"claimed to be", r"pretended", r"lied"), negatable=True)
+    r"pretending to be", r"posing as", r"claimed to be", r"pretended", r"\blied\b"), negatable=True)
+# Someone who said who they were, and the person they named says it was not them: a lie to get the
+# data (SPEC: "someone obtaining data by lying"). Told as what each said, seldom as "a lie".
+IMPERSONATION = Rule("wrongful", (
+    r"「[^」\n]{0,30}(?:息子|娘|兄|弟|姉|妹|夫|妻|家族|親戚|親族|友人|同僚|担任|先生|警察|本人|父|母|祖父|祖母|おじいちゃん|おばあちゃん)"
+    r"[^」\n]{0,6}(?:です|だ|の者です|ですが)[^」\n]{0,40}」(?:と(?:いう|言う|名乗る)?)?(?:男性|女性|人|方|電話|お電話)",
+    r"(?:息子|娘|兄|弟|姉|妹|夫|妻)(?:は|なんて)(?:い|おり)(?:ない|ません)", r"(?:昨日|その日|当日)は?(?:電話|連絡)(?:は|を)?して(?:い)?(?:ない|ません)",
+    r"(?:電話|問い合わせ)(?:は|を|など)?(?:頼んで|依頼して)(?:い)?(?:ない|ません)", r"そのような電話", r"そんな電話", r"本人ではな", r"別人だった",
+    r"(?:said|claimed) (?:he|she|they) (?:was|were) (?:a |an |the |her |his |their )?"
+    r"(?:colleague|brother|sister|son|daughter|husband|wife|father|mother|relative|friend|police|officer|lawyer|doctor|teacher)",
+    r"does(?:n'?t| not) (?:have (?:one|a (?:brother|sister|son|daughter|husband|wife))|know anyone)",
+    r"(?:he|she|they) (?:did(?:n'?t| not)|never) (?:call|phone|ring)"))
 
 # Encryption as the reporter tells it: a claim for the officer, never the fact itself.
 ENCRYPTION_CLAIM = Rule("encryption_claim", (
@@ -60,7 +79,7 @@ ENTRUSTED = Rule("entrusted", (
     r"client'?s (?:customer|data|personal)", r"on behalf of (?:our|a|the) client", r"entrusted to us",
     r"as (?:a|their|the) (?:data )?processor", r"our client", r"we are their processor"), negatable=True)
 NOT_ENTRUSTED = Rule("entrusted", (r"(?:自社|当社|弊社)(?:の|が直接)(?:顧客|会員|取得)", r"our own (?:customers|data)"))
-CLIENT_NAME = re.compile(r"(?:委託元|クライアント|取引先|client)(?:である|は|の|様|:|：|,|\s)*"
+CLIENT_NAME = gates.compile(r"(?:委託元|クライアント|取引先|client)(?:である|は|の|様|:|：|,|\s)*"
                          r"(株式会社[^\s、。,()（）「」]{1,20}?|[^\s、。,()（）「」:：]{1,20}?株式会社"
                          r"|[a-z][\w&.\-]*(?: [a-z][\w&.\-]*){0,3},? (?:inc|ltd|corp|co|llc|k\.k)\b\.?)"
                          r"(?=から|より|の|に|へ|が|は|様|御中|、|。|,|\.|\s|$)", re.IGNORECASE)
@@ -88,7 +107,16 @@ def normalize(subject: str, text: str) -> str:
     own, quoted = own_text(text[:ANALYSED_CHARS] if text else "")
     if len(re.sub(r"\s", "", own)) < OWN_TEXT_MIN:
         own = f"{own}\n{quoted}"
-    return unicodedata.normalize("NFKC", f"{subject or ''}\n{own}")
+    return nfkc(f"{subject or ''}\n{own}")
+
+
+def nfkc(text: str) -> str:
+    """NFKC, line by line and only where a line needs it (a line break is a safe boundary: no
+    character composes across it); a report is mostly lines that need nothing."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    return "\n".join(line if unicodedata.is_normalized("NFKC", line) else unicodedata.normalize("NFKC", line)
+                     for line in text.split("\n"))
 
 
 Said = tuple[object, str | None]  # a value and the evidence for it
@@ -98,6 +126,19 @@ def _flag(*words: str | None) -> Said | None:
     """True, with the words that said so, when any words were found."""
     found = [w for w in words if w]
     return (True, "matched " + ", ".join(found)) if found else None
+
+
+def wrongful(text: str, decision: kindmodel.Decision) -> Said | None:
+    """True when the kind is a wrongful act, the text says so (悪用, a caller who lied), or the kind
+    stays unknown while the model makes a wrongful act likely; never False (an accident kind
+    derives that in facts.py)."""
+    category = decision.kind
+    return _flag(f"category {category}" if category in WRONGFUL_CATEGORIES else None,
+                 affirmed(WRONGFUL_WORDS, text), affirmed(IMPERSONATION, text),
+                 f"a wrongful act is likely ({decision.why})"
+                 if category is None and decision.wrongful >= WRONGFUL_MASS else None,
+                 f"a wrongful purpose is likely (model {decision.act:.2f})"
+                 if category in PURPOSE_ASKED and decision.act >= WRONGFUL_ACT else None)
 
 
 def _encryption(text: str, category: str | None) -> dict[str, Said]:
@@ -128,11 +169,10 @@ def _entrusted(text: str, original: str) -> dict[str, Said]:
     return {}
 
 
-def _persons(text: str) -> dict[str, Said]:
-    stated = counts_.counts(text)
-    if not stated and (by_name := counts_.named(text)):
-        stated = [by_name]
-    found = counts_.persons(stated)
+def _persons(text: str, category: str | None) -> dict[str, Said]:
+    found, audience = headcount.choose(text, category)
+    found = (found or uncounted.paired(text) or uncounted.named(text) or counts_.persons(audience)
+             or uncounted.single(text, category))
     if not found:
         return {}
     why = f"matched {found.words}"
@@ -168,19 +208,19 @@ def extract(subject: str, text: str, received_at: datetime | str | None = None,
     original = normalize(subject, text)
     lowered = original.lower()
     kind = kinds.read_kind(lowered)
-    category, why = kindmodel.combine(kindmodel.load(), lowered, kind)
+    decision = kindmodel.decide(kindmodel.load(), lowered, kind)
+    category = decision.kind
     items = data_items(lowered)
     said: dict[str, Said | None] = {
-        "category": (category, f"matched {kind.words}" if why == "rules" else why) if category else None,
+        "category": (category, decision.why) if category else None,
         "data_items": (list(items), "matched " + ", ".join(items.values())) if items else None,
         "sensitive": _flag(*(w for i, w in items.items() if i in SENSITIVE_ITEMS),
                            affirmed(SENSITIVE_WORDS, lowered)),
         "financial": _flag(*(w for i, w in items.items() if i in FINANCIAL_ITEMS)),
-        "wrongful": _flag(f"category {category}" if category in WRONGFUL_CATEGORIES else None,
-                          affirmed(WRONGFUL_WORDS, lowered)),
+        "wrongful": wrongful(lowered, decision),
         **_encryption(lowered, category),
         **_entrusted(lowered, original),
-        **_persons(lowered),
+        **_persons(lowered, category),
         **_discovered(lowered, received_at, tz),
     }
     found = {field: value for field, value in said.items() if value is not None}

@@ -1,9 +1,11 @@
 """A small linear model of the kind of incident, trained on the corpus, with pure-Python inference.
 
-Features are the presence of character runs (kanji, katakana, latin words) and character bigrams
-of the prepared text, cut to the features that tell kinds apart. The weights ship in the package
-(kindmodel.json.gz, a few hundred KB at most) and load once, on first use. Training is pure Python
-too (`python -m leakline.process.kindmodel tests/corpus/reports_dev*.txt` writes the file).
+Features are the presence of character runs of one script (kanji, katakana, latin words, hiragana)
+and the rules' cues (kinds.py): which kinds they weigh for and which cue patterns were found, so
+the model learns how far to trust each cue. Bigrams inside runs and the tokens of a morphological
+analyser were measured and left out: they did not raise cross-validated accuracy (bench/RESULTS.md).
+The weights ship in the package (kindmodel.json.gz) and load once, on first use. Training is pure
+Python (`python -m leakline.process.kindmodel tests/corpus/reports_dev*.txt` writes the file).
 """
 
 from __future__ import annotations
@@ -11,119 +13,105 @@ from __future__ import annotations
 import gzip
 import json
 import math
-import re
+import random
 import sys
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
-from typing import Callable, NamedTuple
+from typing import NamedTuple
+
+from . import gates
 
 MODEL_FILE = "kindmodel.json.gz"
-RUNS = re.compile(r"[一-龥々〆ヵヶ]+|[ァ-ヴー]+|[a-z][a-z'\-]+|[ぁ-ん]{2,}")
+RUNS = gates.compile(r"[一-龥々〆ヵヶ]+|[ァ-ヴー]+|[a-z][a-z'\-]+|[ぁ-ん]{2,}")
 MAX_CHARS = 6_000  # the start of a report says what happened; the rest is detail and signatures
 
 
-def features(text: str, cues: dict | None = None) -> set[str]:
-    """Runs of one script and the bigrams inside them (prepared text), and the rules' cues
-    (kinds.scores of the text, computed here unless given)."""
-    text = text[:MAX_CHARS]
-    found = {f"cue:{kind}" for kind in (cue_kinds(text) if cues is None else cues)}
-    for run in RUNS.findall(text):
-        found.add(run)
-        if run[0] > "~" and len(run) > 2:
-            found.update(run[i:i + 2] for i in range(len(run) - 1))
+def features(text: str, rules=None) -> set[str]:
+    """Runs of one script in prepared text and the rules' cues (a kinds.Kind, read here unless given)."""
+    if rules is None:
+        from .kinds import read_kind
+        rules = read_kind(text)
+    found = set(RUNS.findall(text[:MAX_CHARS]))
+    found.update(f"cue:{kind}" for kind in rules.scores)
+    found.update(f"hit:{name}" for name in rules.hits)
     return found
-
-
-def cue_kinds(text: str) -> dict[str, int]:
-    from .kinds import scores  # the rules' cues are features too
-    return scores(text)[0]
 
 
 class Model(NamedTuple):
     kinds: tuple[str, ...]
     bias: tuple[float, ...]
     weights: dict  # feature -> tuple of per-kind weights
+    act: "Model | None" = None  # a second head: whether the event may have a wrongful purpose ("yes"/"no")
 
-    def probabilities(self, text: str, cues: dict | None = None) -> list[float]:
-        totals = list(self.bias)
-        for feature in features(text, cues):
-            row = self.weights.get(feature)
-            if row is not None:
-                for i, w in enumerate(row):
-                    totals[i] += w
+    def probabilities(self, text: str, rules=None) -> dict[str, float]:
+        return self.of(features(text, rules))
+
+    def of(self, found: set[str]) -> dict[str, float]:
+        """The probability of each kind given a text's features."""
+        rows = [row for row in map(self.weights.get, found) if row is not None]
+        totals = [b + sum(column) for b, column in zip(self.bias, zip(*rows))] if rows else list(self.bias)
         top = max(totals)
         exps = [math.exp(t - top) for t in totals]
         norm = sum(exps)
-        return [e / norm for e in exps]
-
-    def predict(self, text: str) -> tuple[str, float]:
-        probs = self.probabilities(text)
-        best = max(range(len(probs)), key=probs.__getitem__)
-        return self.kinds[best], probs[best]
+        return {kind: e / norm for kind, e in zip(self.kinds, exps)}
 
 
-def _select(docs: list[set[str]], labels: list[str], keep: int) -> list[str]:
-    """The features most tied to one kind (by a smoothed log-odds of presence), seen at least twice."""
-    df = Counter(f for doc in docs for f in doc)
-    by_kind: dict[str, Counter] = {}
-    for doc, label in zip(docs, labels):
-        by_kind.setdefault(label, Counter()).update(doc)
-    sizes = Counter(labels)
-    n = len(docs)
-    score = {}
-    for feature, count in df.items():
-        if count < 2:
-            continue
-        best = 0.0
-        for kind, seen in by_kind.items():
-            inside = (seen[feature] + 0.5) / (sizes[kind] + 1)
-            outside = (count - seen[feature] + 0.5) / (n - sizes[kind] + 1)
-            best = max(best, math.log(inside / outside) * math.sqrt(seen[feature]))
-        score[feature] = best
-    return [f for f, _ in sorted(score.items(), key=lambda item: -item[1])[:keep]]
+def _softmax_gradient(totals: list[float], target: int) -> list[float]:
+    top = max(totals)
+    exps = [math.exp(t - top) for t in totals]
+    norm = sum(exps)
+    return [e / norm - (k == target) for k, e in enumerate(exps)]
 
 
-def train(texts: list[str], labels: list[str], *, keep: int = 3000, epochs: int = 60,
-          rate: float = 1.0, l2: float = 1e-4) -> Model:
-    """Multinomial logistic regression by stochastic gradient descent on presence features."""
+def train(texts: list[str], labels: list[str], **params) -> Model:
+    """Multinomial logistic regression on the features of `texts` (see `train_on`)."""
+    return train_on([features(t) for t in texts], labels, **params)
+
+
+def train_on(docs: list[set[str]], labels: list[str], *, epochs: int = 40, rate: float = 0.5, l2: float = 1e-4,
+             min_count: int = 2, seed: int = 7) -> Model:
+    """Multinomial logistic regression by stochastic gradient descent on presence features, each
+    kind weighted by the inverse of its frequency (rare kinds such as misuse count as much)."""
     kinds = tuple(sorted(set(labels)))
-    docs = [features(t) for t in texts]
-    vocab = set(_select(docs, labels, keep))
-    rows = [[f for f in doc if f in vocab] for doc in docs]
-    weights: dict[str, list[float]] = {f: [0.0] * len(kinds) for f in vocab}
+    seen = Counter(f for doc in docs for f in doc)
+    rows = [[f for f in doc if seen[f] >= min_count] for doc in docs]
+    sizes = Counter(labels)
+    balance = {kind: len(labels) / (len(kinds) * n) for kind, n in sizes.items()}
+    weights = {f: [0.0] * len(kinds) for f, n in seen.items() if n >= min_count}
     bias = [0.0] * len(kinds)
     order = list(range(len(rows)))
-    import random
-    rng = random.Random(7)
+    rng = random.Random(seed)
     for epoch in range(epochs):
         rng.shuffle(order)
         step = rate / (1 + epoch * 0.2)
         for i in order:
             totals = list(bias)
             for f in rows[i]:
-                for k, w in enumerate(weights[f]):
-                    totals[k] += w
-            top = max(totals)
-            exps = [math.exp(t - top) for t in totals]
-            norm = sum(exps)
-            target = kinds.index(labels[i])
-            grads = [e / norm - (k == target) for k, e in enumerate(exps)]
-            for k, g in enumerate(grads):
-                bias[k] -= step * g
-            scale = 1 / math.sqrt(max(len(rows[i]), 1))
+                totals = [t + w for t, w in zip(totals, weights[f])]
+            grads = [g * balance[labels[i]] for g in _softmax_gradient(totals, kinds.index(labels[i]))]
+            bias = [b - step * g for b, g in zip(bias, grads)]
+            scale = step / math.sqrt(max(len(rows[i]), 1))
             for f in rows[i]:
                 row = weights[f]
-                for k, g in enumerate(grads):
-                    row[k] -= step * (g * scale + l2 * row[k])
+                weights[f] = [w - scale * g - step * l2 * w for w, g in zip(row, grads)]
     pruned = {f: tuple(round(w, 3) for w in row) for f, row in weights.items() if max(map(abs, row)) >= 0.01}
     return Model(kinds, tuple(round(b, 3) for b in bias), pruned)
 
 
+def _plain(model: Model) -> dict:
+    data = {"kinds": model.kinds, "bias": model.bias, "weights": model.weights}
+    return {**data, "act": _plain(model.act)} if model.act else data
+
+
+def _model(data: dict) -> Model:
+    act = _model(data["act"]) if data.get("act") else None
+    return Model(tuple(data["kinds"]), tuple(data["bias"]), {f: tuple(w) for f, w in data["weights"].items()}, act)
+
+
 def save(model: Model, path: str) -> None:
     with gzip.open(path, "wt", encoding="utf-8") as out:
-        json.dump({"kinds": model.kinds, "bias": model.bias, "weights": model.weights}, out,
-                  ensure_ascii=False, separators=(",", ":"))
+        json.dump(_plain(model), out, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 @lru_cache(maxsize=1)
@@ -133,8 +121,7 @@ def load() -> Model | None:
         raw = resources.files(__package__).joinpath(MODEL_FILE).read_bytes()
     except (FileNotFoundError, OSError):
         return None
-    data = json.loads(gzip.decompress(raw))
-    return Model(tuple(data["kinds"]), tuple(data["bias"]), {f: tuple(w) for f, w in data["weights"].items()})
+    return _model(json.loads(gzip.decompress(raw)))
 
 
 WRONGFUL = frozenset({"unauthorized_access", "malware", "theft", "insider"})
@@ -142,63 +129,59 @@ ACCIDENTS = frozenset({"misdirected_email", "misdirected_fax", "misdelivery", "w
                        "wrong_disposal", "verbal"})
 
 
-def combine(model: Model | None, text: str, rules, *, threshold: float = 0.3, doubt: float = 0.2,
-            sure: int = 6) -> tuple[str | None, str]:
-    """The kind: the rules' when they are sure, else the model's when it is (p >= threshold).
+class Decision(NamedTuple):
+    kind: str | None
+    why: str
+    wrongful: float  # the probability of the wrongful kinds together, whatever the kind
+    act: float = 0.0  # the second head's probability that the event may have a wrongful purpose
 
-    Never an accident kind while the model gives the wrongful acts together `doubt` or more (that
-    would drop T3), unless the rules' cues for it weigh `sure` or more and name no wrongful act;
-    never a kind whose naming words the report denies. `rules` is a kinds.Kind. Returns the kind
-    and why.
-    """
-    probs = dict(zip(model.kinds, model.probabilities(text, rules.scores))) if model else {}
-    if rules.category:
-        kind, why = rules.category, "rules"
-    elif probs:
-        kind = max(probs, key=probs.__getitem__)
-        if probs[kind] < threshold:
-            return None, f"model unsure ({kind} {probs[kind]:.2f})"
-        if kind in rules.denied:
-            return None, f"model {kind}, which the report denies"
-        why = f"model {probs[kind]:.2f}"
-    else:
-        return None, "no cue"
+
+def _cued(rules) -> bool:
+    return any(rules.scores.get(k, 0) >= 3 for k in WRONGFUL)
+
+
+def _withheld(kind: str, wrongful: float, rules, doubt: float, sure: int, by_rules: bool) -> bool:
+    """An accident kind is withheld while a wrongful act is possible: the model gives the wrongful
+    kinds `doubt` or more, or (for a kind the rules chose) a rule cues one. The rules' own kind,
+    named by cues of weight `sure` or more with no wrongful cue, stands against the model's doubt (a
+    short report gives the model little to go on)."""
+    if kind not in ACCIDENTS:
+        return False
+    if _cued(rules):
+        return by_rules or wrongful >= doubt
+    return wrongful >= doubt and not (rules.category == kind and rules.weight >= sure)
+
+
+def decide(model: Model | None, text: str, rules, *, threshold: float = 0.3, doubt: float = 0.2, sure: int = 6,
+           fallback: bool = True, weak: float = 0.5) -> Decision:
+    """The kind: the model's when it is sure enough (p >= threshold), with the rules' cues among its
+    features; when the model is unsure and the rules name a kind (`fallback`), the rules' kind, and
+    the rules' kind named by cues of weight `sure` over a model below `weak` that gives it 0.2 or more.
+    Never an accident kind that `_withheld` holds back (it would drop T3), never a kind whose naming
+    words the report denies. `rules` is a kinds.Kind. Without a model, the rules' kind, guarded."""
+    if model is None:
+        if rules.category and _withheld(rules.category, 1.0, rules, doubt, sure, True):
+            return Decision(None, f"{rules.category}, but a wrongful act is cued", 1.0)
+        return Decision(rules.category, f"rules: matched {rules.words}" if rules.category else "no cue", 0.0)
+    found = features(text, rules)
+    probs = model.of(found)
+    kind = max(probs, key=probs.__getitem__)
     wrongful = sum(p for k, p in probs.items() if k in WRONGFUL)
-    cued = any(rules.scores.get(k, 0) >= 3 for k in WRONGFUL)
-    certain = why == "rules" and rules.weight >= sure and not cued
-    if kind in ACCIDENTS and wrongful >= doubt and not certain:
-        return None, f"{kind}, but a wrongful act is possible ({wrongful:.2f})"
-    return kind, why
-
-
-# Ways to decide, compared by bench/kind_cv.py: (model, text, kinds.Kind) -> kind or None.
-Decide = Callable[[Model, str, object], "str | None"]
-
-
-def _combined(threshold: float, doubt: float, sure: int = 99) -> Decide:
-    return lambda model, text, rules: combine(model, text, rules, threshold=threshold, doubt=doubt, sure=sure)[0]
-
-
-def _rules_then(threshold: float) -> Decide:
-    def decide(model: Model, text: str, rules) -> str | None:
-        if rules.category:
-            return rules.category
-        kind, p = model.predict(text)
-        return kind if p >= threshold else None
-    return decide
-
-
-APPROACHES: dict[str, Decide] = {
-    "model": lambda model, text, rules: model.predict(text)[0],
-    "model p>=0.5": lambda model, text, rules: (lambda k, p: k if p >= 0.5 else None)(*model.predict(text)),
-    "rules, else model": _rules_then(0.0),
-    "rules, else model p>=0.5": _rules_then(0.5),
-    "rules/model t=0.3, no guard": _combined(0.3, 1.01),
-    "rules/model t=0.3, guard 0.2": _combined(0.3, 0.2),
-    "rules/model t=0.3, guard 0.2 unless rules>=6": _combined(0.3, 0.2, 6),
-    "rules/model t=0.3, guard 0.3 unless rules>=6": _combined(0.3, 0.3, 6),
-    "rules/model t=0.4, guard 0.2 unless rules>=6": _combined(0.4, 0.2, 6),
-}
+    act = model.act.of(found).get("yes", 0.0) if model.act else 0.0
+    if rules.denied & WRONGFUL:
+        act = 0.0  # "感染は確認されませんでした": the report denies the wrongful act the head would see
+    said = f"model {kind} {probs[kind]:.2f}" + (f", cues {rules.words}" if rules.words else "")
+    by_rules = probs[kind] < threshold or (
+        probs[kind] < weak and rules.category and rules.weight >= sure and probs.get(rules.category, 0) >= 0.2)
+    if by_rules:
+        if not (fallback and rules.category):
+            return Decision(None, f"model unsure ({said})", wrongful, act)
+        kind, said = rules.category, f"rules: matched {rules.words} (model unsure: {said})"
+    if kind in rules.denied:
+        return Decision(None, f"{said}, which the report denies", wrongful, act)
+    if _withheld(kind, wrongful, rules, doubt, sure, by_rules):
+        return Decision(None, f"{said}, but a wrongful act is possible ({wrongful:.2f})", wrongful, act)
+    return Decision(kind, said, wrongful, act)
 
 
 if __name__ == "__main__":  # python -m leakline.process.kindmodel CORPUS... -> the shipped model
@@ -206,8 +189,9 @@ if __name__ == "__main__":  # python -m leakline.process.kindmodel CORPUS... -> 
     from corpus.score import read
     from leakline.process.extract import normalize
     records = [r for path in sys.argv[1:] for r in read(path)]
-    model = train([normalize(r["subject"], r["body"]).lower() for r in records],
-                  [r["labels"]["category"] for r in records])
+    docs = [features(normalize(r["subject"], r["body"]).lower()) for r in records]
+    act = train_on(docs, ["yes" if r["labels"]["wrongful"] else "no" for r in records])
+    model = train_on(docs, [r["labels"]["category"] for r in records])._replace(act=act)
     target = str(resources.files(__package__).joinpath(MODEL_FILE))
     save(model, target)
     print(f"{len(records)} reports, {len(model.weights)} features -> {target}")

@@ -11,9 +11,11 @@ quoted mail by the caller.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import NamedTuple
 
-from .vocab import negated
+from . import gates
+from .lexicon import negated
 
 # (kind, weight, pattern). Weight 3: names the kind; 2: a strong trace; 1: a hint.
 CUES = (
@@ -58,21 +60,35 @@ CUES = (
                        r"|登録(?:する|した)(?:とき|際)[^。\n]{0,30}(?:コピ|間違|誤)|(?:住所|アドレス|番号)を[^。\n]{0,10}(?:間違|誤)って(?:登録|入力)"
                        r"|entered (?:incorrectly|wrongly|the wrong)|data entry error|wrong data entered|registered (?:with|under) the wrong"
                        r"|wrong (?:address|e-?mail|number) (?:on file|in (?:the|our) (?:system|database|master))|typo in"),
+    ("wrong_entry", 3, r"取り込(?:む|んだ)(?:際|とき)|インポート|(?:1|一)行ずれ|行(?:が|だけ)?ずれ|列(?:が|だけ)[^。\n]{0,10}ずれ"
+                       r"|ずれて(?:登録|取り込)|(?:rows?|columns?) (?:were |was )?(?:shifted|misaligned|offset)|off by one row"
+                       r"|imported [^.\n]{0,40}(?:wrong|shifted)|merge(?:d)? (?:job|records)|duplicate-merge"),
     # -- lost or left somewhere
     ("loss", 3, r"紛失|置き?忘れ|失くし|無くし|なくし(?:た|て|ま)|見当たら|所在不明|行方不明|落とし(?:た|て|ま)|どこかに(?:置|落)"
                 r"|(?:\blost\b|misplaced|cannot be found|can'?t find|cannot find|could not find|missing)"
                 r"|left (?:it|them|my|the|a|our)\b[^.\n]{0,40}\b(?:in|on|at) (?:a|the) (?:taxi|train|bus|cab|restaurant|cafe|bar|shop|station)"),
     ("loss", 1, r"見つから|探し|捜し|遺失|なくなっ|search|looked for"),
+    ("loss", 3, r"couldn'?t find|can no longer find|not (?:sure|know) where|came off|fell out|落ち(?:た|て)|どこに(?:置|やっ)"
+                r"|left (?:it|them|my|the|a|our)\b[^.\n]{0,40}\b(?:in|on|at|under) (?:a|the) (?:shelf|seat|bench|table|counter|copier"
+                r"|copy machine|plane|flight)"),
     # -- stolen by an outsider
     ("theft", 4, r"盗難|盗まれ|盗ま|窃盗|車上(?:荒|あら)し|置き引き|ひったくり|空き巣|窓(?:ガラス)?(?:が|を)割ら|こじ開け|荒らされ"
                  r"|stolen|theft|burglar|break-?in|broken into|snatched|pickpocket|smashed|robbed|mugged"),
     ("theft", 2, r"被害届|割られ|鍵が壊|police report|reported (?:it )?to the police"),
+    ("theft", 3, r"曲げられ|こじ開け|(?:鍵|錠|扉|ドア|窓|ロッカー|ケース|シール|封)(?:が|の部分が|を)?[^。\n]{0,6}(?:壊され|曲げ|こじ|割ら|切ら|破ら|外され)"
+                 r"|立ち去っ(?:た|て)[^。\n]{0,30}(?:なくな|ない|見当たら)|目を離した(?:隙|すき|間)|持ち去|盗難届|物色"
+                 r"|seal (?:was |had been )?(?:cut|broken)|taped back|tampered|pried|forced open|walked off with"
+                 r"|(?:turned|looked) (?:round|around|away)[^.\n]{0,60}(?:gone|missing)|someone took|(?:lock|latch) (?:was )?(?:broken|bent|forced)"),
     # -- wrongly discarded
     ("wrong_disposal", 3, r"誤廃棄|誤って(?:廃棄|破棄|処分|捨て)|(?:間違|誤)(?:って|えて)(?:廃棄|破棄|処分|捨て)|古紙回収|溶解(?:処理|証明)"
                           r"|廃棄(?:業者|予定|書類|箱)|(?:一般|資源|燃える)ごみ|ごみ(?:箱|置き場|として)|ゴミ(?:箱|置き場|として|に)"
                           r"|(?:thrown|threw) (?:away|out)|discarded|binned|recycling bin|(?:disposal|shredding|waste) (?:contractor|company|firm|bin)"
                           r"|put out (?:with|for) (?:the )?(?:trash|rubbish|garbage|recycling)|in the (?:trash|rubbish|garbage)"),
     ("wrong_disposal", 1, r"廃棄|破棄|処分|シュレッダー|shred|dispos"),
+    ("wrong_disposal", 3, r"シュレッダー(?:に)?かけてしまっ|一緒にシュレッダー|誤って(?:シュレッダー|破砕)|産廃|産業廃棄物|廃棄業者|回収業者|古紙業者"
+                          r"|古紙(?:用|の)?(?:ボックス|箱)|resold|refurbished|sold to a used|recycler|recycling (?:company|firm|contractor)"
+                          r"|not (?:physically )?destroyed|accidentally shredded|shredded (?:by mistake|along with|together)"
+                          r"|put through the shredder|(?:thrown|tossed) (?:away|out) by mistake"),
     # -- intrusion and account takeover
     ("unauthorized_access", 4, r"不正アクセス|不正ログイン|乗っ取|身に覚えの?ない(?:ログイン|アクセス)|sqlインジェクション|スキミング"
                                r"|フィッシング|偽(?:の)?(?:サイト|ページ|ログイン)|不正に(?:取得|侵入|ログイン)|ハッキング|リスト型攻撃"
@@ -84,12 +100,17 @@ CUES = (
                                r"|(?:unknown|unfamiliar|foreign|suspicious) (?:ip|device|location|login)|new login|logged in from"
                                r"|reachable from the internet"
                                r"|ip address(?:es)? in|someone (?:logged|accessed|exported|downloaded)|脆弱性|vulnerab"),
+    ("unauthorized_access", 2, r"検索エンジン|search engine|indexed|不明なユーザー|unknown (?:users?|visitors?)|downloaded \d+ times"
+                               r"|ダウンロードが\d+回"),
     # -- malware and attacks that lock the data for a ransom
     ("malware", 4, r"ランサム|マルウェア|ウ[イィ]ルス(?:に|へ)?感染|ウ[イィ]ルスメール|emotet|エモテット|トロイ|ransom|malware"
                    r"|virus|trojan|infected|infection|身代金|ビットコイン|bitcoin|暗号資産で|\.locked|拡張子が(?:すべて|全部)?(?:変わ|変更)"
                    r"|勝手に(?:メール|送信)|(?:払え|支払え|支払うよう|連絡(?:しろ|するよう))|pay (?:us|to get|in|the)"
                    r"|(?:files?|data) (?:were |was |are )?(?:renamed|locked|scrambled)|sending (?:mails?|e-?mails?) by itself"),
     ("malware", 2, r"感染|開けな(?:い|く)|読めな(?:い|く)|can(?:not|'t) (?:be )?open|unreadable"),
+    ("malware", 3, r"不正(?:な)?プログラム|スパイウェア|キーロガー|情報窃取|stealer|keylogger|spyware|backdoor|remote access (?:tool|trojan)"
+                   r"|知らない(?:sms|メール)[^。\n]{0,20}送信|(?:sms|メール)が[^。\n]{0,10}大量|fake (?:browser |chrome )?update"
+                   r"|(?:アプリ|app)[^。\n]{0,15}(?:インストールしてしま|入れてしま|installed)|拡張機能[^。\n]{0,30}(?:検出|不正)"),
     # -- insiders taking data
     ("insider", 4, r"内部不正|(?:不正|無断)[^。\n]{0,6}持ち?出|無断で[^。\n]{0,30}(?:持ち?出|アップロード|転送|コピー|ダウンロード|エクスポート)"
                    r"|元(?:従業員|社員|職員)|退職[^。\n]{0,40}(?:持ち?出|ダウンロード|コピー|転送|エクスポート)|転職先|競合(?:他社|会社)"
@@ -98,17 +119,26 @@ CUES = (
                    r"|(?:personal|private) (?:gmail|e-?mail|drive|account|dropbox|cloud)|to (?:his|her|their) own (?:e-?mail|account|drive)"
                    r"|(?:downloaded|copied|exported|took)[^.\n]{0,60}(?:before|after) (?:leaving|resigning|he|she|quitting)"
                    r"|(?:competitor|new employer)"),
+    ("insider", 3, r"gave (?:her|his|their) notice|leaves on|(?:will|plans? to|going to) (?:join|open)|joining (?:a|another|the)"
+                   r"|new (?:clinic|company|employer|job|firm)|開業(?:する|予定)|独立(?:する|予定)|退職予定|辞める予定"
+                   r"|業務(?:と|に)(?:関係|関与)(?:の)?ない|(?:診療|業務)に関与していない|興味本位|のぞき見|覗き見"
+                   r"|without (?:a )?(?:business|work) (?:need|reason)|no business reason|snoop|out of curiosity"),
     # -- told to someone
     ("verbal", 3, r"口頭|口外|口を滑ら|読み上げ|(?:電話|窓口|受付)で[^。\n]{0,30}(?:伝え|教え|答え|話し|お伝え|お答え)てしま"
                   r"|(?:伝え|教え|答え|話し|しゃべ)てしまい|お伝えしてしまい|お答えしてしまい|名乗る|と名乗|本人確認(?:を)?(?:せず|しない)"
                   r"|verbally|out loud|told (?:a|an|the|his|her|their|him|them)\b|(?:gave|disclosed|revealed|confirmed) [^.\n]{0,40}over the phone"
                   r"|over the phone[^.\n]{0,40}(?:gave|disclosed|told|confirmed|revealed)|mentioned [^.\n]{0,40}(?:in front of|to)"
                   r"|claimed to be|pretending to be|posing as"),
+    ("verbal", 3, r"(?:who )?said (?:he|she|they) (?:was|were) |introduced (?:himself|herself|themselves) as|claiming to be"
+                  r"|(?:の|だと)(?:名乗|称)|だと(?:言う|いう|おっしゃる)(?:男性|女性|方|人)|read (?:it |them )?(?:out|aloud)"),
     # -- use beyond the purpose
     ("misuse", 4, r"目的外|私的(?:に)?(?:利用|使用|使)|私用で(?:使|利用)|別の目的|他の目的|転用|流用|勧誘(?:に|の)(?:使|利用)"
                   r"|(?:営業|宣伝|選挙|副業|個人的な)[^。\n]{0,10}(?:に|で)(?:使|利用)"
                   r"|beyond the purpose|for another purpose|misuse|(?:private|personal|own) (?:business|purposes?|use)"
                   r"|used (?:it|them|the (?:list|data|addresses|numbers|details)) (?:for|to)"),
+    ("misuse", 3, r"誘(?:う|い|われ|って)|招待|クーポン|親族|(?:夫|妻|家族|親戚)が(?:経営|営む|やって)"
+                  r"|(?:husband|wife|relative|family|brother|sister)(?:'s)? (?:runs|owns|business|restaurant|shop|studio|clinic|company)"
+                  r"|invit(?:ing|ation|ed)|coupon"),
 )
 # The label is the cause: a FAX "誤送信" is a FAX; papers mixed up (取り違え) and then thrown away
 # were wrongly discarded; a wrong registration that ended in a misdelivery is a wrong entry; data
@@ -119,7 +149,7 @@ DOMINATES = (
     ("malware", "verbal"), ("unauthorized_access", "verbal"), ("insider", "misdirected_email"), ("insider", "verbal"),
     ("malware", "wrong_display"), ("unauthorized_access", "wrong_display"), ("misdirected_email", "misdelivery"),
 )
-COMPILED = tuple((kind, weight, re.compile(pattern)) for kind, weight, pattern in CUES)
+COMPILED = tuple((kind, weight, gates.compile(pattern)) for kind, weight, pattern in CUES)
 
 _MAIL = (r"メール|アドレス|返信|転送|添付|宛先|bcc|ml|メーリングリスト|差し込み|ショートメール|sms|line|チャット|e-?mail|mailed"
          r"|attach|repl(?:y|ied)|forward|newsletter|mailing list|mail merge|\bcc\b|outlook|inbox|thread|text messages?")
@@ -160,11 +190,25 @@ PAIRS = (
     ("insider", 3, r"撮影|写真|スマ(?:ート)?フォン|usb|私物|持ち出|照会|photos?|smartphone|usb|copied|copy",
      r"無断|許可なく|業務(?:と関係|外)|本人に確認|退職|his own|her own|without|personal|contractor|operator|staff", None),
 )
-COMPILED_PAIRS = tuple((kind, weight, re.compile(a), re.compile(b), re.compile(c) if c else None)
+COMPILED_PAIRS = tuple((kind, weight, gates.compile(a), gates.compile(b), gates.compile(c) if c else None)
                        for kind, weight, a, b, c in PAIRS)
-SENTENCES = re.compile(r"[^。!?\n]+(?:[。!?]|$)|[^.\n]+")
+SENTENCES = gates.compile(r"[^。!?\n]+(?:[。!?]|$)|[^.\n]+")
 # A kind is named when its weight is at least this and leads the next by LEAD.
 MIN_WEIGHT, LEAD = 3, 2
+
+
+# Names of the cues (kind:weight, numbered when a kind has several of one weight): model features.
+def _names(keys: list[str]) -> tuple[str, ...]:
+    seen: dict[str, int] = {}
+    names = []
+    for key in keys:
+        seen[key] = seen.get(key, 0) + 1
+        names.append(key if seen[key] == 1 else f"{key}.{seen[key]}")
+    return tuple(names)
+
+
+CUE_NAMES = _names([f"{kind}:{weight}" for kind, weight, _ in CUES])
+PAIR_NAMES = _names([f"pair:{kind}" for kind, *_ in PAIRS])
 
 
 class Kind(NamedTuple):
@@ -176,46 +220,81 @@ class Kind(NamedTuple):
     words: str
     scores: dict
     denied: frozenset = frozenset()
+    hits: tuple = ()  # the names of the cues that were found (CUE_NAMES, PAIR_NAMES)
 
 
-def scores(text: str, denied: set | None = None) -> tuple[dict[str, int], dict[str, str]]:
-    """The weight of each kind in prepared text, and the first words that gave it; kinds whose
-    naming words are all denied ("不正アクセスの形跡はありません") go into `denied`."""
-    weights: dict[str, int] = {}
-    words: dict[str, str] = {}
-    for kind, weight, pattern in COMPILED:
+class Cues(NamedTuple):
+    weights: dict[str, int]
+    words: dict[str, str]
+    hits: list[str]
+
+
+def _single_cues(text: str, found: Cues, denied: set | None) -> None:
+    for (kind, weight, pattern), name in zip(COMPILED, CUE_NAMES):
         for match in pattern.finditer(text):
             if weight >= 3 and negated(text, match):
                 if denied is not None:
                     denied.add(kind)
                 continue
-            weights[kind] = weights.get(kind, 0) + weight
-            words.setdefault(kind, match.group(0))
+            found.weights[kind] = found.weights.get(kind, 0) + weight
+            found.words.setdefault(kind, match.group(0))
+            found.hits.append(name)
             break
-    sentences = None
-    for kind, weight, channel, mixup, unless in COMPILED_PAIRS:
-        if not (channel.search(text) and mixup.search(text)):
-            continue  # most pairs fail on the whole text: no need to look sentence by sentence
-        sentences = sentences if sentences is not None else SENTENCES.findall(text)
-        for sentence in sentences:
-            if channel.search(sentence) and mixup.search(sentence) and not (unless and unless.search(sentence)):
-                weights[kind] = weights.get(kind, 0) + weight
-                words.setdefault(kind, sentence.strip()[:40])
-                break
+
+
+def _pair_cues(text: str, found: Cues) -> None:
+    """A channel and a mix-up in one sentence: the sentences with a mix-up word are found once, and
+    the channel is looked for in those only."""
+    spans = [m.span() for m in SENTENCES.finditer(text)]
+    starts = [a for a, _ in spans]
+
+    def sentences(pattern: re.Pattern) -> set[int]:
+        found, pos = set(), 0
+        while (match := pattern.search(text, pos)) is not None:
+            index = bisect_right(starts, match.start()) - 1
+            found.add(index)
+            pos = max(spans[index][1], match.start() + 1)  # one mention says the sentence has it
+        return found
+
+    for (kind, weight, channel, mixup, unless), name in zip(COMPILED_PAIRS, PAIR_NAMES):
+        if channel.search(text) is None:
+            continue
+        for index in sorted(sentences(mixup)):  # the mix-up words are the rarer: look for the channel there
+            a, b = spans[index]
+            if not channel.search(text, a, b) or unless and unless.search(text, a, b):
+                continue
+            found.weights[kind] = found.weights.get(kind, 0) + weight
+            found.words.setdefault(kind, text[a:b].strip()[:40])
+            found.hits.append(name)
+            break
+
+
+def cues(text: str, denied: set | None = None) -> Cues:
+    """The weight of each kind in prepared text, the first words that gave it and the cues found;
+    kinds whose naming words are all denied ("不正アクセスの形跡はありません") go into `denied`."""
+    found = Cues({}, {}, [])
+    _single_cues(text, found, denied)
+    _pair_cues(text, found)
     for strong, weak in DOMINATES:
-        if weights.get(strong, 0) >= MIN_WEIGHT and weak in weights:
-            weights[weak] = min(weights[weak], 1)
-    return weights, words
+        if found.weights.get(strong, 0) >= MIN_WEIGHT and weak in found.weights:
+            found.weights[weak] = min(found.weights[weak], 1)
+    return found
+
+
+def scores(text: str, denied: set | None = None) -> tuple[dict[str, int], dict[str, str]]:
+    """The weight of each kind and the words that gave it (see `cues`)."""
+    found = cues(text, denied)
+    return found.weights, found.words
 
 
 def read_kind(text: str) -> Kind:
     denied: set = set()
-    weights, words = scores(text, denied)
+    weights, words, hits = cues(text, denied)
     denied = frozenset(k for k in denied if weights.get(k, 0) < MIN_WEIGHT)
     ranked = sorted(weights.items(), key=lambda item: -item[1])
     if not ranked:
-        return Kind(None, 0, 0, "", weights, denied)
+        return Kind(None, 0, 0, "", weights, denied, tuple(hits))
     (best, weight), runner = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0)
     if weight < MIN_WEIGHT or weight - runner < LEAD:
-        return Kind(None, weight, runner, words.get(best, ""), weights, denied)
-    return Kind(best, weight, runner, words[best], weights, denied)
+        return Kind(None, weight, runner, words.get(best, ""), weights, denied, tuple(hits))
+    return Kind(best, weight, runner, words[best], weights, denied, tuple(hits))

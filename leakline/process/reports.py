@@ -104,9 +104,13 @@ def inapplicable(case: dict, kind: str, stage: str) -> str | None:
     return None
 
 
-def environment(lang: str) -> jinja2.Environment:
-    """The jinja2 environment for one language's templates (plain text: no autoescape)."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates.TEMPLATE_DIR / lang),
+def environment(lang: str, override=None) -> jinja2.Environment:
+    """The jinja2 environment for one language's templates (plain text: no autoescape);
+    `override` is an organisation's templates_dir, whose <lang>/ files replace ours by name."""
+    base = jinja2.FileSystemLoader(templates.TEMPLATE_DIR / lang)
+    loader = base if override is None else \
+        jinja2.ChoiceLoader([jinja2.FileSystemLoader(override / lang), base])
+    env = jinja2.Environment(loader=loader,
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                              trim_blocks=True, lstrip_blocks=True, autoescape=False)
     env.filters["count"] = lambda n: f"{n:,}"
@@ -143,6 +147,6 @@ def draft(case: dict, kind: str, lang: str, *, org, stage: str | None = None,
     build = report_context.public if public else report_context.full
     context = build(case, kind, lang, org=org, preliminary=stage == "preliminary", audience=audience,
                     today=today)
-    text = environment(lang).get_template(KIND_SPECS[kind][2]).render(**context, stage=stage,
-                                                                      warning=why_not)
+    env = environment(lang, getattr(org, "templates_dir", None))
+    text = env.get_template(KIND_SPECS[kind][2]).render(**context, stage=stage, warning=why_not)
     return Draft(kind, stage, lang, _check_numbering(text), forced=bool(why_not))

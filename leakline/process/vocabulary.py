@@ -58,8 +58,11 @@ FINANCIAL_ITEMS = frozenset({"card_number", "id_password", "pin"})
 # Art. 7(3): acts that may have a wrongful purpose.
 WRONGFUL_CATEGORIES = frozenset({"unauthorized_access", "malware", "theft", "insider"})
 # Mistakes by our own people; nobody acted with a wrongful purpose unless someone says so.
+# Not "verbal": data told over the phone is as often obtained by a caller who lied about who
+# they were (acquisition by deception, GL 3-5-3-1 (3)) as let slip, so the kind alone decides
+# nothing about T3 there.
 ACCIDENT_CATEGORIES = frozenset({"misdirected_email", "misdirected_fax", "misdelivery",
-                                 "wrong_display", "wrong_entry", "wrong_disposal", "verbal"})
+                                 "wrong_display", "wrong_entry", "wrong_disposal"})
 
 # Who the persons are: the notice to them is worded for them, and a financial firm's sector
 # report covers individual customers' data (PPC/FSA 金融機関Q&A Q4-12).

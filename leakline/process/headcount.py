@@ -1,0 +1,197 @@
+"""The number of persons whose data leaked: which stated count it is, and one or two persons told without one.
+
+A report states many counts that are not that number: who received the mail (学生86名に送った, the
+distribution list), who saw it or called (お客様2名からの問い合わせ, seen by 4 users), the whole
+population (全校412人のうち), the batch that was checked and found correct (42件に誤りはない). It
+corrects itself (延べ312名…実人数は271名, つまり13名), adds parts (A社(312 staff) and B社(118 staff)),
+and often names no count at all when one person's papers went astray (別の方のカード, Bさんの連絡帳).
+Counts are read by counts.py; this module gives each its role in its sentence and chooses.
+Text is prepared (NFKC, lower case) by the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from typing import NamedTuple
+
+from . import gates
+from .counts import Count, Persons, counts, persons
+
+SENTENCE_END = gates.compile(r"[。!?\n]|\.(?:\s|$)")
+# Who received the mail or is on the list: the readers, not the persons whose data it is.
+AUDIENCE_AFTER = gates.compile(
+    r"\s*\)?\s*(?:の方|様)?\s*(?:に|へ|宛て?に?)[^。\n]{0,8}?(?:送|配信|届|転送|返信|誤送信|メール|お知らせ|案内)"
+    r"|\s*\)?\s*の?\s*(?:distribution list|メーリングリスト|mailing list|配信リスト|ml\b|dl\b)"
+    r"|\s*(?:が|も)?\s*含まれ")
+AUDIENCE_BEFORE = gates.compile(r"(?:全社員|全職員|全従業員|受信者|送信先の|フォロワー|followers?|recipients?|sent (?:it |this )?to(?: all)?|mailed to"
+                             r"|e-?mailed to|distribution list of|(?:to|cc|bcc) field of)\s*\(?\s*(?:約|about|around)?\s*$")
+AUDIENCE_SENTENCE = gates.compile(r"mailing list|distribution list|メーリングリスト|\bml\b|recipients")
+# Mail to the persons themselves (an apology, a notice): they are the persons, not readers.
+TO_THE_PERSONS = gates.compile(r"お詫び|おわび|謝罪|ご案内を送付予定|削除のお願い|apolog|notif|notice to")
+# Who saw, heard, asked, called or was present: witnesses, not the persons whose data it is.
+WITNESS_AFTER = gates.compile(
+    r"\s*\)?\s*(?:の方|様)?\s*から(?:「[^」\n]{0,120}」)?[^。\n]{0,20}?(?:問い?合|電話|連絡|申し?出|返信|苦情|指摘|メール|お叱り"
+    r"|通報|相談|了承)"
+    r"|\s*(?:の方|様)?\s*が\s*(?:見(?!え|られ)|閲覧(?!でき|可能|され)|ご覧|受け取|受信|聞|気づ)"
+    r"|\s*(?:の方|様)?\s*に\s*(?:見|閲覧|ご覧|表示)"
+    r"|\s*(?:くらい|ほど|程度)?\s*(?:が)?\s*(?:いらっしゃ|い(?:ました|た|る|ます)|おられ|お待ち|待って)"
+    r"|[^。、\n()]{0,8}?(?:来られ|来店|来院|来庁|来館|いらっしゃ|お待ち|待って|並んで)"
+    # who did something: 2名がIDとパスワードを入力, 常駐SE 1名がエクスポート
+    r"|\s*(?:が|で)[^。\n]{0,30}?(?:エクスポート|持ち出|コピー|ダウンロード|入力し|入力して|クリック|開封し|撮影)"
+    r"|\s+(?:have |had |has )?(?:already )?(?:complained|called|phoned|wrote|written|emailed|contacted|replied"
+    r"|reported|asked|noticed|told|were waiting|waiting|were talking|were chatting|in the (?:queue|line|room|waiting))\b"
+    r"|\s+(?:[a-z]+\s+){0,4}?(?:were|was)\s+(?:waiting|present|in the (?:queue|line|room))")
+WITNESS_BEFORE = gates.compile(
+    r"(?:見た|閲覧した|受け取った|聞いた|気づいた|受信した|目にした)(?:の|人|方)?(?:は|が)\s*(?:ご家族|お客様)?\s*$"
+    r"|(?:電話|返信|苦情|申し出|指摘|通報)(?:が|は)[^。\n]{0,10}$|問い?合わせが[^。\n]{0,10}$|うち\s*$|of (?:whom|them|these)\s*$"
+    r"|(?:seen|viewed|read|opened|received|noticed) by\s*(?:about|around)?\s*$|calls? from\s*$"
+    r"|(?:chatting|talking|speaking|spoke|talked|chatted) (?:with|to)\s*$")
+# The whole population the leaked part comes from.
+POPULATION_BEFORE = gates.compile(
+    r"(?:全校|全学年|全学生|全生徒|全児童|全社員|全従業員|全職員|全会員|全戸|全体|会員数|社員数|従業員数|職員数|生徒数|学生数"
+    r"|在籍(?:者)?数?|定員|総数|out of)(?:では|は|が|で|:)?\s*(?:約|およそ|about|around)?\s*$")
+POPULATION_AFTER = gates.compile(r"\s*(?:が)?在籍|\s*\)?\s*から[^。\n]{0,20}?(?:抽出|選|絞)"
+                                 r"|\s+(?:registered|signed up|enrolled)\b")
+# A sentence that says a batch was checked and found right: its counts are not of the leak.
+CHECKED = gates.compile(r"確認|照合|チェック|点検|調べ|調査|checked|verified|reviewed|compared|went through")
+# A sentence that says a batch is being checked for the same fault: its count is not (yet) of the leak.
+CHECKING = gates.compile(r"(?:ないか|かどうか)[^。\n]{0,10}(?:確認|調査|チェック|照合)|(?:checking|check) (?:whether|if) ")
+FOUND_RIGHT = gates.compile(r"(?:問題|異常|誤り|ミス|間違い)(?:は|が)?(?:なし|ありません|ない|なかった|見つかりません)|正しい|正常"
+                         r"|\bcorrect\b|no (?:other|further|more)\b|all (?:correct|fine|ok)|only this|no problem")
+# A sentence that sums up or corrects: its count is the one meant.
+TOTAL = gates.compile(r"つまり|すなわち|要するに|in total|in all|altogether|so \d"
+                      r"|(?:合計|合わせて|あわせて|総計)(?=\s*(?:で)?\s*(?:約)?[\d〇一二三四五六七八九十百千万]+\s*(?:名|人|件))")
+CORRECTED = gates.compile(r"実人数|実際の人数|実数|正しくは|訂正|重複を除|名寄せ|除くと|を除いた|を除き|含めると|を含めて"
+                          r"|(?:漏え?い|漏洩|流出|ずれ)[^。、\n]{0,8}のは"
+                          r"|deduplicated|de-duplicated|unique (?:persons|people|customers|individuals|users)"
+                          r"|so (?:it|that)(?: is|'s| makes)|which (?:is|makes|means)|i\.e\.|actual number")
+WHOLE_OR_BOUND = gates.compile(r"計|合計|総計|全|総|最大|最低|少なくとも|多くて|up to|at least|a total|total|all\b|as many as")
+# Counts of one sentence joined as parts of one whole: 1課が19名、2課が24名; A社(312名)とB社(118名).
+JOINED = gates.compile(r"^(?=[^。\n]{0,32}$)[^。\n]*?(?:と|、|,|and|plus|\+|及び|および)")
+NOT_JOINED = gates.compile(r"うち|of (?:whom|them|these)|including|除|から|〜|~|\bto\b|\bor\b|または|もしくは|最大|最低|少なくとも"
+                           r"|up to|at least|実|正しくは|訂正|so\b|つまり|確認|confirmed|but\b|instead|however|only|計|total"
+                           r"|ではなく|ですが|しかし|ただし|^[^)]*\(|もう|other|another")
+
+
+class Role(NamedTuple):
+    count: Count
+    role: str  # subject, audience, witness, population, checked
+    sentence: tuple[int, int]
+
+
+def _sentence(marks: list[tuple[int, int]], size: int, start: int, end: int) -> tuple[int, int]:
+    """The sentence around start..end, given the spans of the text's sentence ends (at most 200
+    characters back)."""
+    i = bisect_right([e for _, e in marks], start)
+    j = bisect_left([s for s, _ in marks], end)
+    return max(marks[i - 1][1] if i else 0, start - 200), marks[j][0] if j < len(marks) else size
+
+
+def _sentence_says(text: str, sentence: tuple[int, int]) -> tuple[bool, bool, bool]:
+    """Whether a sentence says a batch was checked, mail went to the persons, or it is about a list."""
+    a, b = sentence
+    checked = bool(CHECKED.search(text, a, b) and FOUND_RIGHT.search(text, a, b) or CHECKING.search(text, a, b))
+    return checked, bool(TO_THE_PERSONS.search(text, a, b)), bool(AUDIENCE_SENTENCE.search(text, a, b))
+
+
+def _role(text: str, count: Count, sentence: tuple[int, int], says: tuple[bool, bool, bool]) -> str:
+    low, (_, end) = max(count.start - 16, sentence[0]), sentence
+    if WITNESS_AFTER.match(text, count.end, end) or WITNESS_BEFORE.search(text, low, count.start):
+        return "witness"
+    if POPULATION_BEFORE.search(text, low, count.start) or POPULATION_AFTER.match(text, count.end, end):
+        return "population"
+    checked, to_the_persons, about_a_list = says
+    if checked:
+        return "checked"
+    if to_the_persons:
+        return "subject"
+    if AUDIENCE_AFTER.match(text, count.end, end) or AUDIENCE_BEFORE.search(text, low, count.start) or about_a_list:
+        return "audience"
+    return "subject"
+
+
+def roles(text: str) -> list[Role]:
+    """Every count of the text with its role in its sentence."""
+    found = []
+    marks = [m.span() for m in SENTENCE_END.finditer(text)]
+    said: dict[tuple[int, int], tuple[bool, bool, bool]] = {}
+    for count in counts(text):
+        sentence = _sentence(marks, len(text), count.start, count.end)
+        if sentence not in said:
+            said[sentence] = _sentence_says(text, sentence)
+        found.append(Role(count, _role(text, count, sentence, said[sentence]), sentence))
+    return found
+
+
+def _summed(parts: list[Count], why: str) -> Persons:
+    total = sum(c.number for c in parts)
+    return Persons(total, any(c.estimated for c in parts), parts[-1].over, None,
+                   f"{why}: " + " + ".join(c.words for c in parts))
+
+
+def _joined(text: str, parts: list[Count]) -> bool:
+    """Counts of one sentence joined by と / 、 / and, of one kind (persons or records): parts of one whole.
+    A count that says it is the whole or a bound (計21名, 最大で4,050名) is no part."""
+    return len(parts) > 1 and len({c.strength for c in parts}) == 1 and all(
+        JOINED.match(text[a.end:b.start]) and not NOT_JOINED.search(text[a.end:b.start])
+        and not WHOLE_OR_BOUND.match(b.words) for a, b in zip(parts, parts[1:]))
+
+
+def _total(text: str, subjects: list[Role]) -> Persons | None:
+    """The count a sentence corrects to (実人数は271名) or sums up to (つまり13名, 4 customers in total)."""
+    for role in subjects:
+        whole = text[role.sentence[0]:role.sentence[1]]
+        if corrected := CORRECTED.search(whole):
+            after = [r.count for r in subjects if r.sentence == role.sentence and r.count.start >= role.sentence[0]
+                     + corrected.start() and r.count.number is not None]
+            if after:
+                first = after[0]
+                return Persons(first.number, first.estimated, first.over, None, f"{corrected.group(0)} {first.words}")
+    for role in subjects:
+        if TOTAL.search(text, role.sentence[0], role.sentence[1]):
+            parts = [r.count for r in subjects if r.sentence == role.sentence and r.count.number is not None]
+            if _joined(text, parts):
+                return _summed(parts, "in total")
+            if parts:
+                best = max(parts, key=lambda c: c.number)
+                return Persons(best.number, best.estimated, best.over, None, best.words)
+    return None
+
+
+def _merged(text: str, subjects: list[Role]) -> list[Count]:
+    """The subjects' counts with the parts of one whole summed (A社(312名)とB社(118名): 430)."""
+    merged: list[Count] = []
+    run: list[Count] = []
+    for role in subjects:
+        count = role.count
+        if run and count.number is not None and _joined(text, [run[-1], count]):
+            run.append(count)
+            continue
+        merged += _whole(run)
+        run = [count] if count.number is not None else []
+        if count.number is None:
+            merged.append(count)
+    return merged + _whole(run)
+
+
+def _whole(run: list[Count]) -> list[Count]:
+    if len(run) < 2:
+        return run
+    whole = _summed(run, "the parts")
+    return [Count(whole.persons, whole.estimated, whole.over, None, whole.words, run[0].strength, run[0].start,
+                  run[-1].end)]
+
+
+# Kinds where those the data reached are those whose data it is: a list used to contact them.
+READERS_ARE_PERSONS = frozenset({"misuse"})
+
+
+def choose(text: str, category: str | None = None) -> tuple[Persons | None, list[Count]]:
+    """The persons a text's counts support, and the counts of its readers (used when nothing else is)."""
+    found = roles(text)
+    readers = "audience" if category in READERS_ARE_PERSONS else "subject"
+    subjects = [r for r in found if r.role in ("subject", readers)]
+    audience = [r.count for r in found if r.role == "audience"]
+    chosen = _total(text, subjects) or persons(_merged(text, subjects))
+    return chosen, audience
