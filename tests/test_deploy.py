@@ -1,0 +1,115 @@
+"""docs/deploy.md and `leakline deploy systemd-unit` (issue 15): the guide's Postfix snippets are
+the tested ones, its example configuration loads, its unit is the one the command prints for that
+configuration, and systemd reads the unit without a complaint."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from leakline.cli import main
+from leakline.config import load
+from leakline.deploy import unit_settings
+
+WORKTREE = Path(__file__).resolve().parent.parent
+GUIDE = WORKTREE / "docs" / "deploy.md"
+GUIDE_CONFIG = "/etc/leakline/leakline.toml"
+
+
+def fenced_after(marker: str) -> str:
+    """The fenced block right after `<!-- marker -->` in the guide."""
+    found = re.search(rf"<!-- {marker} -->\n```\w*\n(.*?)```\n", GUIDE.read_text(encoding="utf-8"),
+                      re.DOTALL)
+    assert found, marker
+    return found.group(1)
+
+
+def unit_for(config: Path, *args: str) -> str:
+    result = CliRunner().invoke(main, ["--config", str(config), "deploy", "systemd-unit", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture
+def example(tmp_path) -> Path:
+    path = tmp_path / "leakline.toml"
+    path.write_text(fenced_after("example-config"), encoding="utf-8")
+    return path
+
+
+def test_the_guide_holds_every_shipped_postfix_snippet():
+    done = subprocess.run([sys.executable, "-m", "tests.mta_config", "--check", str(GUIDE)],
+                          cwd=WORKTREE, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_readme_links_the_guide():
+    assert "docs/deploy.md" in (WORKTREE / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_guides_configuration_loads_as_it_says(example):
+    config = load(example)
+    assert config.service.trusted_relays == ()
+    assert config.mail.authserv_id == "mx.privacy.example.co.jp"
+    assert (config.mail.transport, config.mail.relay_host, config.mail.relay_port) == \
+        ("smtp", "10.0.0.10", 10587)  # the outbound listener of the guide's Postfix snippet
+    assert "10.0.0.10:10587" in GUIDE.read_text(encoding="utf-8")
+
+
+def test_the_guides_unit_is_the_one_deploy_prints(example):
+    printed = unit_for(example, "--executable", "/usr/local/bin/leakline")
+    assert printed.replace(str(example.resolve()), GUIDE_CONFIG) == fenced_after("example-unit")
+    settings = unit_settings(printed)
+    assert settings["ExecStart"] == [f"/usr/local/bin/leakline --config {example.resolve()} serve"]
+    assert settings["ReadWritePaths"] == ["/var/lib/leakline"]
+    assert settings["User"] == ["leakline"] and settings["UMask"] == ["0077"]
+    assert settings["CapabilityBoundingSet"] == [""] and "AmbientCapabilities" not in settings
+    assert "EnvironmentFile" not in settings
+
+
+def test_a_low_port_gets_only_the_bind_capability_and_a_password_an_environment_file(tmp_path, example):
+    text = example.read_text().replace("10.0.0.11:8025", "10.0.0.11:25").replace(
+        "[mail]\n", '[mail]\nusername = "leakline"\npassword_env = "LEAKLINE_RELAY_PASSWORD"\n')
+    example.write_text(text)
+    settings = unit_settings(unit_for(example, "--executable", "/opt/leakline/bin/leakline",
+                                      "--user", "intake"))
+    assert settings["CapabilityBoundingSet"] == ["CAP_NET_BIND_SERVICE"]
+    assert settings["AmbientCapabilities"] == ["CAP_NET_BIND_SERVICE"]
+    assert settings["EnvironmentFile"] == [str(tmp_path.resolve() / "leakline.env")]
+    assert settings["User"] == ["intake"] and settings["Group"] == ["intake"]
+    assert "LEAKLINE_RELAY_PASSWORD" not in "".join(settings["ExecStart"])
+
+
+def test_a_unit_needs_a_config_file_and_an_absolute_program(example, tmp_path, monkeypatch):
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path / "empty")  # no ./leakline.toml: the built-in defaults
+    monkeypatch.delenv("LEAKLINE_CONFIG", raising=False)
+    result = CliRunner().invoke(main, ["deploy", "systemd-unit"])
+    assert result.exit_code == 1 and "give --config PATH" in result.output
+    result = CliRunner().invoke(main, ["--config", str(example), "deploy", "systemd-unit",
+                                       "--executable", "bin/leakline"])
+    assert result.exit_code == 1 and "absolute path" in result.output
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+def test_systemd_reads_the_unit_without_a_complaint(tmp_path, example):
+    # The executable must exist for `verify`; the user is the one running the test (root here).
+    import getpass
+
+    unit = tmp_path / "leakline.service"
+    unit.write_text(unit_for(example, "--executable", sys.executable, "--user", getpass.getuser()))
+    done = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True,
+                          timeout=120)
+    complaints = [line for line in done.stderr.splitlines() if str(unit) in line]
+    assert done.returncode == 0 and complaints == [], done.stderr
+    # The check can fail: a misspelt key is a complaint.
+    unit.write_text(unit.read_text().replace("ProtectSystem=", "ProtectSystm="))
+    done = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True,
+                          timeout=120)
+    assert any("ProtectSystm" in line for line in done.stderr.splitlines())
