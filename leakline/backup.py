@@ -14,7 +14,8 @@ and, if it exists, must be an empty folder. Verified: every organisation's audit
 files are checked on the copy (as `audit verify` does), and `manifest.json` holds the SHA-256
 and size of every file, read back from the copy. Not copied: lock files, `serve.lock`, the
 error log, the temp files of writes in progress and `spool/tmp` (messages not yet answered).
-The key index (SQLite) is copied by SQLite's online backup, whole.
+Each SQLite database (the key index, ...) is copied by SQLite's online backup, whole, its
+WAL folded in.
 
 Restore (docs/deploy.md): stop serve, copy PATH/data back as data_dir, `leakline store
 check`, start serve.
@@ -43,9 +44,11 @@ from store.files import DIR_MODE, FILE_MODE, flush_file_system, write_all
 
 DATA = "data"
 MANIFEST = "manifest.json"
-SKIPPED_NAMES = frozenset({".lock", LOCK_NAME, "keys.sqlite-wal", "keys.sqlite-shm"})
+SKIPPED_NAMES = frozenset({".lock", LOCK_NAME})
+# A SQLite database's side files: its copy (by the backup API) holds what they held.
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+SQLITE_HEADER = b"SQLite format 3\x00"
 SKIPPED_TREES = ("spool/tmp", "mail-out/tmp", LOG_FOLDER)
-KEYS = "keys.sqlite"
 
 
 class BackupError(Exception):
@@ -152,7 +155,8 @@ def _copy_dir(root: Path, folder: Path, target: Path, files: dict, linked: dict,
         dirnames[:] = sorted(d for d in dirnames if not _skipped_tree(rel / d, here / d, skip))
         _make_dir(target / rel)
         for name in sorted(filenames):
-            if name in SKIPPED_NAMES or (name.startswith(".") and name.endswith(".tmp")):
+            if name in SKIPPED_NAMES or (name.startswith(".") and name.endswith(".tmp")) \
+                    or _sqlite_side_file(here, name):
                 continue
             path = here / name
             if path.is_symlink():
@@ -175,8 +179,18 @@ def _make_dir(path: Path) -> None:
     os.chmod(path, DIR_MODE)
 
 
+def _sqlite_side_file(folder: Path, name: str) -> bool:
+    return any(name.endswith(side) and (folder / name[:-len(side)]).is_file()
+               for side in SQLITE_SIDE_FILES)
+
+
+def _is_sqlite(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+
+
 def _copy_file(source: Path, target: Path, linked: dict) -> dict:
-    if source.name == KEYS:
+    if _is_sqlite(source):  # the key index, and any other table kept in SQLite
         return _copy_sqlite(source, target)
     stat = os.stat(source)
     inode = (stat.st_dev, stat.st_ino)
@@ -202,7 +216,7 @@ def _copy_file(source: Path, target: Path, linked: dict) -> dict:
 
 
 def _copy_sqlite(source: Path, target: Path) -> dict:
-    """The key index as one consistent file (its WAL folded in), by SQLite's backup API."""
+    """A SQLite database as one consistent file (its WAL folded in), by SQLite's backup API."""
     os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     dst = sqlite3.connect(target)

@@ -228,3 +228,35 @@ def test_a_postgresql_store_is_backed_up_with_pg_dump(tmp_path):
     with pytest.raises(BackupError, match="pg_dump"):
         backup(postgres, tmp_path / "b", datetime.now(timezone.utc))
     assert not (tmp_path / "b").exists()
+
+
+def test_a_sqlite_table_is_copied_whole_with_what_its_wal_holds(tmp_path):
+    # Any SQLite database in data_dir (the key index; the outbox's rows once they are a table),
+    # found by its header, not its name: rows still in its write-ahead log are in the copy.
+    import sqlite3
+
+    from test_cli_process import make_env
+
+    path, app, case_id = make_env(tmp_path)
+    table = tmp_path / "data" / "rows.sqlite"
+    writer = sqlite3.connect(table)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        writer.execute("CREATE TABLE outbox (id TEXT)")
+        with writer:
+            writer.executemany("INSERT INTO outbox VALUES (?)", [(f"m{n}",) for n in range(50)])
+        assert (tmp_path / "data" / "rows.sqlite-wal").stat().st_size > 0  # not checkpointed
+        result = CliRunner().invoke(main, ["--config", str(path), "backup", str(tmp_path / "b")])
+    finally:
+        writer.close()
+    assert result.exit_code == 0, result.output
+    copy = tmp_path / "b" / "data"
+    reader = sqlite3.connect(f"file:{copy / 'rows.sqlite'}?mode=ro", uri=True)
+    try:
+        assert reader.execute("SELECT count(*) FROM outbox").fetchone() == (50,)
+    finally:
+        reader.close()
+    files = json.loads((tmp_path / "b" / "manifest.json").read_text())["files"]
+    assert "rows.sqlite" in files and not any(name.endswith(("-wal", "-shm")) for name in files)
+    assert not (copy / "rows.sqlite-wal").exists()
