@@ -80,7 +80,9 @@ def _print_status(found: dict, config: Config) -> None:
         ("database", found["database"]["note"] if found["database"]["waiting"] is None
          else f"{found['database']['waiting']} message(s) waiting"),
         ("outbox", f"{out['queued']} queued ({out['deferred']} deferred), {out['dead_letters']} "
-                   f"dead letter(s), {out['sending']} left sending"),
+                   f"dead letter(s), {out['sending']} left sending"
+                   + "".join(f"; {o['org'] or 'no organisation'}: {o['dead_letters']} dead"
+                             for o in out["orgs"] if o["dead_letters"] and config.orgs is not None)),
         ("deadlines", f"{late['overdue']} open case(s) overdue, {late['unacknowledged']} "
                       "not acknowledged in time"
                       + "".join(f"; {o['org']}: {o['overdue']} of {o['open']} open"

@@ -120,14 +120,27 @@ def spool(app: App, now: datetime) -> dict:
 def outbox(app: App, now: datetime, sending: int) -> dict:
     if not (app.data_dir / "outbox").is_dir():  # nothing was ever queued
         return {"queued": 0, "deferred": 0, "oldest_due_seconds": None, "dead_letters": 0,
-                "sending": sending}
-    queued = app.outbox.list()
+                "sending": sending, "orgs": []}
+    queued, failed = app.outbox.list(), app.outbox.list(failed=True)
     due = [now - datetime.fromisoformat(row["next_attempt_at"]) for row in queued
            if row.get("next_attempt_at")]
     late = max((d.total_seconds() for d in due if d.total_seconds() >= 0), default=None)
     return {"queued": len(queued), "deferred": sum(1 for row in queued if row.get("attempts")),
-            "oldest_due_seconds": _round(late), "dead_letters": len(app.outbox.list(failed=True)),
-            "sending": sending}
+            "oldest_due_seconds": _round(late), "dead_letters": len(failed),
+            "sending": sending, "orgs": outbox_orgs(app.config, queued, failed)}
+
+
+def outbox_orgs(config: Config, queued: list[dict], failed: list[dict]) -> list[dict]:
+    """[{"org", "queued", "dead_letters"}] for each organisation with any, in id order; `org`
+    null for mail of no configured organisation."""
+    from leakline.orgs import org_of_outbox_item
+
+    counts: dict[str | None, dict] = {}
+    for key, rows in (("queued", queued), ("dead_letters", failed)):
+        for row in rows:
+            org = org_of_outbox_item(config, row.get("org"), row.get("case_id"))
+            counts.setdefault(org, {"org": org, "queued": 0, "dead_letters": 0})[key] += 1
+    return sorted(counts.values(), key=lambda c: (c["org"] is None, c["org"] or ""))
 
 
 def _round(seconds: float | None) -> float | None:
@@ -228,8 +241,12 @@ def attention(status: dict, backlog: timedelta, several: bool = False) -> list[d
         need("shunted", f"{spooled['shunted']} message(s) intake gave up on: leakline spool list")
     out = status["outbox"]
     if out["dead_letters"]:
-        need("dead_letters", f"{out['dead_letters']} outgoing message(s) dead-lettered: "
-                             "leakline outbox list --failed, then leakline outbox retry ID")
+        dead = [o for o in out["orgs"] if o["dead_letters"]]
+        where = " (" + ", ".join(f"{o['org'] or 'no organisation'}: {o['dead_letters']}"
+                                 for o in dead) + ")" if several else ""
+        org = "--org ID " if several else ""
+        need("dead_letters", f"{out['dead_letters']} outgoing message(s) dead-lettered{where}: "
+                             f"leakline {org}outbox list --failed, then leakline {org}outbox retry ID")
     if out["sending"]:
         need("sending", f"{out['sending']} outgoing message(s) left `sending` by a node that "
                         "stopped: leakline outbox list --failed, then leakline outbox retry ID")
