@@ -97,8 +97,11 @@ def _same_file(fd: int, path: Path) -> bool:
 
 def install(data_dir: Path, process: str) -> ErrorFile:
     """Keep this process's errors for `leakline status` (serve's listener and workers call it)."""
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, ErrorFile)]:
+        root.removeHandler(old)  # one file per process, even if serve runs twice in it (tests)
     handler = ErrorFile(data_dir, process)
-    logging.getLogger().addHandler(handler)
+    root.addHandler(handler)
     return handler
 
 

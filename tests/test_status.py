@@ -65,7 +65,7 @@ def test_a_serving_node_is_ok_then_an_overdue_deadline_and_a_stopped_serve_need_
         assert found["spool"] == {"waiting": 0, "oldest_age_seconds": None, "shunted": 0}
         assert found["database"] == {"backend": "file", "waiting": None, "note": "n/a (file store)"}
         assert found["outbox"] == {"queued": 0, "deferred": 0, "oldest_due_seconds": None,
-                                   "dead_letters": 0, "sending": 0}
+                                   "dead_letters": 0, "sending": 0, "orgs": []}
         assert found["deadlines"] == {"overdue": 0, "unacknowledged": 0, "orgs": [
             {"org": "default", "open": 1, "overdue": 0, "unacknowledged": 0}]}
         assert found["store"] == {"ok": True, "problems": [], "repairs": []}
@@ -130,6 +130,8 @@ def test_a_dead_letter_needs_attention(tmp_path):
             serve.stop()
     assert code == 1 and "dead_letters" in codes(found) and "not_listening" not in codes(found)
     assert found["outbox"]["dead_letters"] >= 1
+    assert found["outbox"]["orgs"] == [{"org": "default", "queued": found["outbox"]["queued"],
+                                        "dead_letters": found["outbox"]["dead_letters"]}]
     assert "leakline outbox list --failed" in found["attention"][0]["message"]
 
 
@@ -261,7 +263,12 @@ def test_overdue_deadlines_per_organisation_with_several(tmp_path):
         stored = CliRunner().invoke(main, ["--config", str(config), "ingest", "-", "--sender",
                                            sender, "--recipient", rcpt], input=raw)
         assert stored.exit_code == 0, stored.output
-    App(load(config)).pipeline.drain()
+    app = App(load(config))
+    app.pipeline.drain()
+    # One of globex's mails is a dead letter: status names globex, the others only queue.
+    queued = app.outbox.list()
+    (globex_mail, *_) = [row for row in queued if row["org"] == "globex"]
+    app.outbox.mark_failed(globex_mail["id"], "550 5.1.1 no such user")
     acme = json.loads(cli(config, "--org", "acme", "cases", "list", "--json").output)
     assessed = cli(config, "--org", "acme", "cases", "assess", acme[0]["id"], "--discovered-at",
                    "2025-01-06T10:00:00+09:00", "--by", "privacy@acme.example.jp")
@@ -272,10 +279,15 @@ def test_overdue_deadlines_per_organisation_with_several(tmp_path):
     assert found["deadlines"] == {"overdue": 1, "unacknowledged": 0, "orgs": [
         {"org": "acme", "open": 1, "overdue": 1, "unacknowledged": 0},
         {"org": "globex", "open": 1, "overdue": 0, "unacknowledged": 0}]}
+    by_org = {o["org"]: o for o in found["outbox"]["orgs"]}
+    assert by_org["globex"]["dead_letters"] == 1 and by_org["acme"]["dead_letters"] == 0
+    assert sum(o["queued"] for o in by_org.values()) == len(queued) - 1
+    (dead,) = [need for need in found["attention"] if need["code"] == "dead_letters"]
+    assert "(globex: 1)" in dead["message"] and "leakline --org ID outbox list --failed" in dead["message"]
     (overdue,) = [need for need in found["attention"] if need["code"] == "overdue"]
     assert "(acme: 1)" in overdue["message"] and "leakline --org ID deadlines" in overdue["message"]
     text = cli(config, "status").output
-    assert "acme: 1 of 1 open" in text and "globex: 0 of 1 open" in text
+    assert "acme: 1 of 1 open" in text and "globex: 0 of 1 open" in text and "globex: 1 dead" in text
 
     # Two hours on (acme gives its managers 30 min, globex 60): both escalations still run; once
     # acme's manager acknowledges, only globex's case needs a person.
@@ -294,3 +306,19 @@ def test_overdue_deadlines_per_organisation_with_several(tmp_path):
 
 
 REPORT_TEXT = "顧客名簿（約120名分）を記載したメールを社外に誤送信しました。"
+
+
+def test_installing_the_error_file_twice_writes_each_error_once(tmp_path):
+    from leakline.errorlog import install
+
+    root = logging.getLogger()
+    before = list(root.handlers)
+    try:
+        install(tmp_path, "listener")
+        handler = install(tmp_path, "listener")
+        logging.getLogger("leakline.test").error("refused %s", "once")
+    finally:
+        for extra in [h for h in root.handlers if h not in before]:
+            root.removeHandler(extra)
+    assert handler not in root.handlers
+    assert errors_path(tmp_path).read_text().count("refused once") == 1
