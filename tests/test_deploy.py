@@ -113,3 +113,28 @@ def test_systemd_reads_the_unit_without_a_complaint(tmp_path, example):
     done = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True,
                           timeout=120)
     assert any("ProtectSystm" in line for line in done.stderr.splitlines())
+
+
+def test_the_guides_backup_check_passes_a_sound_copy_and_names_a_damaged_file(tmp_path):
+    from test_cli_process import make_env
+
+    path, app, case_id = make_env(tmp_path)
+    taken = CliRunner().invoke(main, ["--config", str(path), "backup", str(tmp_path / "b")])
+    assert taken.exit_code == 0, taken.output
+    copy = tmp_path / "b" / "data"
+    check = fenced_after("check-backup")
+
+    def run_check() -> subprocess.CompletedProcess:
+        return subprocess.run(["sh", "-c", check], cwd=copy, capture_output=True, text=True,
+                              timeout=60)
+
+    done = run_check()
+    assert (done.returncode, done.stdout) == (0, "ok\n"), done.stderr
+    (case_file,) = copy.glob(f"cases/*/*/{case_id}.json")
+    case_file.write_bytes(case_file.read_bytes() + b" ")
+    (raw, *_) = [p for p in copy.rglob("*") if p.is_file() and p != case_file]
+    raw.unlink()
+    done = run_check()
+    assert done.returncode == 1
+    assert sorted(done.stdout.split()) == sorted([str(case_file.relative_to(copy)),
+                                                  str(raw.relative_to(copy))])
