@@ -196,7 +196,12 @@ def test_several_organisations_are_each_copied_and_verified(tmp_path):
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
     assert [(s["store"], s["audit"]["ok"], s["cases"]["cases"]) for s in manifest["stores"]] == \
         [("orgs/acme", True, 1), ("orgs/globex", True, 1)]
-    assert any(name.startswith("outbox/queue/") for name in manifest["files"])
+    # The service's outbox is in the copy as it was (whatever its layout on disk).
+    copied = tmp_path / "copied.toml"
+    copied.write_text(config.read_text(encoding="utf-8").replace(
+        str(tmp_path / "data"), str(tmp_path / "b" / "data")), encoding="utf-8")
+    queued = sorted(row["id"] for row in App(load(config)).outbox.list())
+    assert queued and sorted(row["id"] for row in App(load(copied)).outbox.list()) == queued
 
 
 @pytest.mark.parametrize("where", ["inside", "not-empty", "a-file"])
