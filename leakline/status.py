@@ -24,6 +24,7 @@ from leakline.errorlog import last_error
 from leakline.node import backend_name, node_id, operations
 from leakline.orgs import has_data
 from leakline.servelock import ServeLock
+from store.spool import pid_alive
 
 DEFAULT_BACKLOG = timedelta(minutes=10)
 PROBE_SECONDS = 5.0
@@ -69,7 +70,7 @@ def listener(config: Config, timeout: float = PROBE_SECONDS) -> dict:
         return {"ok": False, "pid": None, "pid_alive": None, "host": None, "port": None,
                 "since": None, "answered": False, "error": "no `leakline serve` holds the serve lock"}
     pid, host, port = holder.get("pid"), holder.get("host"), holder.get("port")
-    alive = _alive(pid) if isinstance(pid, int) else None
+    alive = pid_alive(pid) if isinstance(pid, int) else None
     error = None if port else "serve is starting: its port is not known yet"
     if port:
         error = greeting_error(host, port, timeout)
@@ -92,16 +93,6 @@ def greeting_error(host: str | None, port: int, timeout: float) -> str | None:
     if code != 220:
         return f"{target}:{port} greets with {code} {text.decode('ascii', 'replace')[:80]}"
     return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # -- spool, database, outbox ---------------------------------------------------------------------
