@@ -35,7 +35,7 @@ from pathlib import Path
 from leakline.casecheck import check_cases
 from leakline.config import Config
 from leakline.errorlog import LOG_FOLDER
-from leakline.node import node_id, operations
+from leakline.node import FILE, node_id, operations
 from leakline.orgs import ORGS, org_folders, service_outbox
 from leakline.servelock import LOCK_NAME
 from store.audit import AuditLog
@@ -82,7 +82,7 @@ def backup(config: Config, target: Path, now: datetime) -> Backup:
     stores = [_verify_store(target / DATA, rel) for rel in _store_folders(config, target / DATA)]
     _read_back(target / DATA, files)
     manifest = {"schema": 1, "created_at": now.isoformat(timespec="seconds"), "node": node_id(config),
-                "data_dir": str(source), "backend": "file", "stores": stores,
+                "data_dir": str(source), "backend": FILE, "stores": stores,
                 "verified": all(s["audit"]["ok"] and s["cases"]["ok"] for s in stores),
                 "files": files}
     _write_private(target / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1).encode())

@@ -5,10 +5,11 @@ the data_dir (`mx1.example.co.jp:/var/lib/leakline`): stable across restarts, th
 `serve` and for `status` without writing anything, and never carried to another machine by a
 restored backup (as an id kept in a file would be).
 
-The store backend is `file` (the default, the only one today). `backend_name` reads
-`[store] backend` once that section exists, and `operations(config)` returns what status and
-backup need of the backend: the PostgreSQL backend fills in `PostgresOperations` (the work
-waiting in the database, the outbox entries a node left `sending`, its backup advice).
+The store backend is `tinydb`, the file store (the default, the only one on this branch).
+`backend_name` reads `[store] backend` once that section exists, and `operations(config)`
+returns what status and backup need of the backend: the PostgreSQL backend fills in
+`PostgresOperations` (the work waiting in the database, the outbox entries a node left
+`sending`, its backup advice).
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from dataclasses import dataclass
 
 from leakline.config import Config
 
-FILE = "file"
+# The file store's name is `[store] backend`'s default, "tinydb" (the PostgreSQL half of issue
+# 15 adds that section); "file" is taken for it too.
+FILE = "tinydb"
+FILE_NAMES = (FILE, "file")
 POSTGRESQL = "postgresql"
 
 
@@ -29,9 +33,10 @@ def node_id(config: Config) -> str:
 
 
 def backend_name(config: Config) -> str:
-    """`[store] backend` (the PostgreSQL engineer adds the section), else "file"."""
+    """`[store] backend` (the PostgreSQL half of issue 15 adds the section), else "tinydb"."""
     store = getattr(config, "store", None)
-    return str(getattr(store, "backend", None) or FILE)
+    name = str(getattr(store, "backend", None) or FILE)
+    return FILE if name in FILE_NAMES else name
 
 
 @dataclass(frozen=True)

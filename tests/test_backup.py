@@ -21,6 +21,7 @@ from leakline.app import App
 from leakline.backup import BackupError, backup
 from leakline.cli import main
 from leakline.config import load
+from leakline.node import backend_name, operations
 from mailbuilders import plain_mail
 from ops_helpers import INCIDENT, REPORT, Serve, run, write_config
 
@@ -233,6 +234,11 @@ def test_a_postgresql_store_is_backed_up_with_pg_dump(tmp_path):
     with pytest.raises(BackupError, match="pg_dump"):
         backup(postgres, tmp_path / "b", datetime.now(timezone.utc))
     assert not (tmp_path / "b").exists()
+    # The file store goes by `[store] backend`'s default name, "tinydb" (and by "file").
+    for name in ("tinydb", "file"):
+        named = SimpleNamespace(store=SimpleNamespace(backend=name), service=config.service,
+                                org_subtrees=config.org_subtrees, orgs=config.orgs)
+        assert operations(named).backup_refusal() is None and backend_name(named) == "tinydb"
 
 
 def test_a_sqlite_table_is_copied_whole_with_what_its_wal_holds(tmp_path):
