@@ -34,14 +34,18 @@ def _config(ctx: click.Context) -> Config:
 @click.option("--backlog-minutes", default=10, show_default=True, type=click.IntRange(min=0),
               help="Mail waiting longer than this (in the spool, or due in the outbox) needs "
                    "attention.")
+@click.option("--min-free-percent", default=5.0, show_default=True,
+              type=click.FloatRange(min=0, max=100),
+              help="Less free space than this on data_dir's disk needs attention.")
 @click.pass_context
-def status(ctx: click.Context, as_json: bool, backlog_minutes: int) -> None:
+def status(ctx: click.Context, as_json: bool, backlog_minutes: int, min_free_percent: float) -> None:
     """Whether this node serves, and what needs a person: exit 1 when anything does.
 
     Listening (the serve lock's process and its port), node id, spool backlog and shunted mail,
     work waiting in the database, the outbox (queued, deferred, dead letters, left sending),
-    overdue deadlines, the store's quick check and the last error serve logged. For monitoring:
-    exit 0 all is well, 1 something needs attention (or status could not look).
+    overdue deadlines and escalations, the store's quick check, free disk space and the last
+    error serve logged. For monitoring: exit 0 all is well, 1 something needs attention (or
+    status could not look).
 
     Example: leakline status --json
     """
@@ -50,7 +54,8 @@ def status(ctx: click.Context, as_json: bool, backlog_minutes: int) -> None:
 
     config = _config(ctx)
     try:
-        found = service_status(config, options=Options(backlog=timedelta(minutes=backlog_minutes)))
+        found = service_status(config, options=Options(backlog=timedelta(minutes=backlog_minutes),
+                                                          min_free_percent=min_free_percent))
     except (ValueError, NotImplementedError) as exc:  # a backend status cannot read yet
         raise click.ClickException(str(exc)) from None
     if as_json:
@@ -89,6 +94,8 @@ def _print_status(found: dict, config: Config) -> None:
                                 for o in late["orgs"] if len(late["orgs"]) > 1)),
         ("store", "sound" if found["store"]["ok"] else
          f"{len(found['store']['problems'])} problem(s)"),
+        ("disk", f"{found['disk']['free_percent']} % free "
+                 f"({found['disk']['free_bytes'] / 1e9:.1f} GB)"),
         ("last error", _last_error_line(found["last_error"], tz)),
     ]
     for name, value in rows:

@@ -13,6 +13,7 @@ The JSON form is in docs/CONTRACTS.md.
 from __future__ import annotations
 
 import os
+import shutil
 import smtplib
 import socket
 from dataclasses import dataclass
@@ -28,12 +29,15 @@ from store.spool import pid_alive
 
 DEFAULT_BACKLOG = timedelta(minutes=10)
 PROBE_SECONDS = 5.0
+# Below this, a burst of mail or a backup on the same disk may fill it: serve then answers 451.
+MIN_FREE_PERCENT = 5.0
 
 
 @dataclass(frozen=True)
 class Options:
     backlog: timedelta = DEFAULT_BACKLOG  # a spool segment or a due outbox entry older: attention
     probe_seconds: float = PROBE_SECONDS  # how long the listener has to greet
+    min_free_percent: float = MIN_FREE_PERCENT  # less free on data_dir's disk: attention
 
 
 def service_status(config: Config, now: datetime | None = None, options: Options = Options()) -> dict:
@@ -54,9 +58,10 @@ def service_status(config: Config, now: datetime | None = None, options: Options
         "outbox": outbox(app, now, len(work.sending)),
         "deadlines": deadlines(app, now),
         "store": checked,
+        "disk": disk(config),
         "last_error": last_error(config.service.data_dir),
     }
-    status["attention"] = attention(status, options.backlog, several=config.orgs is not None
+    status["attention"] = attention(status, options, several=config.orgs is not None
                                     and len(config.organizations) > 1)
     status["ok"] = not status["attention"]
     return status
@@ -138,6 +143,13 @@ def _round(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds, 1)
 
 
+def disk(config: Config) -> dict:
+    """Free space on the file system of data_dir (what a full disk stops first)."""
+    usage = shutil.disk_usage(config.service.data_dir)
+    return {"free_bytes": usage.free, "total_bytes": usage.total,
+            "free_percent": round(100 * usage.free / usage.total, 1) if usage.total else 0.0}
+
+
 # -- organisations: deadlines and the store ----------------------------------------------------------
 def _stores(app: App):
     config = app.config
@@ -213,9 +225,10 @@ def _journal_problems(units) -> list[str]:
 
 
 # -- what needs a person ------------------------------------------------------------------------
-def attention(status: dict, backlog: timedelta, several: bool = False) -> list[dict]:
+def attention(status: dict, options: Options = Options(), several: bool = False) -> list[dict]:
     """[{"code", "message"}], in the order an operator should look."""
     found = []
+    backlog = options.backlog
 
     def need(code: str, message: str) -> None:
         found.append({"code": code, "message": message})
@@ -257,6 +270,11 @@ def attention(status: dict, backlog: timedelta, several: bool = False) -> list[d
         command = "leakline --org ID cases list --unacked" if several else "leakline cases list --unacked"
         need("unacknowledged", f"{sum(o['unacknowledged'] for o in unacked)} open case(s) no "
                                f"manager acknowledged in time{where}: {command}")
+    space = status["disk"]
+    if space["free_percent"] < options.min_free_percent:
+        need("disk_space", f"data_dir's disk has {space['free_percent']} % free "
+                           f"({space['free_bytes'] / 1e9:.1f} GB): serve answers 451 when it cannot "
+                           "write; free space (leakline purge, old backups) or move data_dir")
     checked = status["store"]
     if not checked["ok"]:
         more = f" (and {len(checked['problems']) - 1} more)" if len(checked["problems"]) > 1 else ""

@@ -63,7 +63,8 @@ def test_a_serving_node_is_ok_then_an_overdue_deadline_and_a_stopped_serve_need_
         assert heard["since"].endswith("+09:00") and found["at"].endswith("+09:00")
         assert found["node"]["id"] == f"{socket.gethostname()}:{tmp_path / 'data'}"
         assert found["spool"] == {"waiting": 0, "oldest_age_seconds": None, "shunted": 0}
-        assert found["database"] == {"backend": "file", "waiting": None, "note": "n/a (file store)"}
+        assert found["node"]["backend"] == "tinydb"
+        assert found["database"] == {"backend": "tinydb", "waiting": None, "note": "n/a (file store)"}
         assert found["outbox"] == {"queued": 0, "deferred": 0, "oldest_due_seconds": None,
                                    "dead_letters": 0, "sending": 0, "orgs": []}
         assert found["deadlines"] == {"overdue": 0, "unacknowledged": 0, "orgs": [
@@ -71,7 +72,7 @@ def test_a_serving_node_is_ok_then_an_overdue_deadline_and_a_stopped_serve_need_
         assert found["store"] == {"ok": True, "problems": [], "repairs": []}
         assert found["last_error"] is None and found["schema"] == 1
         check_contract(found, ".", ".node", ".listening", ".spool", ".database", ".outbox",
-                       ".deadlines", ".deadlines.orgs[]", ".store")
+                       ".deadlines", ".deadlines.orgs[]", ".store", ".disk")
 
         # Discovered in January 2025: every report's deadline is long past.
         (row,) = app.store.summaries("open")
@@ -322,3 +323,21 @@ def test_installing_the_error_file_twice_writes_each_error_once(tmp_path):
             root.removeHandler(extra)
     assert handler not in root.handlers
     assert errors_path(tmp_path).read_text().count("refused once") == 1
+
+
+def test_too_little_free_disk_space_needs_attention(tmp_path):
+    import shutil
+
+    config = ingested(tmp_path)
+    result = cli(config, "status", "--json")
+    found = json.loads(result.output)
+    usage = shutil.disk_usage(tmp_path / "data")
+    assert found["disk"]["total_bytes"] == usage.total
+    assert abs(found["disk"]["free_percent"] - 100 * usage.free / usage.total) < 1
+    assert "disk_space" not in codes(found)  # this machine's disk is far from full
+    # A threshold above what is free: the monitor is told, with what to do.
+    result = cli(config, "status", "--json", "--min-free-percent", "100")
+    assert result.exit_code == 1
+    (need,) = [n for n in json.loads(result.output)["attention"] if n["code"] == "disk_space"]
+    assert "% free" in need["message"] and "leakline purge" in need["message"]
+    assert "% free (" in cli(config, "status").output
