@@ -166,8 +166,11 @@ def deploy() -> None:
               help="The dedicated user serve runs as (it owns data_dir).")
 @click.option("--executable", default=None, metavar="PATH",
               help="The leakline program (default: the one on $PATH, else /usr/local/bin/leakline).")
+@click.option("--backup-to", default=None, metavar="DIR",
+              help="Print instead the oneshot unit that backs the file store up into a new "
+                   "folder of DIR (leakline-backup.service; its timer: deploy systemd-timer).")
 @click.pass_context
-def systemd_unit(ctx: click.Context, user: str, executable: str | None) -> None:
+def systemd_unit(ctx: click.Context, user: str, executable: str | None, backup_to: str | None) -> None:
     """Print the systemd unit of `leakline serve` for this configuration.
 
     ExecStart names the config file, ReadWritePaths its data_dir; the service is hardened
@@ -175,13 +178,32 @@ def systemd_unit(ctx: click.Context, user: str, executable: str | None) -> None:
 
     Example: leakline deploy systemd-unit > /etc/systemd/system/leakline.service
     """
-    from leakline.deploy import DeployError
+    from leakline.deploy import DeployError, backup_unit
     from leakline.deploy import systemd_unit as make_unit
 
     config = ctx.find_object(Config)
     program = executable or shutil.which("leakline") or "/usr/local/bin/leakline"
     try:
-        click.echo(make_unit(config, executable=program, user=user), nl=False)
+        if backup_to is not None:
+            click.echo(backup_unit(config, executable=program, target=backup_to, user=user), nl=False)
+        else:
+            click.echo(make_unit(config, executable=program, user=user), nl=False)
+    except DeployError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@deploy.command("systemd-timer")
+@click.option("--on-calendar", default="daily", show_default=True, metavar="WHEN",
+              help="When to back up: a systemd calendar expression (systemd.time(7)).")
+def systemd_timer(on_calendar: str) -> None:
+    """Print the timer that starts leakline-backup.service (deploy systemd-unit --backup-to).
+
+    Example: leakline deploy systemd-timer --on-calendar '*-*-* 03:00' > /etc/systemd/system/leakline-backup.timer
+    """
+    from leakline.deploy import DeployError, backup_timer
+
+    try:
+        click.echo(backup_timer(on_calendar), nl=False)
     except DeployError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -4,6 +4,7 @@ configuration, and systemd reads the unit without a complaint."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -71,6 +72,12 @@ def test_the_guides_unit_is_the_one_deploy_prints(example):
     assert settings["User"] == ["leakline"] and settings["UMask"] == ["0077"]
     assert settings["CapabilityBoundingSet"] == [""] and "AmbientCapabilities" not in settings
     assert "EnvironmentFile" not in settings
+    # The scheduled backup of the guide: its unit and its timer.
+    backup = unit_for(example, "--executable", "/usr/local/bin/leakline", "--backup-to",
+                      "/var/backups/leakline")
+    assert backup.replace(str(example.resolve()), GUIDE_CONFIG) == fenced_after("example-backup-unit")
+    timer = CliRunner().invoke(main, ["deploy", "systemd-timer", "--on-calendar", "*-*-* 03:00"])
+    assert timer.output == fenced_after("example-backup-timer")
 
 
 def test_a_low_port_gets_only_the_bind_capability_and_a_password_an_environment_file(tmp_path, example):
@@ -138,3 +145,76 @@ def test_the_guides_backup_check_passes_a_sound_copy_and_names_a_damaged_file(tm
     assert done.returncode == 1
     assert sorted(done.stdout.split()) == sorted([str(case_file.relative_to(copy)),
                                                   str(raw.relative_to(copy))])
+
+
+def systemd_unescaped(exec_start: str) -> str:
+    """What systemd runs of an ExecStart= line: `$$` is `$`, `%%` is `%` (systemd.service(5),
+    systemd.unit(5)); the test then runs it with the shell, as systemd would."""
+    return exec_start.replace("$$", "$").replace("%%", "%")
+
+
+def test_the_backup_unit_takes_a_verified_backup_into_a_new_folder_each_run(tmp_path):
+    import shlex
+
+    from test_cli_process import make_env
+
+    path, app, case_id = make_env(tmp_path)
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    # The program: a script running this worktree's leakline with this venv's Python.
+    program = tmp_path / "leakline-program"
+    program.write_text(f"#!/bin/sh\nPYTHONPATH={WORKTREE} exec {sys.executable} -m leakline \"$@\"\n")
+    program.chmod(0o755)
+    unit = unit_for(path, "--backup-to", str(backups), "--executable", str(program))
+    settings = unit_settings(unit)
+    assert settings["Type"] == ["oneshot"] and settings["UMask"] == ["0077"]
+    assert settings["ReadWritePaths"] == [f"{tmp_path / 'data'} {backups}"]
+    (exec_start,) = settings["ExecStart"]
+    done = subprocess.run(shlex.split(systemd_unescaped(exec_start)), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (taken,) = backups.iterdir()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d{6}", taken.name)
+    assert json.loads((taken / "manifest.json").read_text())["verified"] is True
+
+
+def test_the_backup_unit_refuses_a_folder_it_cannot_name_safely(example):
+    for bad, said in (("backups", "absolute path"), ("/var/lib/leakline/b", "inside data_dir"),
+                      ("/var/backups/my backups", "spaces")):
+        result = CliRunner().invoke(main, ["--config", str(example), "deploy", "systemd-unit",
+                                           "--backup-to", bad, "--executable", "/usr/bin/leakline"])
+        assert result.exit_code == 1 and said in result.output, (bad, result.output)
+
+
+def test_the_timer_starts_the_backup_on_its_calendar():
+    result = CliRunner().invoke(main, ["deploy", "systemd-timer", "--on-calendar", "*-*-* 03:00"])
+    assert result.exit_code == 0, result.output
+    settings = unit_settings(result.output)
+    assert settings["OnCalendar"] == ["*-*-* 03:00"] and settings["Persistent"] == ["true"]
+    assert settings["WantedBy"] == ["timers.target"]
+    bad = CliRunner().invoke(main, ["deploy", "systemd-timer", "--on-calendar", " "])
+    assert bad.exit_code == 1 and "calendar" in bad.output
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+def test_systemd_reads_the_backup_unit_and_its_timer_without_a_complaint(tmp_path, example):
+    import getpass
+
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    service = tmp_path / "leakline-backup.service"
+    service.write_text(unit_for(example, "--backup-to", str(backups), "--executable", sys.executable,
+                                "--user", getpass.getuser()))
+    timer = tmp_path / "leakline-backup.timer"
+    timer.write_text(CliRunner().invoke(main, ["deploy", "systemd-timer"]).output)
+    done = subprocess.run(["systemd-analyze", "verify", str(service), str(timer)],
+                          capture_output=True, text=True, timeout=120)
+    complaints = [line for line in done.stderr.splitlines() if str(tmp_path) in line]
+    assert done.returncode == 0 and complaints == [], done.stderr
+    (when,) = unit_settings(timer.read_text())["OnCalendar"]
+    calendar = subprocess.run(["systemd-analyze", "calendar", when], capture_output=True,
+                              text=True, timeout=60)
+    assert calendar.returncode == 0, calendar.stderr
+    wrong = subprocess.run(["systemd-analyze", "calendar", "dayly"], capture_output=True,
+                           text=True, timeout=60)
+    assert wrong.returncode != 0  # the check can fail
