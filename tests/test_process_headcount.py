@@ -107,3 +107,36 @@ def test_those_contacted_with_misused_data_are_the_persons():
             "携帯番号を見て、23名に案内を送っていたことが分かりました。副業の教室の勧誘に使っていました。")
     assert extract("会員様からのご指摘", text).values.get("category") == "misuse"
     assert persons(text, "会員様からのご指摘") == 23
+
+
+@pytest.mark.parametrize("text,number", [
+    # a count "worth of" (分) is of persons' data whatever noun follows
+    ("届いた枚数によって、少なくとも17名、最大で21名分のスタッフの氏名、勤務時間です。", 21),
+    # お二人 before who they are
+    ("お名前の似ているお二人(伊藤様・伊東様)のお薬袋を取り違えてお渡ししてしまいました。", 2),
+    ("児童票には、園児1名と、その保護者お二人(お父様・お母様)の氏名、住所が記載されています。", 3),
+    # a count that is the subject of its own clause is no part of the next one
+    ("名簿は46行ありますが、2日間とも参加の2名が2回ずつ載っているため、対象は44名です。", 44),
+    # the person and the family
+    ("別の事業所の被保険者ご本人と、扶養家族2名の保険証(計3枚)が混入していました。", 3),
+    ("通知書には、その組合員様ご本人(氏名、組合員番号)と、被扶養者として認定されたご家族3名の氏名が記載されています。", 4),
+    ("その方の契約情報と、同居しているご家族2名の情報を閲覧していました。", 3),
+    ("The envelope held the cards of another family: the parents and their two children, with full name.", 4),
+    # dozens
+    ("It was two dozen customer files from 2025: repair requests with names and addresses.", 24),
+])
+def test_counts_told_with_their_parts(text, number):
+    assert persons(text) == number
+
+
+@pytest.mark.parametrize("text,over,bound", [
+    ("The table in the sample has at least 8,000 customer accounts.", False, None),   # at least: not "more than"
+    ("抜き取られた可能性があるのは、少なくとも1,000名以上、それを上回る見込みです。", True, None),
+    ("リストは会員の千数百名分(氏名、住所)で、A4で38ページです。", False, 1999),          # 1,000 + several hundred
+    ("They estimate a few dozen patients' appointments were visible.", False, 99),
+    ("ログイン試行が数万件ありました。ログインに成功したアカウントが数十件あります。", False, 99),  # attempts are no persons
+    ("窃取された可能性があるのは、過去のメール数千件とアドレス帳です。", False, None),             # nor are mails
+])
+def test_bounds_and_more_than(text, over, bound):
+    values = extract("", text).values
+    assert bool(values.get("persons_over")) is over and values.get("persons_max") == bound

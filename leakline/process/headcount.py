@@ -69,7 +69,7 @@ CORRECTED = gates.compile(r"実人数|実際の人数|実数|正しくは|訂正
 WHOLE_OR_BOUND = gates.compile(r"計|合計|総計|全|総|最大|最低|少なくとも|多くて|up to|at least|a total|total|all\b|as many as")
 # Counts of one sentence joined as parts of one whole: 1課が19名、2課が24名; A社(312名)とB社(118名).
 JOINED = gates.compile(r"^(?=[^。\n]{0,32}$)[^。\n]*?(?:と|、|,|and|plus|\+|及び|および)")
-NOT_JOINED = gates.compile(r"うち|of (?:whom|them|these)|including|除|から|〜|~|\bto\b|\bor\b|または|もしくは|最大|最低|少なくとも"
+NOT_JOINED = gates.compile(r"^\s*[がはをに]|うち|of (?:whom|them|these)|including|除|から|〜|~|\bto\b|\bor\b|または|もしくは|最大|最低|少なくとも"
                            r"|up to|at least|実|正しくは|訂正|so\b|つまり|確認|confirmed|but\b|instead|however|only|計|total"
                            r"|ではなく|ですが|しかし|ただし|^[^)]*\(|もう|other|another")
 

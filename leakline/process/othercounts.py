@@ -1,0 +1,69 @@
+"""Counts told another way than a number and a unit: お二人, a family of four, 本人と扶養家族3名, 名刺300枚,
+320通すべて, and orders of magnitude (数百名, several thousand customers).
+
+Text is prepared (NFKC, lower case) by the caller; counts.py reads these with the stated counts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import gates
+from .numbers import EN_NUMBER, EN_PERSONS, EN_REACH, JA_NUMBER, JA_REACH, MAGNITUDES, _DIGITS, Count, parse_number
+
+# お一人, お二人様: a polite count of one or two persons, before their data or who they are (お二人(A様・B様)の).
+JA_POLITE = gates.compile(r"(?<![a-zなほ])お(?P<num>一|二|ひと|ふた)(?:人|り)(?:様)?"
+                          r"(?=\s*(?:分|の(?:情報|データ|個人情報|氏名|お名前|書類)|\([^()]{1,24}\)))")
+# 千数百名: a number before an order of magnitude adds to its bound (1,000 + 999).
+JA_MAGNITUDE = gates.compile(r"(?P<pre>約|およそ|最大で?)?(?P<lead>[一二三四五六七八九]?[百千万]|\d+[百千万])?"
+                             r"(?P<mag>数十万|数百万|数十|数百|数千|数万|何十|何百|何千|何万)(?P<unit>名|人|件|世帯)")
+# Counts told another way: a family of four, 名刺約300枚, 320通すべて (each letter another person's),
+# 本人と扶養家族3名 or その方(...)と、同居のご家族2名 (the person and the family), the parents and their two children
+# (four), "the actual number of people is 301".
+OTHER_COUNTS = gates.compile(
+    rf"(?:a |the )?family of (?P<num>{EN_NUMBER})\b"
+    rf"|(?:parents|couple) and (?:their )?(?P<kids>{EN_NUMBER}) (?:children|kids|sons|daughters)"
+    rf"|(?:夫婦|両親)と、?(?:その)?(?:お子(?:様|さん)|子ども|子供)\s*(?P<kids_ja>{JA_NUMBER})\s*(?:名|人)"
+    rf"|number of (?:people|persons|individuals|customers|patients|users|members) (?:is|was|comes to|:)\s*"
+    rf"(?:about |around |approximately )?(?P<stated>{_DIGITS})"
+    rf"|(?:本人|その方)(?:\([^()]{{0,40}}\))?(?:の[^。、\n]{{0,8}}?)?と、?(?:[^。、\n]{{0,8}}?"
+    rf"|[^。\n]{{0,24}}?(?:家族|扶養|保証人|配偶者|お子|子ども|子供)[^。、\n]{{0,4}}?)(?P<plus>{JA_NUMBER})\s*(?:名|人)"
+    rf"|名刺[^。\n]{{0,12}}?(?P<cards>{JA_NUMBER})\s*枚"
+    rf"|全\s*(?P<every>{JA_NUMBER})\s*通(?:すべて|全て|全部)?(?=[^。\n]{{0,15}}(?:ずれ|誤|間違|違|別の|他人))")
+LETTERS = gates.compile(rf"(?P<all>{JA_NUMBER})\s*通\s*(?:すべて|全て|全部)(?=[^。\n]{{0,15}}(?:ずれ|誤|間違|違|別の|他人))")
+EN_MAGNITUDE = gates.compile(r"(?P<mag>several tens of thousands|tens of thousands|hundreds of thousands"
+                          r"|(?:several|a few) (?:thousand|hundred|dozen)|thousands|hundreds|dozens)"
+                          r"(?: of)?\s+(?:[a-z'\-]+\s+){0,2}?(?:" + EN_PERSONS + r")\b")
+# 件 of what is not a person's record: 5件の入出金明細 (transactions), 3件の電話 (calls), リポスト30件.
+NOT_RECORDS_BEFORE = gates.compile(r"(?:入出金|取引|明細|注文|電話(?!番号)|メール(?!アドレス)|リポスト|リツイート|投稿|コメント|返信|アクセス"
+                                   r"|忘れ物|荷物|商品|品物"
+                                   r"|ログイン|ログ|エラー|ファイル|送信|着信|拡散|閲覧)[^。、\n\d]{0,4}$")
+NOT_RECORDS_AFTER = gates.compile(r"\s*の(?:入出金|取引|明細|注文|商品|ファイル|書類|ページ|問い?合わせ|お問い?合わせ|電話|返信|苦情"
+                               r"|エラー|ログ|アクセス|メール(?!アドレス))")
+
+
+def not_records(text: str, match: re.Match) -> bool:
+    """5件の入出金明細, メール数千件: 件 of what is not a person's record."""
+    return bool(NOT_RECORDS_AFTER.match(text, match.end())
+                or NOT_RECORDS_BEFORE.search(text, max(match.start() - 10, 0), match.start()))
+
+
+def told(text: str, ja: list, en: list):
+    """お二人, a family of four, 名刺300枚, 320通すべて, and orders of magnitude (数百名)."""
+    for match in JA_POLITE.finditer(text):
+        number = 1 if match.group("num") in ("一", "ひと") else 2
+        yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
+    for match in (*OTHER_COUNTS.finditer(text), *(LETTERS.finditer(text) if "通" in text else ())):
+        said = match.groupdict()
+        plus = 1 if said.get("plus") else 2 if said.get("kids") or said.get("kids_ja") else 0
+        number = parse_number(next(g for g in match.groups() if g)) + plus
+        strength = 1 if match.groupdict().get("cards") else 2  # a letter or a family is a person; a card, a record
+        if number:
+            yield Count(number, False, False, None, match.group(0), strength, match.start(), match.end())
+    for pattern, cores, reach in ((JA_MAGNITUDE, ja, JA_REACH), (EN_MAGNITUDE, en, EN_REACH)):
+        for match in gates.near(pattern, text, cores, reach):
+            if match.groupdict().get("unit") == "件" and not_records(text, match):
+                continue  # メール数千件, ログイン試行が数万件: not records of persons
+            lead = match.groupdict().get("lead")
+            bound = MAGNITUDES[match.group("mag")] + (parse_number(lead) if lead else 0)
+            yield Count(None, True, False, bound, match.group(0), 2, match.start(), match.end())
