@@ -13,12 +13,18 @@ Prints per file: persons, persons_over, persons_max and category; then the five 
 from __future__ import annotations
 
 import argparse
+import importlib
+import re
+import subprocess
 import sys
+from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import Callable, NamedTuple
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from corpus.score import read, score  # noqa: E402
 from leakline.process import kindmodel  # noqa: E402
@@ -27,25 +33,90 @@ from leakline.process.extract import normalize  # noqa: E402
 FIELDS = ("persons", "persons_over", "persons_max", "category")
 
 
+BASE = "f36fc28"  # main before this pass: what a rule switched off falls back to
+
+
 class Rule(NamedTuple):
-    """A rule of this pass: the files whose misses it fixes, and what undoes it (returns the undo)."""
+    """A rule of this pass: the files whose misses it fixes, and the attributes that hold it."""
 
     name: str
     support: frozenset[str]
-    off: Callable[[], Callable[[], None]]
+    attributes: tuple[tuple[str, str], ...]  # (module, attribute): given back their value at BASE
+    off: dict | None = None  # or, by attribute name, a function of the module giving the value without the rule
 
 
-def patch(module, **values) -> Callable[[], Callable[[], None]]:
-    """Switch a rule off by putting back what module attributes were before it."""
-    def off() -> Callable[[], None]:
-        saved = {name: getattr(module, name) for name in values}
-        for name, value in values.items():
-            setattr(module, name, value() if callable(value) and not hasattr(value, "__code__") else value)
-        return lambda: [setattr(module, name, value) for name, value in saved.items()]
-    return off
+@lru_cache(maxsize=None)
+def base(module: str) -> ModuleType:
+    """leakline.process.<module> as it was at BASE (read from git; numbers and othercounts were in counts)."""
+    module = "counts" if module in ("numbers", "othercounts") else module
+    source = subprocess.run(["git", "show", f"{BASE}:leakline/process/{module}.py"], capture_output=True, text=True,
+                            check=True, cwd=ROOT).stdout
+    loaded = ModuleType(f"leakline.process._base_{module}")
+    loaded.__package__ = "leakline.process"
+    exec(compile(source, f"{BASE}:{module}.py", "exec"), loaded.__dict__)
+    return loaded
 
 
-RULES: list[Rule] = []
+NEVER = re.compile(r"(?!)")
+E, NONE = frozenset("E"), lambda m: NEVER
+RULES = [
+    Rule("a count worth of (分) is data whatever noun follows", E, (("counts", "DATA_OF"),),
+         {"DATA_OF": lambda m: m.NOT_PERSONS_AFTER}),
+    Rule("お二人(…) before who they are", E, (("othercounts", "JA_POLITE"),)),
+    Rule("a count that is the subject of its clause, or before an open bracket, is no part", E,
+         (("headcount", "NOT_JOINED"),)),
+    Rule("the person and the family; parents and children; the number of individual customers", E,
+         (("othercounts", "OTHER_COUNTS"),)),
+    Rule("at least is not more than", E, (("counts", "OVER_WORDS"), ("counts", "ESTIMATE_WORDS"))),
+    Rule("a few dozen, a few hundred", frozenset("C"), (("othercounts", "EN_MAGNITUDE"),)),
+    Rule("千数百; magnitudes of mails and attempts are none", E,
+         (("othercounts", "JA_MAGNITUDE"), ("othercounts", "not_records")),
+         {"not_records": lambda m: (lambda text, match: False)}),
+    Rule("two dozen, half a dozen", E, (("counts", "EN_COUNT"), ("numbers", "ENGLISH_NUMBERS"))),
+    Rule("who opened it, on whose screens, who can read, visitors, passengers are witnesses", E,
+         (("headcount", "WITNESS_AFTER"), ("headcount", "WITNESS_BEFORE"))),
+    Rule("the class, the tour, the day's work, the batch sent with it are the population", E,
+         (("headcount", "POPULATION_BEFORE"),)),
+    Rule("names after と, surnames in 部, 互いの", E, (("uncounted", "NAMED"), ("uncounted", "SWAPPED"), ("uncounted", "_names"))),
+    Rule("届いたのは N (the count the leak reached); a later correction supersedes", E,
+         (("headcount", "CORRECTED"), ("headcount", "_corrected")), {"_corrected": lambda m: _first_correction}),
+    Rule("N、このうち…M名に配信: the part the leak reached", frozenset("CE"), (("headcount", "POPULATION_AFTER"),)),
+    Rule("checking words apply in their own clause", E, (("headcount", "_same_clause"),),
+         {"_same_clause": lambda m: (lambda text, count, at: True)}),
+    Rule("papers of N persons in one envelope: N - 1", frozenset("BD"), (("headcount", "ONE_ENVELOPE"),), {"ONE_ENVELOPE": NONE}),
+    Rule("papers one per person (1名1通, one per customer)", frozenset("CE"), (("counts", "ONE_EACH"),), {"ONE_EACH": NONE}),
+    Rule("a list is a list (not 'listed'), not a list one looked a number up in", frozenset("CE"), (("uncounted", "MANY"),)),
+    Rule("CC N名 are readers", E, (("headcount", "AUDIENCE_BEFORE"),)),
+    Rule("the three whose slips", frozenset("B"), (("othercounts", "WHOSE"),), {"WHOSE": NONE}),
+    Rule("in a swap, who received it are whose it was", frozenset("D"), (("headcount", "SWAPPED"),), {"SWAPPED": NONE}),
+    Rule("3名それぞれ is the whole, no part", E, (("headcount", "EACH_OF_THEM"),), {"EACH_OF_THEM": NONE}),
+    Rule("a household listed member by member", E, (("othercounts", "FAMILY_LIST"),), {"FAMILY_LIST": NONE}),
+    Rule("60 reminders went to the wrong customers", frozenset("A"), (("othercounts", "MISSENT"),), {"MISSENT": NONE}),
+    Rule("a dozen application forms: full name", E, (("othercounts", "PAPERS"),), {"PAPERS": NONE}),
+    Rule("family members and dependents are parts, however far", E, (("headcount", "FAMILY_PART"),), {"FAMILY_PART": NONE}),
+]
+
+
+def _first_correction(text, subjects, sentence):
+    """The reading before this pass: the first word of correction in the sentence, its first count after."""
+    from leakline.process import headcount
+    for corrected in headcount.CORRECTED.finditer(text, *sentence):
+        after = [r.count for r in subjects if r.sentence == sentence and r.count.start >= corrected.start()
+                 and r.count.number is not None]
+        first = after[0] if after else None
+        return first and headcount.Persons(first.number, first.estimated, first.over, None, first.words)
+    return None
+
+
+def switch_off(rule: Rule) -> Callable[[], None]:
+    """Give a rule's attributes the values they have without it; returns what undoes that."""
+    saved = []
+    for module, name in rule.attributes:
+        where = importlib.import_module(f"leakline.process.{module}")
+        without = (rule.off or {}).get(name)
+        saved.append((where, name, getattr(where, name)))
+        setattr(where, name, without(where) if without else getattr(base(module), name))
+    return lambda: [setattr(where, name, value) for where, name, value in saved]
 
 
 def model_without(records: list[dict]) -> kindmodel.Model:
@@ -56,7 +127,7 @@ def model_without(records: list[dict]) -> kindmodel.Model:
 
 def fold(name: str, held: list[dict], rest: list[dict], all_rules: bool) -> dict:
     model = model_without(rest)
-    undo = [rule.off() for rule in RULES if not all_rules and rule.support <= {name}]
+    undo = [switch_off(rule) for rule in RULES if not all_rules and rule.support <= {name}]
     load, kindmodel.load = kindmodel.load, lambda: model
     try:
         return score(held)

@@ -32,6 +32,11 @@ EN_COUNT = gates.compile(
     rf"(?(low)|(?<![\w.,:/\-]))(?P<num>{EN_NUMBER})[\"”]?\+?\s+"
     rf"(?P<adj>(?:of (?:their|our|the|its|his|her|these|those|my|your) )?"
     rf"(?:(?!(?:for|to|from|with|by|in|at|on|per|of|than)\s)[a-z'\-]+\s+){{0,3}}?)(?P<unit>{EN_PERSONS})\b")
+# Papers said to be one per person count persons: はがき1,180通(1名1通), 1,000 statements, one per customer.
+ONE_EACH = gates.compile(
+    rf"{JA_PRE}\s*(?P<num>{JA_NUMBER})\s*(?:通|枚|部|件)\s*\(?\s*(?:お?一人|1人|1名|一名)(?:様)?\s*(?:につき)?\s*(?:1|一)\s*(?:通|枚|部|件)"
+    rf"|{EN_PRE.replace('?P<pre>', '?P<en>')}\s*(?P<each>{EN_NUMBER})\s+(?:[a-z\-]+\s+){{0,2}}?[a-z\-]+s,?\s+(?:one|1) (?:per|for each|for every)"
+    rf" (?:{EN_PERSONS})\b")
 # "More than N" (SPEC: persons_over). "At least N" (少なくとも, no fewer than) is N, possibly more: an estimate.
 OVER_WORDS = frozenset({"以上", "超", "を超え", "を上回", "余り", "あまり", "強", "over", "more than",
                         "in excess of", "upwards of", "just over", "well over"})
@@ -111,6 +116,9 @@ def _stated(text: str, ja: list, en: list):
         if match.group("unit") == "件" and "分" not in match.group("post") and not_records(text, match):
             continue
         yield _count(match, 1 if match.group("unit") in ("件", "アカウント", "口", "世帯", "軒", "戸") else 2)
+    for match in ONE_EACH.finditer(text) if ("通" in text or "枚" in text or " per " in text) else ():
+        number, pre = parse_number(match.group("num") or match.group("each")), match.group("pre") or match.group("en")
+        yield Count(number, bool(pre), pre in OVER_WORDS, None, match.group(0), 2, match.start(), match.end())
     listed = []
     for match in gates.near(EN_LIST, text, en, EN_REACH):
         numbers = [parse_number(n) for n in re.findall(_DIGITS, match.group("nums"))]

@@ -24,12 +24,28 @@ OTHER_COUNTS = gates.compile(
     rf"(?:a |the )?family of (?P<num>{EN_NUMBER})\b"
     rf"|(?:parents|couple) and (?:their )?(?P<kids>{EN_NUMBER}) (?:children|kids|sons|daughters)"
     rf"|(?:夫婦|両親)と、?(?:その)?(?:お子(?:様|さん)|子ども|子供)\s*(?P<kids_ja>{JA_NUMBER})\s*(?:名|人)"
-    rf"|number of (?:people|persons|individuals|customers|patients|users|members) (?:is|was|comes to|:)\s*"
+    rf"|number of (?:(?:individual|unique|distinct|actual|affected|real) )?(?:people|persons|individuals|customers|patients"
+    rf"|users|members) (?:is|was|comes to|:)\s*"
     rf"(?:about |around |approximately )?(?P<stated>{_DIGITS})"
     rf"|(?:本人|その方)(?:\([^()]{{0,40}}\))?(?:の[^。、\n]{{0,8}}?)?と、?(?:[^。、\n]{{0,8}}?"
     rf"|[^。\n]{{0,24}}?(?:家族|扶養|保証人|配偶者|お子|子ども|子供)[^。、\n]{{0,4}}?)(?P<plus>{JA_NUMBER})\s*(?:名|人)"
     rf"|名刺[^。\n]{{0,12}}?(?P<cards>{JA_NUMBER})\s*枚"
     rf"|全\s*(?P<every>{JA_NUMBER})\s*通(?:すべて|全て|全部)?(?=[^。\n]{{0,15}}(?:ずれ|誤|間違|違|別の|他人))")
+# A household listed member by member (世帯主 渡辺健一様、奥様 由美様、長男 翔太様): one person per role.
+_KIN = r"(?<![一-龥])(?:ご|お)?(?:世帯主|奥様|ご主人|夫|妻|長男|長女|次男|次女|三男|三女|父|母|父様|母様|祖父|祖母|息子|娘)(?:様|さん)?"
+FAMILY_LIST = gates.compile(rf"{_KIN}(?:\s*[一-龥ぁ-ん]{{1,6}}(?:様|さん))?(?:\s*[、・,]\s*{_KIN}(?:\s*[一-龥ぁ-ん]{{1,6}}(?:様|さん))?)+"
+                            r"(?!\s*\d)")
+KIN = gates.compile(_KIN)
+# "The three whose slips were exposed": a number that owns the data is of persons; so is a number of
+# letters that each went to the wrong person ("about 60 reminders went to the wrong customers").
+WHOSE = gates.compile(rf"\bthe (?P<whose>{EN_NUMBER}) whose\b")
+MISSENT = gates.compile(rf"(?<![\w,.])(?P<missent>{EN_NUMBER}) (?:[a-z\-]+ ){{0,2}}?(?:reminders|notices|letters|slips|statements"
+                      rf"|e-?mails|messages|notifications|invoices|payslips) (?:went|were sent|were delivered|were mailed"
+                      rf"|were put|ended up) (?:to|in|into) (?:the )?wrong\b")
+# Papers counted with what each holds ("a dozen application forms: full name, address"): one person's each.
+PAPERS = gates.compile(rf"(?<![\w,.])(?P<papers>{EN_NUMBER}) (?:[a-z\-]+ ){{0,2}}?(?:forms|notes|slips|statements|letters"
+                       rf"|invoices|payslips|certificates|applications|questionnaires|receipts|cards|files|folders|cvs|profiles"
+                       rf"|contracts): (?:[a-z\-]+ ){{0,2}}?(?:full )?names?\b")
 LETTERS = gates.compile(rf"(?P<all>{JA_NUMBER})\s*通\s*(?:すべて|全て|全部)(?=[^。\n]{{0,15}}(?:ずれ|誤|間違|違|別の|他人))")
 EN_MAGNITUDE = gates.compile(r"(?P<mag>several tens of thousands|tens of thousands|hundreds of thousands"
                           r"|(?:several|a few) (?:thousand|hundred|dozen)|thousands|hundreds|dozens)"
@@ -53,13 +69,17 @@ def told(text: str, ja: list, en: list):
     for match in JA_POLITE.finditer(text):
         number = 1 if match.group("num") in ("一", "ひと") else 2
         yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
-    for match in (*OTHER_COUNTS.finditer(text), *(LETTERS.finditer(text) if "通" in text else ())):
+    for match in (*OTHER_COUNTS.finditer(text), *(LETTERS.finditer(text) if "通" in text else ()),
+                  *(WHOSE.finditer(text) if " whose" in text else ()),
+                  *(MISSENT.finditer(text) if " wrong" in text else ()), *(PAPERS.finditer(text) if ": " in text else ())):
         said = match.groupdict()
         plus = 1 if said.get("plus") else 2 if said.get("kids") or said.get("kids_ja") else 0
         number = parse_number(next(g for g in match.groups() if g)) + plus
-        strength = 1 if match.groupdict().get("cards") else 2  # a letter or a family is a person; a card, a record
+        strength = 1 if said.get("cards") or said.get("papers") else 2  # a letter or a family is a person; a card, a record
         if number:
             yield Count(number, False, False, None, match.group(0), strength, match.start(), match.end())
+    for match in FAMILY_LIST.finditer(text):
+        yield Count(len(KIN.findall(match.group(0))), False, False, None, match.group(0), 2, match.start(), match.end())
     for pattern, cores, reach in ((JA_MAGNITUDE, ja, JA_REACH), (EN_MAGNITUDE, en, EN_REACH)):
         for match in gates.near(pattern, text, cores, reach):
             if match.groupdict().get("unit") == "件" and not_records(text, match):
