@@ -140,3 +140,54 @@ def test_counts_told_with_their_parts(text, number):
 def test_bounds_and_more_than(text, over, bound):
     values = extract("", text).values
     assert bool(values.get("persons_over")) is over and values.get("persons_max") == bound
+
+
+@pytest.mark.parametrize("text,number", [
+    # who saw it, on whose screens, who can read it, who came in, who rode along: not whose data it is
+    ("画面を開いた会員は約400名です。表示された可能性のあるチケットは会員60名分と、その同伴者の家族会員12名分でした。", 72),
+    ("特定の患者様お一人の氏名です。この方の画面が、同じ時間帯に予約された3名の患者様のアプリに表示されていました。", 1),
+    ("Ms. Tanaka's booking details were shown on the screens of 7 other customers.", 1),
+    ("So the vendor's team (about 25 people can read that inbox) got the two customers' names.", 2),
+    ("5名のお客様から問い合わせがあり、調べたところ、120名分の情報が表示されていました。", 120),
+    # the group it came from, the day's work, the batch sent with it
+    ("成績表は3枚か4枚(3名分か4名分)です。クラスは22名です。", 4),
+    ("It is one customer's passport page. The tour has 36 participants but only that one passport was attached.", 1),
+    ("山口様の診断書を山本様にお渡ししました。本日の相談予約は8件です。", 1),
+    # the count the leak reached; a later correction
+    ("35名宛のお知らせのうち、26通は宛先不明で戻っており、第三者に届いたのは9通(9名分)です。", 9),
+    ("会員約3万2千名のうち、子会社に提供したのは8,400名分です。", 8400),
+    ("2025年度の応募者は412名、このうち不採用となった約300名全員に配信されています。", 300),
+    ("持ち出されたのは約8千件で、同じお客様の重複を除くと約6千人です。", 6000),
+    ("流出したのは会員1,200名と、退会者340名の情報です。", 1540),
+    ("The number of individual customers is 212, not 300.", 212),
+    ("The export has 1,020 rows; some customers appear twice, 980 people in all.", 980),
+    # checking words apply to their own clause
+    ("箱には患者様7〜8名分の指示書が入っていました(1名分は追加したかどうか、記録を確認中です)。", 8),
+    # papers of two persons in one envelope: one is the addressee's own
+    ("1通の封筒にお客様2名分の案内が入っていたと、受け取られたお客様から連絡がありました。", 1),
+    # papers that are one per person, or that each went to the wrong person
+    ("はがきは 1,180通(1名1通)、使ったのは患者さんの氏名と住所です。", 1180),
+    ("The cage held more than 1,000 statements, one per customer (name, address).", 1000),
+    ("The envelope held 14 payslips, one for each employee, with name and salary.", 14),
+    ("About 60 reminders went to the wrong customers. Each one shows the customer's name.", 60),
+    ("The box contained a dozen application forms: full name, address, phone.", 12),
+    ("The three whose slips were exposed will be called today.", 3),
+    # persons listed by role; a role list that restates a count is no part
+    ("入居予定者として、世帯主 渡辺健一様、奥様 由美様、長男 翔太様、長女 美咲様のお名前が記載されています。", 4),
+    ("申込書には契約者と奥様、お子様2名の氏名が記載されています。", 4),
+    ("The form lists the applicant, his wife and their three children.", 5),
+    ("The application is a joint one, so it covers two customers, husband and wife: names and address.", 2),
+    ("It holds the payroll of our 240 employees and the dependants' forms, which add about 180 family members.", 420),
+    # readers and staff
+    ("19時すぎに工務店さん(CC6名)に、お客様3名分の現場情報を送りました。", 3),
+    ("会員30名の一覧を、200名のメーリングリストに送ってしまいました。", 30),
+    ("We are a company of 80 staff. The list had 25 customers.", 25),
+    # a swap: who received the other's are whose it was; names in a swap
+    ("On Sunday two customers wrote to support to say they had received each other's order.", 2),
+    ("長谷部様と長谷川様の源泉徴収票を取り違えて封入し、お二人に互いの源泉徴収票が届いていました。", 2),
+    # a list one looks a number up in is not a list that leaked; "listed" is no list
+    ("患者の佐々木様の処方箋を、一覧の隣の行の薬局にFAXしてしまいました。", 1),
+    ("A customer, Mrs. Hayashi, called: the page showed her full name. She had asked to be listed as H.Y. only.", 1),
+])
+def test_the_role_of_a_count_and_persons_told_by_role(text, number):
+    assert persons(text) == number

@@ -35,7 +35,7 @@ EN_COUNT = gates.compile(
 # Papers said to be one per person count persons: はがき1,180通(1名1通), 1,000 statements, one per customer.
 ONE_EACH = gates.compile(
     rf"{JA_PRE}\s*(?P<num>{JA_NUMBER})\s*(?:通|枚|部|件)\s*\(?\s*(?:お?一人|1人|1名|一名)(?:様)?\s*(?:につき)?\s*(?:1|一)\s*(?:通|枚|部|件)"
-    rf"|{EN_PRE.replace('?P<pre>', '?P<en>')}\s*(?P<each>{EN_NUMBER})\s+(?:[a-z\-]+\s+){{0,2}}?[a-z\-]+s,?\s+(?:one|1) (?:per|for each|for every)"
+    rf"|{EN_PRE.replace('?P<pre>', '?P<en>')}\s*(?P<each>{EN_NUMBER})\s+(?:[a-z\-]+\s+){{0,2}}?[a-z\-]+s,?\s+(?:one|1) (?:per|for each|for every|for one)"
     rf" (?:{EN_PERSONS})\b")
 # "More than N" (SPEC: persons_over). "At least N" (少なくとも, no fewer than) is N, possibly more: an estimate.
 OVER_WORDS = frozenset({"以上", "超", "を超え", "を上回", "余り", "あまり", "強", "over", "more than",
@@ -57,7 +57,7 @@ NOT_PERSONS_AFTER = gates.compile(
 DATA_OF = gates.compile(r"\s*(?:目|番目|ずつ|当たり|あたり|ごと)")
 NOT_PERSONS_BEFORE = gates.compile(
     r"(?:(?:(?:当社|弊社|当館|当院|当店)の?)?(?:従業員|社員|職員|スタッフ|教職員)(?:数(?:は|が|:)?|は|が)(?:全部で|全体で|全員で|計|合計)?"
-    r"|staff of|workforce of|team of|employs|we have|we employ|(?:whole|entire) team \(|課員|部員"
+    r"|staff of|workforce of|team of|employs|we have|we employ|(?:company|firm|business|office|group) (?:of|has|had)|(?:whole|entire) team \(|課員|部員"
     r"|受付番号|番号|no\.|#|第|部屋|号室|ページ|電話|tel|fax|招待人数|招待客|ゲスト数|guest count)\s*\(?\s*(?:約|およそ)?\s*$")
 EN_NOT_PERSONS_AFTER = gates.compile(r"\s+(?:saw|viewed|received|opened|were cc'?d|attended|work|worked|per|each)\b")
 
@@ -116,7 +116,7 @@ def _stated(text: str, ja: list, en: list):
         if match.group("unit") == "件" and "分" not in match.group("post") and not_records(text, match):
             continue
         yield _count(match, 1 if match.group("unit") in ("件", "アカウント", "口", "世帯", "軒", "戸") else 2)
-    for match in ONE_EACH.finditer(text) if ("通" in text or "枚" in text or " per " in text) else ():
+    for match in ONE_EACH.finditer(text) if any(w in text for w in ("通", "枚", " per ", " for e")) else ():
         number, pre = parse_number(match.group("num") or match.group("each")), match.group("pre") or match.group("en")
         yield Count(number, bool(pre), pre in OVER_WORDS, None, match.group(0), 2, match.start(), match.end())
     listed = []

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from . import gates
 from .counts import Count, Persons, counts, persons
+from .othercounts import is_role_list
 from .uncounted import SWAPPED
 
 SENTENCE_END = gates.compile(r"[。!?\n]|\.(?:\s|$)")
@@ -28,12 +29,15 @@ AUDIENCE_AFTER = gates.compile(
 AUDIENCE_BEFORE = gates.compile(r"(?:全社員|全職員|全従業員|受信者|送信先の|フォロワー|followers?|recipients?|sent (?:it |this )?to(?: all)?|mailed to"
                              r"|\b(?:cc|bcc)\b\s*:?"
                              r"|e-?mailed to|distribution list of|(?:to|cc|bcc) field of)\s*\(?\s*(?:約|about|around)?\s*$")
+# 会員30名の一覧, 30名分: a count of those whose data it is, even in a sentence about a mailing list.
+DATA_AFTER = gates.compile(r"\s*(?:分|の(?:一覧|名簿|リスト|情報|データ|個人情報|氏名|住所|連絡先|ファイル|成績|結果))"
+                           r"|'?s?'? (?:data|details|records|information|names|addresses|files)\b")
 AUDIENCE_SENTENCE = gates.compile(r"mailing list|distribution list|メーリングリスト|\bml\b|recipients")
 # Mail to the persons themselves (an apology, a notice): they are the persons, not readers.
 TO_THE_PERSONS = gates.compile(r"お詫び|おわび|謝罪|ご案内を送付予定|削除のお願い|apolog|notif|notice to")
 # Who saw, heard, asked, called or was present: witnesses, not the persons whose data it is.
 WITNESS_AFTER = gates.compile(
-    r"\s*\)?\s*(?:の方|様)?\s*から(?:「[^」\n]{0,120}」)?[^。\n]{0,20}?(?:問い?合|電話|連絡|申し?出|返信|苦情|指摘|メール|お叱り"
+    r"\s*\)?\s*(?:の方|様|の(?:お?客様|会員様?|利用者様?|保護者の方|患者様?))?\s*から(?:「[^」\n]{0,120}」)?[^。\n]{0,20}?(?:問い?合|電話|連絡|申し?出|返信|苦情|指摘|メール|お叱り"
     r"|通報|相談|了承)"
     r"|\s*(?:の方|様)?\s*が\s*(?:見(?!え|られ)|閲覧(?!でき|可能|され)|ご覧|受け取|受信|聞|気づ)"
     r"|\s*(?:の方|様)?\s*に\s*(?:見|閲覧|ご覧|表示)"
@@ -51,7 +55,8 @@ WITNESS_BEFORE = gates.compile(
     r"(?:見た|閲覧した|開いた|受け取った|聞いた|気づいた|受信した|目にした)(?:の|人|方|[^。、\n]{0,4}?(?:会員|利用者|お客様|保護者"
     r"|ユーザー|患者|生徒|学生|社員)(?:様|さん)?)?(?:は|が)\s*(?:ご家族|お客様)?\s*(?:約|およそ)?\s*$"
     r"|(?:来店|来院|来場|来館|来庁)(?:客|者|数|された方)?(?:は|が)\s*(?:約|およそ)?\s*$"
-    r"|(?:電話|返信|苦情|申し出|指摘|通報)(?:が|は)[^。\n]{0,10}$|問い?合わせが[^。\n]{0,10}$|うち\s*$|of (?:whom|them|these)\s*$"
+    r"|(?:電話|返信|苦情|申し出|指摘|通報)(?:が|は)[^。、\n]{0,10}$|問い?合わせが[^。、\n]{0,10}$|うち\s*$|of (?:whom|them|these)\s*$"
+    r"|(?:screens?|apps?|devices?|phones?|mailboxes|inboxes) of\s*$"
     r"|(?:seen|viewed|read|opened|received|noticed) by\s*(?:about|around)?\s*$|calls? from\s*$"
     r"|(?:chatting|talking|speaking|spoke|talked|chatted) (?:with|to)\s*$")
 # The whole population the leaked part comes from.
@@ -90,7 +95,7 @@ EACH_OF_THEM = gates.compile(r"\s*(?:それぞれ|全員|ともに|各々|each\b
 JOINED = gates.compile(r"^(?=[^。\n]{0,32}$)[^。\n]*?(?:と|、|,|and|plus|\+|及び|および)")
 NOT_JOINED = gates.compile(r"^\s*[がはをに]|うち|of (?:whom|them|these)|including|除|から|〜|~|\bto\b|\bor\b|または|もしくは|最大|最低|少なくとも"
                            r"|up to|at least|実|正しくは|訂正|so\b|つまり|確認|confirmed|but\b|instead|however|only|計|total"
-                           r"|ではなく|ですが|しかし|ただし|^[^)]*\((?![^()]*\))|もう|other|another")
+                           r"|ではなく|ですが|しかし|ただし|この|these\b|^[^)]*\((?![^()]*\))|もう|other|another")
 
 
 class Role(NamedTuple):
@@ -141,7 +146,8 @@ def _role(text: str, count: Count, sentence: tuple[int, int], says: Says) -> str
         return "checked"
     if says.to_the_persons:
         return "subject"
-    if AUDIENCE_AFTER.match(text, count.end, end) or AUDIENCE_BEFORE.search(text, low, count.start) or says.about_a_list:
+    if AUDIENCE_AFTER.match(text, count.end, end) or AUDIENCE_BEFORE.search(text, low, count.start) or (
+            says.about_a_list and not DATA_AFTER.match(text, count.end, end)):
         return "audience"
     return "subject"
 
@@ -169,12 +175,14 @@ def _summed(parts: list[Count], why: str) -> Persons:
 
 def _joined(text: str, parts: list[Count]) -> bool:
     """Counts of one sentence joined by と / 、 / and, of one kind (persons or records): parts of one whole.
-    A count that says it is the whole or a bound (計21名, 最大で4,050名, 3名それぞれ) is no part."""
+    A count that says it is the whole or a bound (計21名, 最大で4,050名, 3名それぞれ) is no part, nor is a list of
+    roles that restates them (two customers, husband and wife)."""
     return len(parts) > 1 and len({c.strength for c in parts}) == 1 and all(
         (JOINED.match(text[a.end:b.start]) or FAMILY_PART.search(b.words) and a.end < b.start
          and not SENTENCE_END.search(text, a.end, b.start))
         and not NOT_JOINED.search(text[a.end:b.start])
-        and not WHOLE_OR_BOUND.match(b.words) and not EACH_OF_THEM.match(text, b.end) for a, b in zip(parts, parts[1:]))
+        and not WHOLE_OR_BOUND.match(b.words) and not EACH_OF_THEM.match(text, b.end) and not is_role_list(b.words)
+        for a, b in zip(parts, parts[1:]))
 
 
 def _corrected(text: str, subjects: list[Role], sentence: tuple[int, int]) -> Persons | None:
@@ -184,9 +192,19 @@ def _corrected(text: str, subjects: list[Role], sentence: tuple[int, int]) -> Pe
         after = [r.count for r in subjects if r.sentence == sentence and r.count.start >= corrected.start()
                  and r.count.number is not None]
         if after:
-            first = after[0]
-            return Persons(first.number, first.estimated, first.over, None, f"{corrected.group(0)} {first.words}")
+            whole = _whole(_run(text, after))[0]  # 流出したのは会員1,200名と、退会者340名: the parts summed
+            return Persons(whole.number, whole.estimated, whole.over, None, f"{corrected.group(0)} {whole.words}")
     return None
+
+
+def _run(text: str, counts: list[Count]) -> list[Count]:
+    """The first count and those joined to it as parts of one whole."""
+    run = counts[:1]
+    for count in counts[1:]:
+        if not _joined(text, [run[-1], count]):
+            break
+        run.append(count)
+    return run
 
 
 def _total(text: str, subjects: list[Role]) -> Persons | None:
@@ -200,7 +218,7 @@ def _total(text: str, subjects: list[Role]) -> Persons | None:
             if _joined(text, parts):
                 return _summed(parts, "in total")
             if parts:
-                best = max(parts, key=lambda c: c.number)
+                best = max(parts, key=lambda c: (c.strength, c.number))  # 1,020 rows…, 980 people in all
                 return Persons(best.number, best.estimated, best.over, None, best.words)
     return None
 

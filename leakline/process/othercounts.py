@@ -31,17 +31,45 @@ OTHER_COUNTS = gates.compile(
     rf"|[^。\n]{{0,24}}?(?:家族|扶養|保証人|配偶者|お子|子ども|子供)[^。、\n]{{0,4}}?)(?P<plus>{JA_NUMBER})\s*(?:名|人)"
     rf"|名刺[^。\n]{{0,12}}?(?P<cards>{JA_NUMBER})\s*枚"
     rf"|全\s*(?P<every>{JA_NUMBER})\s*通(?:すべて|全て|全部)?(?=[^。\n]{{0,15}}(?:ずれ|誤|間違|違|別の|他人))")
-# A household listed member by member (世帯主 渡辺健一様、奥様 由美様、長男 翔太様): one person per role.
-_KIN = r"(?<![一-龥])(?:ご|お)?(?:世帯主|奥様|ご主人|夫|妻|長男|長女|次男|次女|三男|三女|父|母|父様|母様|祖父|祖母|息子|娘)(?:様|さん)?"
-FAMILY_LIST = gates.compile(rf"{_KIN}(?:\s*[一-龥ぁ-ん]{{1,6}}(?:様|さん))?(?:\s*[、・,]\s*{_KIN}(?:\s*[一-龥ぁ-ん]{{1,6}}(?:様|さん))?)+"
-                            r"(?!\s*\d)")
-KIN = gates.compile(_KIN)
+# A household or a form's persons listed one by one (世帯主 渡辺健一様、奥様 由美様、長男 翔太様; 契約者と奥様、お子様2名;
+# the applicant, his wife and their three children): one person per role, or the number a role gives.
+_ROLE = (r"(?<![一-龥])(?:ご|お)?(?:世帯主|奥様|ご主人|夫|妻|長男|長女|次男|次女|三男|三女|父|母|父様|母様|祖父|祖母|息子|娘"
+         r"|契約者|申込者|被保険者|本人|連帯保証人|保証人|受取人|配偶者|子様|子さん|子ども|子供)(?:様|さん)?")
+_ITEM = rf"{_ROLE}(?:\s*[一-龥][一-龥ぁ-ん]{{0,5}}(?:様|さん))?(?:\s*(?P<n>{JA_NUMBER})\s*(?:名|人))?"
+FAMILY_LIST = gates.compile(rf"{_ITEM}(?:\s*(?:、|・|,|と|及び|および)\s*{_ITEM.replace('?P<n>', '?:')})+(?!\s*(?:\d|の方々))")
+KIN = gates.compile(_ITEM)
+_EN_ROLE = (r"(?:(?:the|his|her|their|a) )?(?:(?P<n>" + EN_NUMBER + r") )?(?:applicant|customer|policyholder|employee|patient"
+            r"|member|tenant|guest|wife|husband|spouse|partner|son|daughter|father|mother|children|kids|sons|daughters"
+            r"|dependants|dependents|parents)\b")
+EN_FAMILY_LIST = gates.compile(_EN_ROLE.replace("?P<n>", "?:") + r"(?:,? (?:and )?" + _EN_ROLE.replace("?P<n>", "?:") + r")+")
+EN_KIN = gates.compile(_EN_ROLE)
+
+
+def is_role_list(words: str) -> bool:
+    """Whether a count's words are a list of roles (husband and wife), which restates persons told before."""
+    return any((m := pattern.match(words)) and m.end() == len(words) for pattern in (FAMILY_LIST, EN_FAMILY_LIST))
+
+
+def _listed(match: re.Match, item: re.Pattern) -> int | None:
+    """The persons a list of roles names; None when a plural role gives no number (children)."""
+    total = 0
+    for one in item.finditer(match.group(0)):
+        plural = one.group(0).endswith(("children", "kids", "sons", "daughters", "dependants", "dependents"))
+        number = parse_number(one.group("n")) if one.group("n") else 2 if one.group(0).endswith("parents") else 1
+        if plural and not one.group("n"):
+            return None
+        total += number
+    return total if total > 1 else None
+
+
 # "The three whose slips were exposed": a number that owns the data is of persons; so is a number of
-# letters that each went to the wrong person ("about 60 reminders went to the wrong customers").
+# letters that each went to the wrong person ("about 60 reminders went to the wrong customers", "37 of them
+# went to old addresses").
 WHOSE = gates.compile(rf"\bthe (?P<whose>{EN_NUMBER}) whose\b")
-MISSENT = gates.compile(rf"(?<![\w,.])(?P<missent>{EN_NUMBER}) (?:[a-z\-]+ ){{0,2}}?(?:reminders|notices|letters|slips|statements"
-                      rf"|e-?mails|messages|notifications|invoices|payslips) (?:went|were sent|were delivered|were mailed"
-                      rf"|were put|ended up) (?:to|in|into) (?:the )?wrong\b")
+MISSENT = gates.compile(rf"(?<![\w,.])(?P<missent>{EN_NUMBER}) (?:(?:[a-z\-]+ ){{0,2}}?(?:reminders|notices|letters|slips|statements"
+                      rf"|e-?mails|messages|notifications|invoices|payslips) |of (?:them|these|those) )"
+                      rf"(?:went|were sent|were delivered|were mailed|were put|ended up|reached) (?:to |in |into )?(?:the )?"
+                      rf"(?:wrong|someone else|other|another|old addresses)\b")
 # Papers counted with what each holds ("a dozen application forms: full name, address"): one person's each.
 PAPERS = gates.compile(rf"(?<![\w,.])(?P<papers>{EN_NUMBER}) (?:[a-z\-]+ ){{0,2}}?(?:forms|notes|slips|statements|letters"
                        rf"|invoices|payslips|certificates|applications|questionnaires|receipts|cards|files|folders|cvs|profiles"
@@ -71,15 +99,19 @@ def told(text: str, ja: list, en: list):
         yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
     for match in (*OTHER_COUNTS.finditer(text), *(LETTERS.finditer(text) if "通" in text else ()),
                   *(WHOSE.finditer(text) if " whose" in text else ()),
-                  *(MISSENT.finditer(text) if " wrong" in text else ()), *(PAPERS.finditer(text) if ": " in text else ())):
+                  *(MISSENT.finditer(text) if " went " in text or " were " in text or " reached " in text else ()), *(PAPERS.finditer(text) if ": " in text else ())):
         said = match.groupdict()
         plus = 1 if said.get("plus") else 2 if said.get("kids") or said.get("kids_ja") else 0
         number = parse_number(next(g for g in match.groups() if g)) + plus
         strength = 1 if said.get("cards") or said.get("papers") else 2  # a letter or a family is a person; a card, a record
         if number:
             yield Count(number, False, False, None, match.group(0), strength, match.start(), match.end())
-    for match in FAMILY_LIST.finditer(text):
-        yield Count(len(KIN.findall(match.group(0))), False, False, None, match.group(0), 2, match.start(), match.end())
+    for match, item in ((m, KIN) for m in FAMILY_LIST.finditer(text)):
+        if number := _listed(match, item):
+            yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
+    for match in EN_FAMILY_LIST.finditer(text) if " and " in text else ():
+        if number := _listed(match, EN_KIN):
+            yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
     for pattern, cores, reach in ((JA_MAGNITUDE, ja, JA_REACH), (EN_MAGNITUDE, en, EN_REACH)):
         for match in gates.near(pattern, text, cores, reach):
             if match.groupdict().get("unit") == "件" and not_records(text, match):
