@@ -37,6 +37,7 @@ ONE_EACH = gates.compile(
     rf"{JA_PRE}\s*(?P<num>{JA_NUMBER})\s*(?:通|枚|部|件)\s*\(?\s*(?:お?一人|1人|1名|一名)(?:様)?\s*(?:につき)?\s*(?:1|一)\s*(?:通|枚|部|件)"
     rf"|{EN_PRE.replace('?P<pre>', '?P<en>')}\s*(?P<each>{EN_NUMBER})\s+(?:[a-z\-]+\s+){{0,2}}?[a-z\-]+s,?\s+(?:one|1) (?:per|for each|for every|for one)"
     rf" (?:{EN_PERSONS})\b")
+ONE_EACH_CORE = gates.compile(r"[名人]様?\s*(?:につき)?\s*[1一]\s*[通枚部件]|\b(?:one|1) (?:per|for each|for every|for one)\b")
 # "More than N" (SPEC: persons_over). "At least N" (少なくとも, no fewer than) is N, possibly more: an estimate.
 OVER_WORDS = frozenset({"以上", "超", "を超え", "を上回", "余り", "あまり", "強", "over", "more than",
                         "in excess of", "upwards of", "just over", "well over"})
@@ -116,7 +117,9 @@ def _stated(text: str, ja: list, en: list):
         if match.group("unit") == "件" and "分" not in match.group("post") and not_records(text, match):
             continue
         yield _count(match, 1 if match.group("unit") in ("件", "アカウント", "口", "世帯", "軒", "戸") else 2)
-    for match in ONE_EACH.finditer(text) if any(w in text for w in ("通", "枚", " per ", " for e")) else ():
+    each = [m.span() for m in ONE_EACH_CORE.finditer(text)] if any(w in text for w in ("1通", "1枚", "一通", "一枚", "1部",
+                                                                                          "1件", " per ", " for e", " for one")) else ()
+    for match in gates.near(ONE_EACH, text, each, 60, 40) if each else ():
         number, pre = parse_number(match.group("num") or match.group("each")), match.group("pre") or match.group("en")
         yield Count(number, bool(pre), pre in OVER_WORDS, None, match.group(0), 2, match.start(), match.end())
     listed = []

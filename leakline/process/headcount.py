@@ -104,12 +104,13 @@ class Role(NamedTuple):
     sentence: tuple[int, int]
 
 
-def _sentence(marks: list[tuple[int, int]], size: int, start: int, end: int) -> tuple[int, int]:
-    """The sentence around start..end, given the spans of the text's sentence ends (at most 200
-    characters back)."""
-    i = bisect_right([e for _, e in marks], start)
-    j = bisect_left([s for s, _ in marks], end)
-    return max(marks[i - 1][1] if i else 0, start - 200), marks[j][0] if j < len(marks) else size
+def _sentence(marks: tuple[list[int], list[int]], size: int, start: int, end: int) -> tuple[int, int]:
+    """The sentence around start..end, given where the text's sentence ends start and end (at most
+    200 characters back)."""
+    starts, ends = marks
+    i = bisect_right(ends, start)
+    j = bisect_left(starts, end)
+    return max(ends[i - 1] if i else 0, start - 200), starts[j] if j < len(starts) else size
 
 
 class Says(NamedTuple):
@@ -119,15 +120,13 @@ class Says(NamedTuple):
     checking: tuple[int, ...]  # where it says a batch is being checked for the same fault
     to_the_persons: bool  # mail went to the persons themselves
     about_a_list: bool
-    swapped: bool  # each got the other's: who received it are also whose it was
 
 
 def _sentence_says(text: str, sentence: tuple[int, int]) -> Says:
     a, b = sentence
     checked = bool(CHECKED.search(text, a, b) and FOUND_RIGHT.search(text, a, b))
     checking = tuple(m.start() for m in CHECKING.finditer(text, a, b))
-    return Says(checked, checking, bool(TO_THE_PERSONS.search(text, a, b)), bool(AUDIENCE_SENTENCE.search(text, a, b)),
-                bool(SWAPPED.search(text, a, b)))
+    return Says(checked, checking, bool(TO_THE_PERSONS.search(text, a, b)), bool(AUDIENCE_SENTENCE.search(text, a, b)))
 
 
 def _same_clause(text: str, count: Count, at: int) -> bool:
@@ -139,7 +138,8 @@ def _same_clause(text: str, count: Count, at: int) -> bool:
 def _role(text: str, count: Count, sentence: tuple[int, int], says: Says) -> str:
     low, (_, end) = max(count.start - 16, sentence[0]), sentence
     if WITNESS_AFTER.match(text, count.end, end) or WITNESS_BEFORE.search(text, low, count.start):
-        return "subject" if says.swapped else "witness"
+        # each got the other's: who received it are also whose it was
+        return "subject" if SWAPPED.search(text, *sentence) else "witness"
     if POPULATION_BEFORE.search(text, low, count.start) or POPULATION_AFTER.match(text, count.end, end):
         return "population"
     if says.checked or any(_same_clause(text, count, at) for at in says.checking):
@@ -155,10 +155,12 @@ def _role(text: str, count: Count, sentence: tuple[int, int], says: Says) -> str
 def roles(text: str) -> list[Role]:
     """Every count of the text with its role in its sentence."""
     found = []
-    marks = [m.span() for m in SENTENCE_END.finditer(text)]
+    spans = [m.span() for m in SENTENCE_END.finditer(text)]
+    marks = [start for start, _ in spans], [end for _, end in spans]
     said: dict[tuple[int, int], Says] = {}
     for count in counts(text):
-        if count.number and count.number > 1 and ONE_ENVELOPE.search(text, max(count.start - 16, 0), count.start):
+        if count.number and count.number > 1 and "通" in text[max(count.start - 16, 0):count.start] and ONE_ENVELOPE.search(
+                text, max(count.start - 16, 0), count.start):
             count = count._replace(number=count.number - 1, words=f"{count.words} in one envelope, one of them its addressee's")
         sentence = _sentence(marks, len(text), count.start, count.end)
         if sentence not in said:

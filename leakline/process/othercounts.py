@@ -22,8 +22,6 @@ JA_MAGNITUDE = gates.compile(r"(?P<pre>約|およそ|最大で?)?(?P<lead>[一�
 # (four), "the actual number of people is 301".
 OTHER_COUNTS = gates.compile(
     rf"(?:a |the )?family of (?P<num>{EN_NUMBER})\b"
-    rf"|(?:parents|couple) and (?:their )?(?P<kids>{EN_NUMBER}) (?:children|kids|sons|daughters)"
-    rf"|(?:夫婦|両親)と、?(?:その)?(?:お子(?:様|さん)|子ども|子供)\s*(?P<kids_ja>{JA_NUMBER})\s*(?:名|人)"
     rf"|number of (?:(?:individual|unique|distinct|actual|affected|real) )?(?:people|persons|individuals|customers|patients"
     rf"|users|members) (?:is|was|comes to|:)\s*"
     rf"(?:about |around |approximately )?(?P<stated>{_DIGITS})"
@@ -33,14 +31,14 @@ OTHER_COUNTS = gates.compile(
     rf"|全\s*(?P<every>{JA_NUMBER})\s*通(?:すべて|全て|全部)?(?=[^。\n]{{0,15}}(?:ずれ|誤|間違|違|別の|他人))")
 # A household or a form's persons listed one by one (世帯主 渡辺健一様、奥様 由美様、長男 翔太様; 契約者と奥様、お子様2名;
 # the applicant, his wife and their three children): one person per role, or the number a role gives.
-_ROLE = (r"(?<![一-龥])(?:ご|お)?(?:世帯主|奥様|ご主人|夫|妻|長男|長女|次男|次女|三男|三女|父|母|父様|母様|祖父|祖母|息子|娘"
-         r"|契約者|申込者|被保険者|本人|連帯保証人|保証人|受取人|配偶者|子様|子さん|子ども|子供)(?:様|さん)?")
+_ROLE = (r"(?<![一-龥])(?:世帯主|奥様|主人|夫|妻|長男|長女|次男|次女|三男|三女|父|母|父様|母様|祖父|祖母|息子|娘"
+         r"|契約者|申込者|被保険者|本人|連帯保証人|保証人|受取人|配偶者|子様|子さん|子ども|子供|夫婦|両親|夫妻)(?:様|さん)?")
 _ITEM = rf"{_ROLE}(?:\s*[一-龥][一-龥ぁ-ん]{{0,5}}(?:様|さん))?(?:\s*(?P<n>{JA_NUMBER})\s*(?:名|人))?"
 FAMILY_LIST = gates.compile(rf"{_ITEM}(?:\s*(?:、|・|,|と|及び|および)\s*{_ITEM.replace('?P<n>', '?:')})+(?!\s*(?:\d|の方々))")
 KIN = gates.compile(_ITEM)
 _EN_ROLE = (r"(?:(?:the|his|her|their|a) )?(?:(?P<n>" + EN_NUMBER + r") )?(?:applicant|customer|policyholder|employee|patient"
             r"|member|tenant|guest|wife|husband|spouse|partner|son|daughter|father|mother|children|kids|sons|daughters"
-            r"|dependants|dependents|parents)\b")
+            r"|dependants|dependents|parents|couple)\b")
 EN_FAMILY_LIST = gates.compile(_EN_ROLE.replace("?P<n>", "?:") + r"(?:,? (?:and )?" + _EN_ROLE.replace("?P<n>", "?:") + r")+")
 EN_KIN = gates.compile(_EN_ROLE)
 
@@ -55,7 +53,8 @@ def _listed(match: re.Match, item: re.Pattern) -> int | None:
     total = 0
     for one in item.finditer(match.group(0)):
         plural = one.group(0).endswith(("children", "kids", "sons", "daughters", "dependants", "dependents"))
-        number = parse_number(one.group("n")) if one.group("n") else 2 if one.group(0).endswith("parents") else 1
+        two = one.group(0).endswith(("parents", "couple")) or any(w in one.group(0) for w in ("夫婦", "両親", "夫妻"))
+        number = parse_number(one.group("n")) if one.group("n") else 2 if two else 1
         if plural and not one.group("n"):
             return None
         total += number
@@ -86,6 +85,24 @@ NOT_RECORDS_AFTER = gates.compile(r"\s*の(?:入出金|取引|明細|注文|商�
                                r"|エラー|ログ|アクセス|メール(?!アドレス))")
 
 
+# A word each of these patterns cannot match without, how far before and after it a match can reach, and
+# plain strings without which there is no such word: the patterns run only there (gates.near).
+CORES = {
+    MISSENT: (gates.compile(r"\b(?:went|were (?:sent|delivered|mailed|put)|ended up|reached)\b"), 60, 50,
+              (" went ", " were ", " ended ", " reached ")),
+    PAPERS: (gates.compile(r"(?:forms|notes|slips|statements|letters|invoices|payslips|certificates|applications"
+                           r"|questionnaires|receipts|cards|files|folders|cvs|profiles|contracts): "), 50, 30, ("s: ",)),
+    EN_FAMILY_LIST: (gates.compile(r"\b(?:wife|husband|spouse|partner|sons?|daughters?|father|mother|children|kids"
+                                   r"|dependants|dependents|parents|couple)\b"), 90, 70, (" and ",)),
+}
+
+
+def _near(pattern, text: str):
+    core, before, after, needed = CORES[pattern]
+    cores = [m.span() for m in core.finditer(text)] if any(word in text for word in needed) else ()
+    return gates.near(pattern, text, cores, before, after) if cores else ()
+
+
 def not_records(text: str, match: re.Match) -> bool:
     """5件の入出金明細, メール数千件: 件 of what is not a person's record."""
     return bool(NOT_RECORDS_AFTER.match(text, match.end())
@@ -98,22 +115,23 @@ def told(text: str, ja: list, en: list):
         number = 1 if match.group("num") in ("一", "ひと") else 2
         yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
     for match in (*OTHER_COUNTS.finditer(text), *(LETTERS.finditer(text) if "通" in text else ()),
-                  *(WHOSE.finditer(text) if " whose" in text else ()),
-                  *(MISSENT.finditer(text) if " went " in text or " were " in text or " reached " in text else ()), *(PAPERS.finditer(text) if ": " in text else ())):
+                  *(WHOSE.finditer(text) if " whose" in text else ()), *_near(MISSENT, text), *_near(PAPERS, text)):
         said = match.groupdict()
-        plus = 1 if said.get("plus") else 2 if said.get("kids") or said.get("kids_ja") else 0
-        number = parse_number(next(g for g in match.groups() if g)) + plus
+        number = parse_number(next(g for g in match.groups() if g)) + (1 if said.get("plus") else 0)
         strength = 1 if said.get("cards") or said.get("papers") else 2  # a letter or a family is a person; a card, a record
         if number:
             yield Count(number, False, False, None, match.group(0), strength, match.start(), match.end())
     for match, item in ((m, KIN) for m in FAMILY_LIST.finditer(text)):
         if number := _listed(match, item):
             yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
-    for match in EN_FAMILY_LIST.finditer(text) if " and " in text else ():
+    for match in _near(EN_FAMILY_LIST, text):
         if number := _listed(match, EN_KIN):
             yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
-    for pattern, cores, reach in ((JA_MAGNITUDE, ja, JA_REACH), (EN_MAGNITUDE, en, EN_REACH)):
-        for match in gates.near(pattern, text, cores, reach):
+    ja_magnitude = "数" in text or "何" in text
+    en_magnitude = any(word in text for word in ("dozen", "hundred", "thousand"))
+    for pattern, cores, reach in ((JA_MAGNITUDE, ja if ja_magnitude else (), JA_REACH),
+                                  (EN_MAGNITUDE, en if en_magnitude else (), EN_REACH)):
+        for match in gates.near(pattern, text, cores, reach) if cores else ():
             if match.groupdict().get("unit") == "件" and not_records(text, match):
                 continue  # メール数千件, ログイン試行が数万件: not records of persons
             lead = match.groupdict().get("lead")
