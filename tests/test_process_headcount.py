@@ -191,3 +191,17 @@ def test_bounds_and_more_than(text, over, bound):
 ])
 def test_the_role_of_a_count_and_persons_told_by_role(text, number):
     assert persons(text) == number
+
+
+@pytest.mark.parametrize("text,number", [
+    # letters that reached other persons are theirs; those that came back are not
+    ("120名にお知らせを郵送しましたが、そのうち15通は宛先不明で返送され、残りの105通が別の方に届きました。", 105),
+    ("Of the 240 letters, 18 went to the wrong address.", 18),
+    # one person's data that many can see is one person's
+    ("A様お一人の情報が、約50名の社員が見られる共有フォルダに置かれていました。", 1),
+    ("One patient's chart was visible to about 40 staff.", 1),
+    # お二人 before the papers they are on
+    ("夫婦お二人の住民票が別の方に渡りました。", 2),
+])
+def test_letters_that_reached_others_and_data_seen_by_many(text, number):
+    assert persons(text) == number

@@ -41,6 +41,8 @@ WITNESS_AFTER = gates.compile(
     r"|通報|相談|了承)"
     r"|\s*(?:の方|様)?\s*が\s*(?:見(?!え|られ)|閲覧(?!でき|可能|され)|ご覧|受け取|受信|聞|気づ)"
     r"|\s*(?:の方|様)?\s*に\s*(?:見|閲覧|ご覧|表示)"
+    # who can see it: 約50名の社員が見られる共有フォルダ
+    r"|\s*(?:の[^。、\n]{0,6}?)?が\s*(?:見られる|見ることができ|閲覧でき|閲覧可能|アクセスでき|アクセス可能)"
     # on whose screens it was shown: 3名の患者様のアプリに表示
     r"|\s*(?:の方|様)?\s*の[^。、\n]{0,10}?(?:アプリ|画面|端末|マイページ|スマホ|ページ)(?:上)?に(?:も)?(?:表示|出て|見え)"
     r"|\s*(?:くらい|ほど|程度)?\s*(?:が)?\s*(?:いらっしゃ|い(?:ました|た|る|ます)|おられ|お待ち|待って)"
@@ -56,7 +58,7 @@ WITNESS_BEFORE = gates.compile(
     r"|ユーザー|患者|生徒|学生|社員)(?:様|さん)?)?(?:は|が)\s*(?:ご家族|お客様)?\s*(?:約|およそ)?\s*$"
     r"|(?:来店|来院|来場|来館|来庁)(?:客|者|数|された方)?(?:は|が)\s*(?:約|およそ)?\s*$"
     r"|(?:電話|返信|苦情|申し出|指摘|通報)(?:が|は)[^。、\n]{0,10}$|問い?合わせが[^。、\n]{0,10}$|うち\s*$|of (?:whom|them|these)\s*$"
-    r"|(?:screens?|apps?|devices?|phones?|mailboxes|inboxes) of\s*$"
+    r"|(?:screens?|apps?|devices?|phones?|mailboxes|inboxes) of\s*$|(?:visible|accessible|available|shown|open|exposed|disclosed) to\s*$"
     r"|(?:seen|viewed|read|opened|received|noticed) by\s*(?:about|around)?\s*$|calls? from\s*$"
     r"|(?:chatting|talking|speaking|spoke|talked|chatted) (?:with|to)\s*$")
 # The whole population the leaked part comes from.

@@ -13,7 +13,7 @@ from .numbers import EN_NUMBER, EN_PERSONS, EN_REACH, JA_NUMBER, JA_REACH, MAGNI
 
 # お一人, お二人様: a polite count of one or two persons, before their data or who they are (お二人(A様・B様)の).
 JA_POLITE = gates.compile(r"(?<![a-zなほ])お(?P<num>一|二|ひと|ふた)(?:人|り)(?:様)?"
-                          r"(?=\s*(?:分|の(?:情報|データ|個人情報|氏名|お名前|書類)|\([^()]{1,24}\)))")
+                          r"(?=\s*(?:分|の(?!方|お?客|時|際|場|間|ため|うち|中|前|後|よう)|\([^()]{1,24}\)))")
 # 千数百名: a number before an order of magnitude adds to its bound (1,000 + 999).
 JA_MAGNITUDE = gates.compile(r"(?P<pre>約|およそ|最大で?)?(?P<lead>[一二三四五六七八九]?[百千万]|\d+[百千万])?"
                              r"(?P<mag>数十万|数百万|数十|数百|数千|数万|何十|何百|何千|何万)(?P<unit>名|人|件|世帯)")
@@ -66,9 +66,12 @@ def _listed(match: re.Match, item: re.Pattern) -> int | None:
 # went to old addresses").
 WHOSE = gates.compile(rf"\bthe (?P<whose>{EN_NUMBER}) whose\b")
 MISSENT = gates.compile(rf"(?<![\w,.])(?P<missent>{EN_NUMBER}) (?:(?:[a-z\-]+ ){{0,2}}?(?:reminders|notices|letters|slips|statements"
-                      rf"|e-?mails|messages|notifications|invoices|payslips) |of (?:them|these|those) )"
+                      rf"|e-?mails|messages|notifications|invoices|payslips) |of (?:them|these|those) )?"
                       rf"(?:went|were sent|were delivered|were mailed|were put|ended up|reached) (?:to |in |into )?(?:the )?"
-                      rf"(?:wrong|someone else|other|another|old addresses)\b")
+                      rf"(?:wrong|someone else|other|another|old addresses)\b"
+                      # 残りの105通が別の方に届きました: letters that reached others
+                      rf"|(?P<missent_ja>{JA_NUMBER})\s*通(?:が|は|も)?[^。、\n]{{0,8}}?(?:別の方|別人|第三者|他の方|他人|誤った(?:宛先|住所))"
+                      rf"(?:に|へ)[^。\n]{{0,4}}?(?:届|配達|渡)")
 # Papers counted with what each holds ("a dozen application forms: full name, address"): one person's each.
 PAPERS = gates.compile(rf"(?<![\w,.])(?P<papers>{EN_NUMBER}) (?:[a-z\-]+ ){{0,2}}?(?:forms|notes|slips|statements|letters"
                        rf"|invoices|payslips|certificates|applications|questionnaires|receipts|cards|files|folders|cvs|profiles"
@@ -88,8 +91,8 @@ NOT_RECORDS_AFTER = gates.compile(r"\s*の(?:入出金|取引|明細|注文|商�
 # A word each of these patterns cannot match without, how far before and after it a match can reach, and
 # plain strings without which there is no such word: the patterns run only there (gates.near).
 CORES = {
-    MISSENT: (gates.compile(r"\b(?:went|were (?:sent|delivered|mailed|put)|ended up|reached)\b"), 60, 50,
-              (" went ", " were ", " ended ", " reached ")),
+    MISSENT: (gates.compile(r"\b(?:went|were (?:sent|delivered|mailed|put)|ended up|reached)\b|(?:届|配達|渡)"), 60, 50,
+              (" went ", " were ", " ended ", " reached ", "届", "配達", "渡")),
     PAPERS: (gates.compile(r"(?:forms|notes|slips|statements|letters|invoices|payslips|certificates|applications"
                            r"|questionnaires|receipts|cards|files|folders|cvs|profiles|contracts): "), 50, 30, ("s: ",)),
     EN_FAMILY_LIST: (gates.compile(r"\b(?:wife|husband|spouse|partner|sons?|daughters?|father|mother|children|kids"
