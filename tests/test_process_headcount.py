@@ -205,3 +205,23 @@ def test_the_role_of_a_count_and_persons_told_by_role(text, number):
 ])
 def test_letters_that_reached_others_and_data_seen_by_many(text, number):
     assert persons(text) == number
+
+
+@pytest.mark.parametrize("text,number", [
+    # who could see it, who may have heard it, who was there
+    ("同じ時間帯にログインしていた約30名の会員が、B様の注文履歴を閲覧できる状態でした。", 1),
+    ("エレベーターに乗り合わせた4名ほどに、E様の件が聞こえていたかもしれません。", 1),
+    # the whole a part comes from
+    ("当院の患者数は約8,000名ですが、今回の対象は紹介状1通(H様)のみです。", 1),
+    ("会員は全部で2,300名おり、そのうち誤配信の対象は145名でした。", 145),
+    ("The school has 640 pupils. The lost folder held the reports of 28 pupils in one class.", 28),
+    # 本人と奥様の2名: the number after の is both of them
+    ("保険証の写しには、契約者ご本人と奥様の2名分の情報が載っています。", 2),
+    ("The tax form covers the employee and four family members.", 5),
+    ("The box had 60 customers' forms plus 15 guarantors' forms.", 75),
+    # papers one per person, told before or after the number
+    ("受験票は1人1枚で、50枚が入っていました。", 50),
+    ("The binder held 35 CVs, each from a different applicant.", 35),
+])
+def test_more_roles_parts_and_papers(text, number):
+    assert persons(text) == number

@@ -43,9 +43,12 @@ WITNESS_AFTER = gates.compile(
     r"|\s*(?:の方|様)?\s*に\s*(?:見|閲覧|ご覧|表示)"
     # who can see it: 約50名の社員が見られる共有フォルダ
     r"|\s*(?:の[^。、\n]{0,6}?)?が\s*(?:見られる|見ることができ|閲覧でき|閲覧可能|アクセスでき|アクセス可能)"
+    r"|\s*(?:の[^。、\n]{0,6}?)?が[、,]?[^。\n]{0,24}?を\s*(?:閲覧|見|確認|ご覧)(?:でき|られ|ることができ|可能)"
+    # who may have heard or seen it: 4名ほどに、E様の件が聞こえていた
+    r"|\s*(?:ほど|くらい|程度)?\s*(?:の方|様)?\s*に[、,]?[^。\n]{0,16}?(?:聞こえ|見え|知られ|伝わ)"
     # on whose screens it was shown: 3名の患者様のアプリに表示
     r"|\s*(?:の方|様)?\s*の[^。、\n]{0,10}?(?:アプリ|画面|端末|マイページ|スマホ|ページ)(?:上)?に(?:も)?(?:表示|出て|見え)"
-    r"|\s*(?:くらい|ほど|程度)?\s*(?:が)?\s*(?:いらっしゃ|い(?:ました|た|る|ます)|おられ|お待ち|待って)"
+    r"|\s*(?:くらい|ほど|程度)?\s*(?:が)?\s*(?:いらっしゃ|い(?:ました|た|る|ます|て)|おられ|お待ち|待って)"
     r"|[^。、\n()]{0,8}?(?:来られ|来店|来院|来庁|来館|いらっしゃ|お待ち|待って|並んで|乗車|同乗)"
     # who did something: 2名がIDとパスワードを入力, 常駐SE 1名がエクスポート
     r"|\s*(?:が|で)[^。\n]{0,30}?(?:エクスポート|持ち出|コピー|ダウンロード|入力し|入力して|クリック|開封し|撮影)"
@@ -63,15 +66,18 @@ WITNESS_BEFORE = gates.compile(
     r"|(?:chatting|talking|speaking|spoke|talked|chatted) (?:with|to)\s*$")
 # The whole population the leaked part comes from.
 POPULATION_BEFORE = gates.compile(
-    r"(?:全校|全学年|全学生|全生徒|全児童|全社員|全従業員|全職員|全会員|全戸|全体|会員数|社員数|従業員数|職員数|生徒数|学生数"
+    r"(?:全校|全学年|全学生|全生徒|全児童|全社員|全従業員|全職員|全会員|全戸|全体|(?:会員|社員|従業員|職員|生徒|学生|患者|利用者|顧客|登録者"
+    r"|契約者|受講者|加入者|組合員|入居者|来場者)数"
     r"|在籍(?:者)?数?|定員|総数|out of)(?:では|は|が|で|:)?\s*(?:約|およそ|about|around)?\s*$"
     # the group it came from, the day's work, the batch sent with it: クラスは22名, 本日の相談予約は8件
     r"|(?:(?:クラス|学級|学年|ツアー|コース|講座|教室)(?:全体)?(?:は|が|の人数は)|(?:本日|当日|今日|その日|同日|この日)の[^。、\n]{0,8}?(?:は|が)"
     r"|(?:同時に|一緒に|同じ日に|同じ便で)[^。、\n]{0,6}?(?:発送|送付|郵送|配送|送信|出荷)[^。、\n]{0,4}?は"
-    r"|\b(?:tour|class|course|group|trip|event|seminar|session) (?:has|had))\s*(?:全部で|合計|約|about|around)?\s*$")
+    r"|\b(?:tour|class|course|group|trip|event|seminar|session|school|clinic|hospital|practice|pharmacy|shop|store|branch"
+    r"|hotel|gym|club|site|service|app) (?:has|had|serves|served))\s*(?:全部で|合計|約|about|around)?\s*$")
 POPULATION_AFTER = gates.compile(r"\s*(?:が)?在籍|\s*\)?\s*から[^。\n]{0,20}?(?:抽出|選|絞)"
                                  # 412名、このうち…約300名に配信: the part that the leak reached is the count
-                                 r"|[、,]?\s*(?:この|その)?うち(?=[^。\n]{0,30}?(?:配信|送信|送付|提供|流出|漏え?い|漏洩|届|表示され|閲覧され|持ち出))"
+                                 r"|\s*(?:おり|いて|います|いる)?[、,]?\s*(?:この|その)?うち(?=[^。\n]{0,30}?(?:配信|送信|送付|提供|流出|漏え?い|漏洩"
+                                 r"|届|表示され|閲覧され|持ち出|対象|誤))"
                                  r"|\s+(?:registered|signed up|enrolled)\b")
 # 1通の封筒に2名分: papers of N persons in one person's envelope; the addressee's own did not leak (N - 1).
 ONE_ENVELOPE = gates.compile(r"(?:1|一)\s*通(?:の封筒)?に[^。、\n\d]{0,8}$")

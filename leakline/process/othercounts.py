@@ -26,7 +26,7 @@ OTHER_COUNTS = gates.compile(
     rf"|users|members) (?:is|was|comes to|:)\s*"
     rf"(?:about |around |approximately )?(?P<stated>{_DIGITS})"
     rf"|(?:本人|その方)(?:\([^()]{{0,40}}\))?(?:の[^。、\n]{{0,8}}?)?と、?(?:[^。、\n]{{0,8}}?"
-    rf"|[^。\n]{{0,24}}?(?:家族|扶養|保証人|配偶者|お子|子ども|子供)[^。、\n]{{0,4}}?)(?P<plus>{JA_NUMBER})\s*(?:名|人)"
+    rf"|[^。\n]{{0,24}}?(?:家族|扶養|保証人|配偶者|お子|子ども|子供)[^。、\n]{{0,4}}?)(?<!の)(?P<plus>{JA_NUMBER})\s*(?:名|人)"
     rf"|名刺[^。\n]{{0,12}}?(?P<cards>{JA_NUMBER})\s*枚"
     rf"|全\s*(?P<every>{JA_NUMBER})\s*通(?:すべて|全て|全部)?(?=[^。\n]{{0,15}}(?:ずれ|誤|間違|違|別の|他人))")
 # A household or a form's persons listed one by one (世帯主 渡辺健一様、奥様 由美様、長男 翔太様; 契約者と奥様、お子様2名;
@@ -38,7 +38,7 @@ FAMILY_LIST = gates.compile(rf"{_ITEM}(?:\s*(?:、|・|,|と|及び|および)\s
 KIN = gates.compile(_ITEM)
 _EN_ROLE = (r"(?:(?:the|his|her|their|a) )?(?:(?P<n>" + EN_NUMBER + r") )?(?:applicant|customer|policyholder|employee|patient"
             r"|member|tenant|guest|wife|husband|spouse|partner|son|daughter|father|mother|children|kids|sons|daughters"
-            r"|dependants|dependents|parents|couple)\b")
+            r"|dependants|dependents|family members|guarantors?|parents|couple)\b")
 EN_FAMILY_LIST = gates.compile(_EN_ROLE.replace("?P<n>", "?:") + r"(?:,? (?:and )?" + _EN_ROLE.replace("?P<n>", "?:") + r")+")
 EN_KIN = gates.compile(_EN_ROLE)
 
@@ -52,7 +52,8 @@ def _listed(match: re.Match, item: re.Pattern) -> int | None:
     """The persons a list of roles names; None when a plural role gives no number (children)."""
     total = 0
     for one in item.finditer(match.group(0)):
-        plural = one.group(0).endswith(("children", "kids", "sons", "daughters", "dependants", "dependents"))
+        plural = one.group(0).endswith(("children", "kids", "sons", "daughters", "dependants", "dependents", "members",
+                                        "guarantors"))
         two = one.group(0).endswith(("parents", "couple")) or any(w in one.group(0) for w in ("夫婦", "両親", "夫妻"))
         number = parse_number(one.group("n")) if one.group("n") else 2 if two else 1
         if plural and not one.group("n"):
@@ -96,7 +97,7 @@ CORES = {
     PAPERS: (gates.compile(r"(?:forms|notes|slips|statements|letters|invoices|payslips|certificates|applications"
                            r"|questionnaires|receipts|cards|files|folders|cvs|profiles|contracts): "), 50, 30, ("s: ",)),
     EN_FAMILY_LIST: (gates.compile(r"\b(?:wife|husband|spouse|partner|sons?|daughters?|father|mother|children|kids"
-                                   r"|dependants|dependents|parents|couple)\b"), 90, 70, (" and ",)),
+                                   r"|dependants|dependents|family members|guarantors?|parents|couple)\b"), 90, 70, (" and ",)),
 }
 
 
