@@ -225,3 +225,13 @@ def test_letters_that_reached_others_and_data_seen_by_many(text, number):
 ])
 def test_more_roles_parts_and_papers(text, number):
     assert persons(text) == number
+
+
+@pytest.mark.parametrize("text,bound", [("十数名分の連絡先が書かれた手帳です。", 19), ("千数百名分", 1999), ("数十名", 99)])
+def test_orders_of_magnitude_with_a_number_before_or_after(text, bound):
+    values = extract("", text).values
+    assert values.get("persons") is None and values.get("persons_max") == bound
+
+
+def test_a_couple_is_two():
+    assert persons("I faxed a couple of customers' application forms to the wrong branch.") == 2

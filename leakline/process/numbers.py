@@ -18,10 +18,10 @@ ENGLISH_NUMBERS = {w: i for i, w in enumerate(
     "seventeen eighteen nineteen twenty".split())} | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
                                                       "seventy": 70, "eighty": 80, "ninety": 90, "a dozen": 12,
                                                       "a single": 1, "single": 1, "a hundred": 100,
-                                                      "a thousand": 1000, "half a dozen": 6, "two dozen": 24,
+                                                      "a thousand": 1000, "half a dozen": 6, "a couple of": 2, "two dozen": 24,
                                                       "three dozen": 36}
 # Orders of magnitude only (数百 "several hundred"): no count, but a bound for the law's largest number.
-MAGNITUDES = {"数十": 99, "数百": 999, "数千": 9_999, "数万": 99_999, "数十万": 999_999, "数百万": 9_999_999,
+MAGNITUDES = {"十数": 19, "数十": 99, "数百": 999, "数千": 9_999, "数万": 99_999, "数十万": 999_999, "数百万": 9_999_999,
               "何十": 99, "何百": 999, "何千": 9_999, "何万": 99_999,
               "dozens": 99, "several dozen": 99, "tens": 99, "several hundred": 999, "hundreds": 999,
               "several thousand": 9_999, "thousands": 9_999, "a few dozen": 99, "a few hundred": 999,

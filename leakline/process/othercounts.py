@@ -16,7 +16,7 @@ JA_POLITE = gates.compile(r"(?<![a-zなほ])お(?P<num>一|二|ひと|ふた)(?:
                           r"(?=\s*(?:分|の(?!方|お?客|時|際|場|間|ため|うち|中|前|後|よう)|\([^()]{1,24}\)))")
 # 千数百名: a number before an order of magnitude adds to its bound (1,000 + 999).
 JA_MAGNITUDE = gates.compile(r"(?P<pre>約|およそ|最大で?)?(?P<lead>[一二三四五六七八九]?[百千万]|\d+[百千万])?"
-                             r"(?P<mag>数十万|数百万|数十|数百|数千|数万|何十|何百|何千|何万)(?P<unit>名|人|件|世帯)")
+                             r"(?P<mag>数十万|数百万|数十|数百|数千|数万|十数|何十|何百|何千|何万)(?P<unit>名|人|件|世帯)")
 # Counts told another way: a family of four, 名刺約300枚, 320通すべて (each letter another person's),
 # 本人と扶養家族3名 or その方(...)と、同居のご家族2名 (the person and the family), the parents and their two children
 # (four), "the actual number of people is 301".
