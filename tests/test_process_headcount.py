@@ -235,3 +235,13 @@ def test_orders_of_magnitude_with_a_number_before_or_after(text, bound):
 
 def test_a_couple_is_two():
     assert persons("I faxed a couple of customers' application forms to the wrong branch.") == 2
+
+
+@pytest.mark.parametrize("subject,text,number", [
+    ("", "A様、B様、C様の健診結果を別の事業所に送付しました。", 3),                       # enumerated as whose the data is
+    ("", "We sent the results of Mr. Ito, Ms. Abe and Mr. Ueno to the wrong company by email.", 3),
+    ("invoices", "Dear Ms. Fujita,\n\nMr. Lee and Mr. Kim received each other's invoices: the envelopes were swapped.", 2),
+    ("", "Ms. Oda and Mr. Hasegawa joined on the same day. Her receipts were emailed to him.", 1),  # named, not enumerated as owners
+])
+def test_named_persons_enumerated_and_the_reader_greeted(subject, text, number):
+    assert persons(text, subject) == number

@@ -72,6 +72,25 @@ NAME_CORES = gates.compile(r"様|さま|さん|くん|君|ちゃん|患者|利�
                            r"|mr|ms|mrs|miss|dr")
 
 
+# The first line of a mail that only greets its reader (小池様, Dear Ms. Fujita,): a name there is the reader's.
+GREETING = gates.compile(r"[ \t]*(?:(?:dear|hi|hello|to:?)\s[^\n]{0,40}|[^\n。]{0,24}(?:様|さま|さん|殿|先生)[,、]?)[ \t]*(?=\n|$)")
+# Names enumerated as whose the data is (A様、B様、C様の結果; the results of Mr. Ito, Ms. Abe and Mr. Ueno).
+_NAME = r"(?:[a-z]|[一-龥々]{1,3})\s?(?:様|さま|さん)"
+_EN_NAME = r"(?:mr|ms|mrs|miss|dr)\.?\s+[a-z][a-z\-]+"
+NAME_LIST = gates.compile(rf"(?<![一-龥ぁ-んァ-ヴa-z]){_NAME}(?:\s*(?:、|・|,|と|及び)\s*{_NAME})+(?=\s*(?:の(?!方)|分))"
+                          rf"|(?:(?<=of )|(?<=for )){_EN_NAME}(?:,?\s+(?:and\s+)?{_EN_NAME})+")
+NAME_ITEM = gates.compile(rf"{_NAME}|{_EN_NAME}")
+
+
+def _without_greeting(text: str) -> str:
+    """The text with the line after the subject blanked when it only greets the reader."""
+    start = text.find("\n") + 1
+    while text.startswith("\n", start):
+        start += 1
+    greeting = GREETING.match(text, start) if start else None
+    return text if not greeting else text[:start] + " " * (greeting.end() - start) + text[greeting.end():]
+
+
 def _names(text: str) -> set[str]:
     names = set()
     cores = [m.span() for m in NAME_CORES.finditer(text)]
@@ -109,12 +128,14 @@ def _crossed(text: str, names: set[str]) -> bool:
 
 
 def named(text: str) -> Persons | None:
-    """The persons a report names one by one, when it names few and lists nothing."""
-    names = _names(text)
+    """The persons a report names one by one, when it names few and lists nothing: one (whose papers went
+    to another), each of those swapped, or each of those it enumerates (A様、B様、C様の結果)."""
+    names = _names(_without_greeting(text))
     if not names or len(names) > 3 or MANY.search(text):
         return None
     number = len(names) if SWAPPED.search(text) or _crossed(text, names) else 1
-    return Persons(number, False, False, None, "named: " + "、".join(sorted(names)))
+    enumerated = max((len(NAME_ITEM.findall(m.group(0))) for m in NAME_LIST.finditer(text)), default=0)
+    return Persons(max(number, min(enumerated, len(names))), False, False, None, "named: " + "、".join(sorted(names)))
 
 
 def paired(text: str) -> Persons | None:
