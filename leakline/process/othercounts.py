@@ -92,19 +92,19 @@ NOT_RECORDS_AFTER = gates.compile(r"\s*の(?:入出金|取引|明細|注文|商�
 # A word each of these patterns cannot match without, how far before and after it a match can reach, and
 # plain strings without which there is no such word: the patterns run only there (gates.near).
 CORES = {
-    MISSENT: (gates.compile(r"\b(?:went|were (?:sent|delivered|mailed|put)|ended up|reached)\b|(?:届|配達|渡)"), 60, 50,
+    "MISSENT": (gates.compile(r"\b(?:went|were (?:sent|delivered|mailed|put)|ended up|reached)\b|(?:届|配達|渡)"), 60, 50,
               (" went ", " were ", " ended ", " reached ", "届", "配達", "渡")),
-    PAPERS: (gates.compile(r"(?:forms|notes|slips|statements|letters|invoices|payslips|certificates|applications"
+    "PAPERS": (gates.compile(r"(?:forms|notes|slips|statements|letters|invoices|payslips|certificates|applications"
                            r"|questionnaires|receipts|cards|files|folders|cvs|profiles|contracts): "), 50, 30, ("s: ",)),
-    EN_FAMILY_LIST: (gates.compile(r"\b(?:wife|husband|spouse|partner|sons?|daughters?|father|mother|children|kids"
+    "EN_FAMILY_LIST": (gates.compile(r"\b(?:wife|husband|spouse|partner|sons?|daughters?|father|mother|children|kids"
                                    r"|dependants|dependents|family members|guarantors?|parents|couple)\b"), 90, 70, (" and ",)),
 }
 
 
-def _near(pattern, text: str):
-    core, before, after, needed = CORES[pattern]
+def _near(name: str, text: str):
+    core, before, after, needed = CORES[name]
     cores = [m.span() for m in core.finditer(text)] if any(word in text for word in needed) else ()
-    return gates.near(pattern, text, cores, before, after) if cores else ()
+    return gates.near(globals()[name], text, cores, before, after) if cores else ()
 
 
 def not_records(text: str, match: re.Match) -> bool:
@@ -119,7 +119,7 @@ def told(text: str, ja: list, en: list):
         number = 1 if match.group("num") in ("一", "ひと") else 2
         yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
     for match in (*OTHER_COUNTS.finditer(text), *(LETTERS.finditer(text) if "通" in text else ()),
-                  *(WHOSE.finditer(text) if " whose" in text else ()), *_near(MISSENT, text), *_near(PAPERS, text)):
+                  *(WHOSE.finditer(text) if " whose" in text else ()), *_near("MISSENT", text), *_near("PAPERS", text)):
         said = match.groupdict()
         number = parse_number(next(g for g in match.groups() if g)) + (1 if said.get("plus") else 0)
         strength = 1 if said.get("cards") or said.get("papers") else 2  # a letter or a family is a person; a card, a record
@@ -128,7 +128,7 @@ def told(text: str, ja: list, en: list):
     for match, item in ((m, KIN) for m in FAMILY_LIST.finditer(text)):
         if number := _listed(match, item):
             yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
-    for match in _near(EN_FAMILY_LIST, text):
+    for match in _near("EN_FAMILY_LIST", text):
         if number := _listed(match, EN_KIN):
             yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
     ja_magnitude = "数" in text or "何" in text
