@@ -38,6 +38,8 @@ ONE_EACH = gates.compile(
     rf"|(?:お?一人|1人|1名|一名)(?:様)?\s*(?:につき)?\s*(?:1|一)\s*(?P<unit>通|枚|部)[^。\n\d]{{0,12}}?(?P<then>{JA_NUMBER})\s*(?P=unit)"
     rf"|{EN_PRE.replace('?P<pre>', '?P<en>')}\s*(?P<each>{EN_NUMBER})\s+(?:[a-z\-]+\s+){{0,2}}?[a-z\-]+s,?\s+(?:(?:one|1) (?:per|for each|for every|for one) "
     rf"|each (?:from|for|of|belonging to) (?:a |an |one )?(?:different |separate )?)(?:{EN_PERSONS})\b")
+EACH_WORDS = ("1通", "1枚", "一通", "一枚", "1部", "1件", " per ", " for each", " for every", " for one", "each from",
+              "each for", "each of", "each belonging")
 ONE_EACH_CORE = gates.compile(r"[名人]様?\s*(?:につき)?\s*[1一]\s*[通枚部件]|\b(?:one|1) (?:per|for each|for every|for one)\b"
                               r"|\beach (?:from|for|of|belonging to)\b")
 # "More than N" (SPEC: persons_over). "At least N" (少なくとも, no fewer than) is N, possibly more: an estimate.
@@ -119,9 +121,7 @@ def _stated(text: str, ja: list, en: list):
         if match.group("unit") == "件" and "分" not in match.group("post") and not_records(text, match):
             continue
         yield _count(match, 1 if match.group("unit") in ("件", "アカウント", "口", "世帯", "軒", "戸") else 2)
-    each = [m.span() for m in ONE_EACH_CORE.finditer(text)] if any(w in text for w in ("1通", "1枚", "一通", "一枚", "1部",
-                                                                                          "1件", " per ", " for e", " for one",
-                                                                                          "each ")) else ()
+    each = [m.span() for m in ONE_EACH_CORE.finditer(text)] if any(w in text for w in EACH_WORDS) else ()
     for match in gates.near(ONE_EACH, text, each, 60, 40) if each else ():
         number = parse_number(match.group("num") or match.group("each") or match.group("then"))
         pre = match.group("pre") or match.group("en")

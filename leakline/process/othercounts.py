@@ -92,8 +92,9 @@ NOT_RECORDS_AFTER = gates.compile(r"\s*の(?:入出金|取引|明細|注文|商�
 # A word each of these patterns cannot match without, how far before and after it a match can reach, and
 # plain strings without which there is no such word: the patterns run only there (gates.near).
 CORES = {
-    "MISSENT": (gates.compile(r"\b(?:went|were (?:sent|delivered|mailed|put)|ended up|reached)\b|(?:届|配達|渡)"), 60, 50,
-              (" went ", " were ", " ended ", " reached ", "届", "配達", "渡")),
+    "MISSENT": (gates.compile(r"\b(?:went|were (?:sent|delivered|mailed|put)|ended up|reached)\b"
+                              r"|(?:別の方|別人|第三者|他の方|他人|誤った(?:宛先|住所))(?:に|へ)"), 60, 50,
+                (" went ", " were ", " ended ", " reached ", "別の方", "別人", "第三者", "他の方", "他人", "誤った")),
     "PAPERS": (gates.compile(r"(?:forms|notes|slips|statements|letters|invoices|payslips|certificates|applications"
                            r"|questionnaires|receipts|cards|files|folders|cvs|profiles|contracts): "), 50, 30, ("s: ",)),
     "EN_FAMILY_LIST": (gates.compile(r"\b(?:wife|husband|spouse|partner|sons?|daughters?|father|mother|children|kids"

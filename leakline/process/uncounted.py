@@ -134,7 +134,7 @@ def named(text: str) -> Persons | None:
     if not names or len(names) > 3 or MANY.search(text):
         return None
     number = len(names) if SWAPPED.search(text) or _crossed(text, names) else 1
-    enumerated = max((len(NAME_ITEM.findall(m.group(0))) for m in NAME_LIST.finditer(text)), default=0)
+    enumerated = max((len(NAME_ITEM.findall(m.group(0))) for m in NAME_LIST.finditer(text)), default=0) if len(names) > 1 else 0
     return Persons(max(number, min(enumerated, len(names))), False, False, None, "named: " + "、".join(sorted(names)))
 
 
