@@ -11,7 +11,7 @@ import re
 
 from . import gates
 from .numbers import EN_NUMBER, EN_PERSONS, EN_REACH, JA_NUMBER, JA_REACH, MAGNITUDES, _DIGITS, Count, Persons, parse_number, prepare
-from .othercounts import not_records, told
+from .othercounts import cues, near, not_records, told
 
 JA_PRE = r"(?P<pre>約|およそ|おおよそ|概ね|おおむね|推定|最大で?|多くて|少なくとも|計|合計|総計|全|総|延べ|のべ)?"
 JA_UNIT = r"(?P<unit>名様?|人|件|世帯|軒|戸|アカウント|口)"
@@ -38,10 +38,6 @@ ONE_EACH = gates.compile(
     rf"|(?:お?一人|1人|1名|一名)(?:様)?\s*(?:につき)?\s*(?:1|一)\s*(?P<unit>通|枚|部)[^。\n\d]{{0,12}}?(?P<then>{JA_NUMBER})\s*(?P=unit)"
     rf"|{EN_PRE.replace('?P<pre>', '?P<en>')}\s*(?P<each>{EN_NUMBER})\s+(?:[a-z\-]+\s+){{0,2}}?[a-z\-]+s,?\s+(?:(?:one|1) (?:per|for each|for every|for one) "
     rf"|each (?:from|for|of|belonging to) (?:a |an |one )?(?:different |separate )?)(?:{EN_PERSONS})\b")
-EACH_WORDS = ("1通", "1枚", "一通", "一枚", "1部", "1件", " per ", " for each", " for every", " for one", "each from",
-              "each for", "each of", "each belonging")
-ONE_EACH_CORE = gates.compile(r"[名人]様?\s*(?:につき)?\s*[1一]\s*[通枚部件]|\b(?:one|1) (?:per|for each|for every|for one)\b"
-                              r"|\beach (?:from|for|of|belonging to)\b")
 # "More than N" (SPEC: persons_over). "At least N" (少なくとも, no fewer than) is N, possibly more: an estimate.
 OVER_WORDS = frozenset({"以上", "超", "を超え", "を上回", "余り", "あまり", "強", "over", "more than",
                         "in excess of", "upwards of", "just over", "well over"})
@@ -113,7 +109,7 @@ JA_UNIT_NEAR = gates.compile(r"[\d〇一二三四五六七八九十百千万億�
 EN_UNIT_NEAR = gates.compile(rf"(?:{EN_PERSONS})\b")
 
 
-def _stated(text: str, ja: list, en: list):
+def _stated(text: str, ja: list, en: list, cued: dict):
     """Counts with a unit of persons or records (名, 人, 件, customers, records)."""
     for match in gates.near(JA_COUNT, text, ja, JA_REACH):
         if _excluded(text, match, DATA_OF if "分" in match.group("post") else NOT_PERSONS_AFTER) or _idiom(match, text):
@@ -121,8 +117,7 @@ def _stated(text: str, ja: list, en: list):
         if match.group("unit") == "件" and "分" not in match.group("post") and not_records(text, match):
             continue
         yield _count(match, 1 if match.group("unit") in ("件", "アカウント", "口", "世帯", "軒", "戸") else 2)
-    each = [m.span() for m in ONE_EACH_CORE.finditer(text)] if any(w in text for w in EACH_WORDS) else ()
-    for match in gates.near(ONE_EACH, text, each, 60, 40) if each else ():
+    for match in near(ONE_EACH, "ONE_EACH", text, cued):
         number = parse_number(match.group("num") or match.group("each") or match.group("then"))
         pre = match.group("pre") or match.group("en")
         yield Count(number, bool(pre), pre in OVER_WORDS, None, match.group(0), 2, match.start(), match.end())
@@ -144,7 +139,8 @@ def counts(text: str) -> list[Count]:
     customers" is none)."""
     ja = [m.span() for m in JA_UNIT_NEAR.finditer(text)]
     en = [m.span() for m in EN_UNIT_NEAR.finditer(text)]
-    found = [count for count in (*_stated(text, ja, en), *told(text, ja, en))
+    cued = cues(text)
+    found = [count for count in (*_stated(text, ja, en, cued), *told(text, ja, en, cued))
              if count is not None and count.number != 0]
     return sorted(found, key=lambda count: count.start)
 

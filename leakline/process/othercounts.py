@@ -89,23 +89,32 @@ NOT_RECORDS_AFTER = gates.compile(r"\s*の(?:入出金|取引|明細|注文|商�
                                r"|エラー|ログ|アクセス|メール(?!アドレス))")
 
 
-# A word each of these patterns cannot match without, how far before and after it a match can reach, and
-# plain strings without which there is no such word: the patterns run only there (gates.near).
-CORES = {
-    "MISSENT": (gates.compile(r"\b(?:went|were (?:sent|delivered|mailed|put)|ended up|reached)\b"
-                              r"|(?:別の方|別人|第三者|他の方|他人|誤った(?:宛先|住所))(?:に|へ)"), 60, 50,
-                (" went ", " were ", " ended ", " reached ", "別の方", "別人", "第三者", "他の方", "他人", "誤った")),
-    "PAPERS": (gates.compile(r"(?:forms|notes|slips|statements|letters|invoices|payslips|certificates|applications"
-                           r"|questionnaires|receipts|cards|files|folders|cvs|profiles|contracts): "), 50, 30, ("s: ",)),
-    "EN_FAMILY_LIST": (gates.compile(r"\b(?:wife|husband|spouse|partner|sons?|daughters?|father|mother|children|kids"
-                                   r"|dependants|dependents|family members|guarantors?|parents|couple)\b"), 90, 70, (" and ",)),
-}
+# A word each of these patterns cannot match without, found in one scan of the text, and how far before
+# and after it a match can reach: the patterns run only there (gates.near).
+CUES = gates.compile(
+    r"(?P<MISSENT>\b(?:went|were (?:sent|delivered|mailed|put)|ended up|reached)\b"
+    r"|(?:別の方|別人|第三者|他の方|他人|誤った(?:宛先|住所))(?:に|へ))"
+    r"|(?P<PAPERS>(?:forms|notes|slips|statements|letters|invoices|payslips|certificates|applications"
+    r"|questionnaires|receipts|cards|files|folders|cvs|profiles|contracts): )"
+    r"|(?P<EN_FAMILY_LIST>\b(?:wife|husband|spouse|partner|sons?|daughters?|father|mother|children|kids"
+    r"|dependants|dependents|family members|guarantors?|parents|couple)\b)"
+    r"|(?P<ONE_EACH>[名人]様?\s*(?:につき)?\s*[1一]\s*[通枚部件]|\b(?:one|1) (?:per|for each|for every|for one)\b"
+    r"|\beach (?:from|for|of|belonging to)\b)"
+    r"|(?P<WHOSE>\bwhose\b)")
+REACH = {"MISSENT": (60, 50), "PAPERS": (50, 30), "EN_FAMILY_LIST": (90, 70), "ONE_EACH": (60, 40), "WHOSE": (30, 10)}
 
 
-def _near(name: str, text: str):
-    core, before, after, needed = CORES[name]
-    cores = [m.span() for m in core.finditer(text)] if any(word in text for word in needed) else ()
-    return gates.near(globals()[name], text, cores, before, after) if cores else ()
+def cues(text: str) -> dict[str, list[tuple[int, int]]]:
+    """Where each of the patterns above can match: the spans of its words, by pattern name."""
+    found: dict[str, list[tuple[int, int]]] = {}
+    for match in CUES.finditer(text):
+        found.setdefault(match.lastgroup, []).append(match.span())
+    return found
+
+
+def near(pattern, name: str, text: str, cued: dict):
+    """The matches of a pattern read near its cue words (none when the text has none)."""
+    return gates.near(pattern, text, cued[name], *REACH[name]) if name in cued else ()
 
 
 def not_records(text: str, match: re.Match) -> bool:
@@ -114,13 +123,14 @@ def not_records(text: str, match: re.Match) -> bool:
                 or NOT_RECORDS_BEFORE.search(text, max(match.start() - 10, 0), match.start()))
 
 
-def told(text: str, ja: list, en: list):
-    """お二人, a family of four, 名刺300枚, 320通すべて, and orders of magnitude (数百名)."""
+def told(text: str, ja: list, en: list, cued: dict):
+    """お二人, a family of four, 名刺300枚, 320通すべて, and orders of magnitude (数百名); `cued` is `cues(text)`."""
     for match in JA_POLITE.finditer(text):
         number = 1 if match.group("num") in ("一", "ひと") else 2
         yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
     for match in (*OTHER_COUNTS.finditer(text), *(LETTERS.finditer(text) if "通" in text else ()),
-                  *(WHOSE.finditer(text) if " whose" in text else ()), *_near("MISSENT", text), *_near("PAPERS", text)):
+                  *near(WHOSE, "WHOSE", text, cued), *near(MISSENT, "MISSENT", text, cued),
+                  *near(PAPERS, "PAPERS", text, cued)):
         said = match.groupdict()
         number = parse_number(next(g for g in match.groups() if g)) + (1 if said.get("plus") else 0)
         strength = 1 if said.get("cards") or said.get("papers") else 2  # a letter or a family is a person; a card, a record
@@ -129,7 +139,7 @@ def told(text: str, ja: list, en: list):
     for match, item in ((m, KIN) for m in FAMILY_LIST.finditer(text)):
         if number := _listed(match, item):
             yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
-    for match in _near("EN_FAMILY_LIST", text):
+    for match in near(EN_FAMILY_LIST, "EN_FAMILY_LIST", text, cued):
         if number := _listed(match, EN_KIN):
             yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())
     ja_magnitude = "数" in text or "何" in text
