@@ -166,7 +166,7 @@ def tls_context_for(app: App) -> ssl.SSLContext | None:
 
 async def serve(app: App, *, stop: asyncio.Event | None = None,
                 announce: Callable[[str], None] = print) -> None:
-    """Run the listener and its worker process until `stop` is set (or SIGINT/SIGTERM).
+    """Run the listener and its worker processes until `stop` is set (or SIGINT/SIGTERM).
 
     Raises AlreadyServing when another `serve` holds the data_dir.
     """

@@ -1,12 +1,14 @@
 """Where a report's durable writes go: fsyncs, renames and data-lock holds per report, by caller.
 
-Usage: python bench/fsyncs.py [--messages 200] [--preloaded DATA_DIR]
+Usage: python bench/fsyncs.py [--messages 200] [--segments 1]
 
 In one process (no SMTP, no worker): N reports are spooled as the listener would, drained by the
 pipeline (intake and responders), then the outbox sender delivers everything once into the
 Maildir. os.fsync, os.replace/os.rename and DataLock.hold are wrapped to count calls, each
 charged to the nearest caller outside the file primitives (store/files.py, store/tinystore.py,
-TinyDB, contextlib), with that caller's caller. Also the wall time of each stage.
+TinyDB, contextlib), with that caller's caller. Also syncfs(2) calls (one flush of the whole file
+system, issue 13's batches), new files created (each costs about as much as an fsync here), and
+the wall time of each stage. --segments: the reports arrive in that many spool segments.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from benchinfo import header  # noqa: E402
 from smtpload import make_mail  # noqa: E402
 
-PRIMITIVES = ("store/files.py", "store/tinystore.py", "/tinydb/", "contextlib.py", "fsyncs.py")
-COUNTS: dict[str, Counter] = {"fsync": Counter(), "rename": Counter(), "lock": Counter()}
+PRIMITIVES = ("store/files.py", "store/tinystore.py", "/tinydb/", "contextlib.py", "fsyncs.py",
+              "store/journal.py", "store/unit.py", "store/units.py")
+COUNTS: dict[str, Counter] = {"fsync": Counter(), "syncfs": Counter(), "rename": Counter(),
+                               "lock": Counter(), "new file": Counter()}
 
 
 def caller() -> str:
@@ -58,6 +62,22 @@ def instrument() -> None:
         return real_rename(src, dst, **kw)
 
     os.fsync, os.replace, os.rename = fsync, replace, rename
+    real_open = os.open
+
+    def open_(path, flags, *args, **kw):
+        if flags & os.O_CREAT and not os.path.exists(path):
+            COUNTS["new file"][caller()] += 1
+        return real_open(path, flags, *args, **kw)
+
+    os.open = open_
+    if hasattr(files, "_syncfs"):  # one syncfs(2) for a whole batch (issue 13)
+        real_syncfs = files._syncfs()
+
+        def syncfs(fd):
+            COUNTS["syncfs"][caller()] += 1
+            return real_syncfs(fd) if real_syncfs is not None else os.sync()
+
+        files._syncfs = lambda: syncfs
     real_hold = files.DataLock.hold
 
     @contextlib.contextmanager
@@ -73,6 +93,8 @@ def instrument() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=200)
+    parser.add_argument("--segments", type=int, default=1,
+                        help="spool segments the reports arrive in (the listener's group commits)")
     args = parser.parse_args()
     header()
     from leakline.app import App
@@ -87,8 +109,11 @@ def main() -> None:
         envelope = lambda i: {"mail_from": f"staff{i}@example.com",  # noqa: E731
                               "rcpt_tos": ["incident@example.com"], "peer": "127.0.0.1",
                               "helo": "bench", "received_at": datetime.now(timezone.utc).isoformat()}
-        app.spool.write([(make_mail(i, tag=f"fs{i}", sender=f"staff{i}@example.com"), envelope(i))
-                         for i in range(n)])
+        mails = [(make_mail(i, tag=f"fs{i}", sender=f"staff{i}@example.com"), envelope(i))
+                 for i in range(n)]
+        per = -(-n // args.segments)
+        for start in range(0, n, per):
+            app.spool.write(mails[start:start + per])
         instrument()
         stages = {}
         started = time.perf_counter()
@@ -100,6 +125,10 @@ def main() -> None:
         started = time.perf_counter()
         asyncio.run(app.sender.run_once())
         stages["outbox sender (run_once)"] = time.perf_counter() - started
+        if hasattr(app.store, "checkpoint"):
+            started = time.perf_counter()
+            app.store.checkpoint()
+            stages["store checkpoint"] = time.perf_counter() - started
         started = time.perf_counter()
         app.scheduler.run_once()
         stages[f"one scheduler pass ({n} open cases)"] = time.perf_counter() - started

@@ -4,14 +4,14 @@ Usage: python bench/loader.py [--cases 100000] [--open 1000] [--data-dir /tmp/le
                               [--processes 2] [--force]
 
 Each case is what intake and the responders would have made of a 2 KB Japanese report: the raw
-message (put_raw), its identity (claim_key), a case id from the durable sequence (next_case_id),
-and the case document with its message, facts, category, acks and `sent` markers, written by
-Store.save with its audit event. received_at is spread evenly from 2022-01-01 to yesterday, so the
-case ids span five years; the newest `--open` cases are open, the rest closed with closed_at;
+message (put_raw), its identity (claim_key), a case id from the sequence (next_case_id), and the
+case document with its message, facts, category, acks and `sent` markers, written by Store.save
+with its audit event; 100 cases a unit of work, as the worker commits a batch. received_at is
+spread evenly from 2022-01-01 to yesterday, so the case ids span five years; the newest `--open` cases are open, the rest closed with closed_at;
 every case is acknowledged, so none is due for a reminder.
 
 With --processes > 1 the years are split between processes (disjoint year ranges, so each
-sequence has one writer); Store methods take the data lock, so writes still serialise there.
+sequence has one writer); units of work take the data lock, so commits serialise there.
 A data_dir that already holds exactly N cases is reused as it is.
 """
 
@@ -32,6 +32,7 @@ CATEGORIES = ("misdirected_email", "misdirected_fax", "loss", "theft", "unauthor
 LINE = "本日、顧客名簿を誤送信しました。約120名分の氏名と住所が含まれます。至急ご確認ください。\n"
 TEXT = (LINE * (2048 // len(LINE.encode()) + 1))[: 2048 // 3]  # about 2 KB of UTF-8
 MARKER = "loader.json"
+UNIT = 100
 
 
 def received_times(n: int, last: datetime) -> list[datetime]:
@@ -88,25 +89,26 @@ def load_years(data_dir: str, jobs: list[tuple[int, str, bool]], shared: bool = 
 
     # The index rows as `leakline serve` writes them: with the fields `cases list` shows.
     store = Store(Path(data_dir), summarize=listing_fields)
-    for i, at, is_open in jobs:
-        when = datetime.fromisoformat(at)
-        sender = f"staff{i % 5000}@example.com"
-        message_id, raw = raw_message(i, sender, when)
-        raw_rel = store.put_raw(raw, when.year, when.month)
-        with store.lock.hold():
-            if shared:
-                # Another process may have appended to the audit chain since this one last did:
-                # re-read its head under the lock (AuditLog caches it per process; see RESULTS.md).
-                store.audit._head = None
-            case_id = store.next_case_id(when.year)
-            store.claim_key(message_id, case_id)
-            case = make_case(case_id, i, when, is_open, raw_rel, message_id, sender)
-            store.save(case, [{"action": "case_opened", "actor": "system",
-                               "details": {"message_id": message_id, "from": sender,
-                                           "kind": "report", "raw": raw_rel,
-                                           "sha256": case["messages"][0]["sha256"],
-                                           "spool_id": f"load.{i}"}}])
+    for start in range(0, len(jobs), UNIT):
+        # One unit of work per UNIT cases, as the worker commits a spool segment (issue 13).
+        with store.unit_of_work():
+            for i, at, is_open in jobs[start:start + UNIT]:
+                store_one(store, i, datetime.fromisoformat(at), is_open)
+    store.checkpoint()
     return len(jobs)
+
+
+def store_one(store, i: int, when: datetime, is_open: bool) -> None:
+    sender = f"staff{i % 5000}@example.com"
+    message_id, raw = raw_message(i, sender, when)
+    raw_rel = store.put_raw(raw, when.year, when.month)
+    case_id = store.next_case_id(when.year)
+    store.claim_key(message_id, case_id)
+    case = make_case(case_id, i, when, is_open, raw_rel, message_id, sender)
+    store.save(case, [{"action": "case_opened", "actor": "system",
+                       "details": {"message_id": message_id, "from": sender, "kind": "report",
+                                   "raw": raw_rel, "sha256": case["messages"][0]["sha256"],
+                                   "spool_id": f"load.{i}"}}])
 
 
 def fill(data_dir: Path, n: int, n_open: int, processes: int) -> dict:

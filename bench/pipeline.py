@@ -13,6 +13,8 @@ How completion is observed, cheaply and without touching the server's files:
   appends one "case_opened" event whose `at` (microseconds, taken by Store.save just before the
   case file is written) is also what the per-report latency is measured to;
 - Maildir: files in mail-out/new are counted with os.scandir.
+--profile DIR: py-spy stacks of the listener, the intake worker (worker.txt) and the delivery
+worker (sender.txt).
 --until auto waits for the cases, then for the Maildir if any file appears there within
 --grace seconds; if none does, the responders are not wired in yet and the figures are for
 "every case stored" (the output says which mode was measured).
@@ -125,20 +127,23 @@ def latencies(events: list[dict], sent_at: dict[int, float], run: int) -> dict:
 class Profiler:
     """py-spy record (raw collapsed stacks) on the listener and the worker while the load runs."""
 
-    def __init__(self, out_dir: Path | None):
+    def __init__(self, out_dir: Path | None, idle: bool = True):
         self.out_dir = out_dir
+        self.idle = idle  # samples of waiting threads too (False: where the CPU time goes)
         self.procs: list[subprocess.Popen] = []
 
     def start(self, server_pid: int) -> None:
         if self.out_dir is None:
             return
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        time.sleep(1.5)  # the workers name themselves once started (leakline/worker.py)
         for pid in procstat.tree(server_pid):
             role = procstat.name(pid)
-            if role in ("listener", "worker"):
+            if role in ("listener", "worker", "sender"):
                 self.procs.append(subprocess.Popen(
                     ["py-spy", "record", "--pid", str(pid), "--format", "raw", "--rate", "250",
-                     "--threads", "--idle", "--output", str(self.out_dir / f"{role}.txt")],
+                     "--threads", *(["--idle"] if self.idle else []),
+                     "--output", str(self.out_dir / f"{role}.txt")],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
 
     def stop(self) -> None:

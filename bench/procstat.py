@@ -40,6 +40,12 @@ def name(pid: int) -> str:
     except FileNotFoundError:
         return "?"
     text = b" ".join(words).decode(errors="replace")
+    try:
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        comm = ""
+    if comm.startswith("leakline-"):  # the workers name themselves (leakline/worker.py)
+        return "worker" if comm == "leakline-intake" else comm.removeprefix("leakline-")
     if "resource_tracker" in text:
         return "resource_tracker"
     if "multiprocessing" in text or "spawn_main" in text:

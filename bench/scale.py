@@ -6,7 +6,7 @@ Usage: python bench/scale.py [--sizes 1000,10000,100000] [--messages 2000] [--se
 
 For each size the loader (bench/loader.py) fills /tmp/leakline-bench-<size/1000>k once, through
 the store interface (reused while it holds that many cases); each run works on a copy of it, so
-the preloaded data stays as loaded. --copy link hard-links cases/, index/, keys/ and raw/ (the
+the preloaded data stays as loaded. --copy link hard-links cases/, index/ and raw/ (the
 store only ever replaces those files whole: a new inode, so the original is untouched) and copies
 everything else (the audit chain is appended in place); --copy full copies it all.
 
@@ -34,7 +34,7 @@ from benchinfo import header  # noqa: E402
 import loader  # noqa: E402
 import pipeline  # noqa: E402
 
-REPLACED_WHOLE = ("cases", "index", "keys", "raw")
+REPLACED_WHOLE = ("cases", "index", "raw")
 
 
 def working_copy(source: Path, target: Path, how: str) -> float:

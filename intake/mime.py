@@ -24,6 +24,10 @@ from intake.headers import limit_head, split_head
 MAX_DEPTH = 32  # nested multiparts and attached messages walked; real mail nests under ten
 MAX_PARTS = 1000  # parts walked in one message
 MAX_STATUS_BLOCKS = 100
+# Of a text part, what is read: a case keeps 1,000,000 characters of text and the responders
+# analyse 50,000, so a 10 MB text part is read from its first 4 MiB, not held whole several
+# times over as str (the raw message keeps all of it).
+TEXT_BYTES = 4 << 20
 _NESTED_MESSAGES = ("message/rfc822", "message/global")
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 
@@ -35,6 +39,7 @@ class Bounds:
     depth_cut: bool = False
     parts_cut: bool = False
     headers_cut: bool = False
+    text_cut: bool = False  # a text part longer than TEXT_BYTES, read from its start
     parts: int = 0
 
     def notes(self) -> list[str]:
@@ -89,8 +94,18 @@ def _node(data: bytes, depth: int, bounds: Bounds, default_type: str) -> Message
         blocks = [b for b in _BLANK_LINE.split(body) if b.strip()][:MAX_STATUS_BLOCKS]
         msg.set_payload([parse_headers(block + b"\n") for block in blocks])
         return msg
+    if msg.get_content_maintype() == "text" and len(body) > TEXT_BYTES:
+        body = _first_lines(body, TEXT_BYTES)
+        bounds.text_cut = True
     msg.set_payload(body.decode("ascii", "surrogateescape"))
     return msg
+
+
+def _first_lines(body: bytes, limit: int) -> bytes:
+    """The first `limit` bytes, ended at a line break when there is one (a base64 or quoted-
+    printable line is never cut in two)."""
+    end = body.rfind(b"\n", 0, limit)
+    return body[:end + 1] if end > 0 else body[:limit]
 
 
 def _multipart(msg: Message, body: bytes, depth: int, bounds: Bounds) -> bool:

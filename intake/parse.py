@@ -48,6 +48,7 @@ class ParsedMessage:
     msg: Message | None = field(default=None, repr=False, compare=False)
     sender: Sender = field(default_factory=lambda: Sender(problem=MISSING))
     notes: list[str] = field(default_factory=list)  # why `unparsed`: what could not be read
+    truncated: bool = False  # a text part was read from its start only (intake.mime.TEXT_BYTES)
 
     def note(self, text: str) -> None:
         self.unparsed = True
@@ -91,6 +92,7 @@ def parse(raw: bytes) -> ParsedMessage:
             return _unparsed(raw, "no header fields: not a mail message")
         parsed = _headers(message)
         parsed.msg = message
+        parsed.truncated = bounds.text_cut
         for note in bounds.notes():
             parsed.note(note)
         _walk(message, parsed, depth=0)

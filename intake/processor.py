@@ -22,7 +22,7 @@ from intake.thread import case_tags
 from intake.trust import Trust, assess_trust
 from leakline.config import Config
 from leakline.msgid import MessageIds
-from store.cases import Store
+from store.cases import CaseNotFound, Store, StoreDamaged, split_case_id
 from store.spool import SpoolEntry
 
 log = logging.getLogger("leakline.intake")
@@ -47,6 +47,38 @@ class IntakeResult:
     is_new_case: bool
     duplicate: bool
     trust: Trust = Trust(False, None, ("external",))
+    extracted: Extracted | None = None  # the facts its text states, read before the lock
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """Extraction (leakline.process.extract) done in `prepare`, outside the data lock, with the
+    inputs it was done with: a responder uses it only for the very same subject, text and
+    time of receipt, and extracts again otherwise."""
+
+    subject: str
+    text: str
+    received_at: str
+    extraction: object
+
+    def matches(self, subject: str, text: str, received_at: str | None) -> bool:
+        return (subject, received_at) == (self.subject, self.received_at) and text == self.text
+
+
+@dataclass
+class Prepared:
+    """A message parsed and judged outside the data lock, ready to be stored in a unit of work.
+
+    `trust` and `machine` are None when the message looked like a duplicate: they are only
+    worked out (DKIM may wait on DNS) for what is stored."""
+
+    entry: SpoolEntry
+    parsed: ParsedMessage
+    sha: str
+    when: datetime
+    trust: Trust | None = None
+    machine: list[str] | None = None
+    extracted: Extracted | None = None
 
 
 def received_at(envelope: dict, tz) -> datetime:
@@ -67,31 +99,49 @@ class Intake:
 
     def process(self, entry: SpoolEntry) -> IntakeResult:
         """Store one message. Idempotent: processing the same entry again changes nothing."""
+        return self.record(self.prepare(entry))
+
+    def prepare(self, entry: SpoolEntry, parsed: ParsedMessage | None = None) -> Prepared:
+        """Parse and judge a message; no lock is held (a batch prepares all its messages first).
+        `parsed`: the message as already parsed for another organisation it is for."""
         raw = entry.raw
-        parsed = parse(raw)
-        sha = hashlib.sha256(raw).hexdigest()
-        when = received_at(entry.envelope, self.config.service.tz)
-        with self.store.lock.hold():
-            found = self._duplicate(parsed, raw, sha)
-        if found is not None:
-            return IntakeResult(found[0], found[1], parsed, entry, False, True,
-                                Trust.from_dict(found[1].get("trust")))
-        # Outside the lock: the DKIM check may wait up to its DNS budget.
-        trust = assess_trust(parsed.sender, parsed.msg, raw, entry.envelope, self.config,
-                             None if self.config.service.is_trusted_relay(entry.envelope.get("peer"))
-                             else self.dkim)
-        machine = machine_reasons(parsed.msg, self.config, self.message_ids().is_ours)
-        with self.store.lock.hold():
-            found = self._duplicate(parsed, raw, sha)
+        parsed = parsed if parsed is not None else parse(raw)
+        prepared = Prepared(entry, parsed, hashlib.sha256(raw).hexdigest(),
+                            received_at(entry.envelope, self.config.service.tz))
+        if self._duplicate(parsed, raw, prepared.sha, mend=False) is None:
+            self._judge(prepared)
+            if not prepared.machine:
+                prepared.extracted = extracted(parsed, prepared.when)
+        return prepared
+
+    def _judge(self, prepared: Prepared) -> None:
+        entry, parsed = prepared.entry, prepared.parsed
+        # The DKIM check may wait up to its DNS budget: prepare() runs it outside the lock.
+        prepared.trust = assess_trust(
+            parsed.sender, parsed.msg, entry.raw, entry.envelope, self.config,
+            None if self.config.service.is_trusted_relay(entry.envelope.get("peer")) else self.dkim)
+        prepared.machine = machine_reasons(parsed.msg, self.config, self.message_ids().is_ours)
+
+    def record(self, prepared: Prepared) -> IntakeResult:
+        """Store a prepared message: in the open unit of work (a batch), else in one of its own."""
+        entry, parsed, sha = prepared.entry, prepared.parsed, prepared.sha
+        with self.store.unit_of_work():
+            found = self._duplicate(parsed, entry.raw, sha)
             if found is not None:
                 return IntakeResult(found[0], found[1], parsed, entry, False, True,
                                     Trust.from_dict(found[1].get("trust")))
-            return self._store(entry, parsed, sha, when, trust, machine)
+            if prepared.trust is None:
+                self._judge(prepared)  # looked like a duplicate when prepared, and is not
+            result = self._store(entry, parsed, sha, prepared.when, prepared.trust,
+                                 prepared.machine)
+            result.extracted = prepared.extracted
+            return result
 
     def _store(self, entry: SpoolEntry, parsed: ParsedMessage, sha: str, when: datetime,
                trust: Trust, machine: list[str]) -> IntakeResult:
-        # A crash between the claims and the case write: resume into the case id claimed then.
-        resumed = self.store.case_for_key(f"raw:{sha}")
+        # Stores written before units of work: a crash between the claims and the case write
+        # left a claim; resume into that case, if it is one that exists and can be read.
+        resumed = self._readable_case(self.store.case_for_key(f"raw:{sha}"))
         case_id = resumed or self._thread(parsed, include_own_id=bool(machine))
         case = self.store.get(case_id) if case_id and self.store.exists(case_id) else None
         raw_rel = self.store.put_raw(entry.raw, when.year, when.month)
@@ -102,14 +152,12 @@ class Intake:
             return IntakeResult(None, message, parsed, entry, False, False, trust)
         if case is not None and not trust.internal and self._over_limit(case, when):
             return self._throttle(case, message, parsed, entry, trust)
-        if case is None and not resumed:
+        if case is None:
             case_id = self.store.next_case_id(when.year)
-        # The claims come before the case write: a crash in between resumes into this case.
-        self.store.claim_key(f"raw:{sha}", case_id)
-        self.store.claim_key(same_key(parsed, entry.raw, message["body_sha256"]), case_id)
-        self.store.claim_key(message["key"], case_id)
-        if parsed.message_id:
-            self.store.claim_key(parsed.message_id, case_id)
+        for key in (f"raw:{sha}", same_key(parsed, entry.raw, message["body_sha256"]),
+                    message["key"], parsed.message_id):
+            if key:
+                self._claim(key, case_id)
         is_new = case is None
         if is_new:
             case = new_case(case_id, parsed, message, when)
@@ -121,12 +169,35 @@ class Intake:
                  parsed.from_addr or "?", case_id, " (new case)" if is_new else "")
         return IntakeResult(case, message, parsed, entry, is_new, False, trust)
 
+    def _claim(self, key: str, case_id: str) -> None:
+        """Claim `key` for the case; a claim naming a case that is gone or unreadable is taken
+        over (else every later copy of the message would be looked for there)."""
+        held = self.store.case_for_key(key)
+        if held and held != case_id and self._readable_case(held) is None:
+            self.store.put_key(key, case_id)
+        else:
+            self.store.claim_key(key, case_id)
+
     # -- identity of a message -----------------------------------------------------------
-    def _duplicate(self, parsed: ParsedMessage, raw: bytes, sha: str) -> tuple[dict | None, dict] | None:
+    def _readable_case(self, case_id: str | None) -> str | None:
+        """`case_id` if it names a case that exists and can be read, else None: a key naming a
+        quarantined case or holding junk must never hand out that id again."""
+        if not case_id:
+            return None
+        try:
+            split_case_id(case_id)
+            self.store.get(case_id)
+        except (CaseNotFound, StoreDamaged):
+            return None
+        return case_id
+
+    def _duplicate(self, parsed: ParsedMessage, raw: bytes, sha: str,
+                   mend: bool = True) -> tuple[dict | None, dict] | None:
         """The case and stored message this one duplicates: same raw bytes, or same Message-ID
-        from the same sender with the same body (another relay, other trace headers)."""
-        throttled = self.store.case_for_key(f"throttled:{sha}")
-        if throttled and self.store.exists(throttled):
+        from the same sender with the same body (another relay, other trace headers).
+        `mend`: write a missing index row (a crash of an older version could leave one out)."""
+        throttled = self._readable_case(self.store.case_for_key(f"throttled:{sha}"))
+        if throttled:
             return self.store.get(throttled), {"key": f"throttled:{sha}", "throttled": True,
                                                "sha256": sha, "direction": "in", "kind": "throttled"}
         body = parsed.body_digest(raw)
@@ -136,11 +207,15 @@ class Intake:
             case_id = self.store.case_for_key(key) if key else None
             if not case_id or not self.store.exists(case_id):
                 continue
-            case = self.store.get(case_id)
+            try:
+                case = self.store.get(case_id)
+            except StoreDamaged as exc:  # a damaged case: not where this message can be found
+                self.store.report(f"case {case_id} skipped while looking for duplicates: {exc}")
+                continue
             for message in case["messages"]:
                 if same_message(message, parsed, sha, body, same):
-                    # A crash may have come between the case write and its index row.
-                    self.store.ensure_indexed(case)
+                    if mend:
+                        self.store.ensure_indexed(case)
                     return case, message
         return None
 
@@ -223,7 +298,7 @@ class Intake:
             "trust": trust.to_dict(),
             "envelope": {k: entry.envelope.get(k) for k in ("mail_from", "rcpt_tos", "peer", "spool_id")},
         }
-        extras = {"text_truncated": len(text) > MAX_TEXT, "machine": machine,
+        extras = {"text_truncated": len(text) > MAX_TEXT or parsed.truncated, "machine": machine,
                   "unparsed_notes": parsed.notes, "from_problem": parsed.sender.problem,
                   "from_readings": list(parsed.sender.readings),
                   "message_id_reused": bool(parsed.message_id and message["key"] != parsed.message_id)}
@@ -253,6 +328,16 @@ class Intake:
         if self.config.manager(parsed.from_addr):
             return "manager_reply"
         return "followup"
+
+
+def extracted(parsed: ParsedMessage, when: datetime) -> Extracted:
+    """The facts the message states if it opens a case (the text as the case will keep it,
+    received at `when`): the most CPU a report costs, here done before the data lock."""
+    from leakline.process.extract import ANALYSED_CHARS, extract
+
+    subject, text = parsed.subject or "", parsed.text[:MAX_TEXT][:ANALYSED_CHARS]
+    received = when.isoformat(timespec="seconds")
+    return Extracted(subject, text, received, extract(subject, text, received_at=received))
 
 
 def new_case(case_id: str, parsed: ParsedMessage, message: dict, when: datetime) -> dict:

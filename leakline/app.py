@@ -5,6 +5,10 @@ Tenant: a store over its own folder (leakline/orgs.py), and the intake, mailer, 
 scheduler that see only that organisation's Config (Config.for_org). An App made from a Config
 scoped to one organisation (or with only one) also offers that organisation's parts as
 `app.store`, `app.intake`, `app.mailer`, `app.responder` and `app.scheduler`, as before.
+
+A unit of work is one organisation's (its store's lock, then the outbox's): the outbox's changes
+join it (store/units.py), so a case and the mail about it commit together. The parts that make
+and answer cases are built at first use: a command that only reads (`cases list`) imports none.
 """
 
 from __future__ import annotations
@@ -16,18 +20,15 @@ import threading
 from datetime import datetime, timezone
 from typing import Callable
 
-from intake.pipeline import Pipeline
-from intake.processor import Intake
+from functools import cached_property
+
 from leakline.config import Config, OrgScopeError
 from leakline.listing import listing_fields
-from leakline.orgs import org_data_dir, org_of_outbox_item, orgs_for_envelope, root_store_entries
+from leakline.orgs import (org_data_dir, org_of_outbox_item, orgs_for_envelope, root_store_entries,
+                           service_outbox)
 from store.cases import Store
-from store.files import DataLock, ensure_dir
-from store.outbox import Outbox
+from store.files import ensure_dir
 from store.spool import Spool
-from responders.mailer import Mailer
-from responders.react import Responder
-from responders.scheduler import Scheduler
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("leakline.app")
@@ -79,13 +80,35 @@ class Tenant:
     """One organisation's part of the service."""
 
     def __init__(self, app: "App", config: Config, store: Store | None = None):
+        self.app = app
         self.config = config
         self.org = config.org
         self.store = store or org_store(config, app.now)
-        self.intake = Intake(self.store, config)
-        self.mailer = Mailer(self.store, app.outbox, config, app.now, wake=app._wake_sender)
-        self.responder = Responder(self.store, self.mailer, config, app.now)
-        self.scheduler = Scheduler(self.store, self.responder, config, app.now)
+
+    @cached_property
+    def intake(self):
+        from intake.processor import Intake
+
+        return Intake(self.store, self.config)
+
+    @cached_property
+    def mailer(self):
+        from responders.mailer import Mailer
+
+        return Mailer(self.store, self.app.outbox, self.config, self.app.now,
+                      wake=self.app._wake_sender)
+
+    @cached_property
+    def responder(self):
+        from responders.react import Responder
+
+        return Responder(self.store, self.mailer, self.config, self.app.now)
+
+    @cached_property
+    def scheduler(self):
+        from responders.scheduler import Scheduler
+
+        return Scheduler(self.store, self.responder, self.config, self.app.now)
 
     def prepare(self) -> None:
         self.store.prepare()
@@ -101,17 +124,22 @@ class App:
         self.spool = Spool(self.data_dir)
         self._tenants: dict[str, Tenant] = {}
         self._root_store: Store | None = None
-        if config.org_subtrees:
-            lock = DataLock(self.data_dir / ".lock")
-        else:  # the one store at the root of data_dir shares its lock with the outbox, as before
+        if not config.org_subtrees:
+            # The one store at the root of data_dir: the outbox shares its lock and its units.
             self._root_store = org_store(self.config, now)
-            lock = self._root_store.lock
-        self.outbox = Outbox(self.data_dir, lock, now)
+        self.outbox = service_outbox(config, now, self._root_store, self._org_unit)
         self.sender = None  # built by background_tasks, in the process that delivers
+        # Where the sender runs in another process (serve): how to tell it mail was queued.
+        self.on_mail_queued: Callable[[], None] | None = None
         self._prepared: set[str] = set()
         self._tenants_lock = threading.RLock()
         self._on_problem: Callable[[str], None] | None = None
-        self.pipeline = Pipeline(self.spool, None, route=self.route)
+
+    @cached_property
+    def pipeline(self):
+        from intake.pipeline import Pipeline
+
+        return Pipeline(self.spool, None, route=self.route, checkpoint=self.checkpoint)
 
     # -- organisations ------------------------------------------------------------------------
     def tenant(self, org_id: str, prepare: bool = True) -> Tenant:
@@ -156,9 +184,30 @@ class App:
         org_id = org_of_outbox_item(self.config, getattr(item, "org", None), item.case_id)
         return self.tenant(org_id) if org_id else None
 
+    def _org_unit(self, org_id: str):
+        """The unit of work of an organisation's store (Outbox.unit_for_org)."""
+        return self.tenant(org_id).store.unit_of_work()
+
+    def unit_for(self, item):
+        """The unit the sender records an item's delivery in: its organisation's, or the
+        outbox's own for an item of no configured organisation."""
+        tenant = self.tenant_of(item)
+        return tenant.store.units if tenant is not None else self.outbox.units
+
+    def checkpoint(self) -> None:
+        """Flush what this process's units wrote behind their journals (intake, when idle)."""
+        with self._tenants_lock:
+            stores = [self._tenants[org_id].store for org_id in self._prepared]
+        for store in stores:
+            store.checkpoint()
+        if self.outbox.units is not getattr(self._root_store, "units", None):
+            self.outbox.units.checkpoint()
+
     def _wake_sender(self) -> None:
         if self.sender is not None:
             self.sender.wake()
+        elif self.on_mail_queued is not None:
+            self.on_mail_queued()
 
     def transport(self):
         """The configured transport; ConfigError (e.g. the password variable unset) is clear."""
@@ -190,19 +239,30 @@ class App:
         check_layout(self.config)
         ensure_dir(self.data_dir)
         self.spool.prepare()
+        self.outbox.prepare()  # an older outbox's records taken in, before any unit joins it
         try:
             self.tenant(self.config.org.id)
         except OrgScopeError:
             pass  # the service of several: each organisation is prepared at its first use
 
     def background_tasks(self, stop) -> list:
-        """Coroutines the worker process runs beside intake: the outbox sender, the scheduler."""
+        """Coroutines the delivery process runs: the outbox sender, the scheduler."""
         from responders.scheduler import ServiceScheduler
         from responders.sender import SenderWorker
 
-        self.sender = SenderWorker(self.outbox, RecordingTransport(self.transport(), self),
-                                   self.now, on_dead_letter=self.on_dead_letter)
+        self.sender = SenderWorker(self.outbox, self.transport(), self.now,
+                                   on_dead_letter=self.on_dead_letter, on_sent=self.record_sent,
+                                   units_for=self.unit_for)
         return [self.sender.run(stop), ServiceScheduler(self.schedulers).run(stop)]
+
+    def record_sent(self, item) -> None:
+        """`sent` in the message's case, with its event (in the sender's unit of work: its
+        organisation's, which the outbox's move to sent/ joined)."""
+        from responders.mailer import record_delivery
+
+        tenant = self.tenant_of(item)
+        if item.case_id and tenant is not None and tenant.store.exists(item.case_id):
+            record_delivery(tenant.store, item.case_id, item.id, "sent")
 
     def schedulers(self) -> list:
         """The schedulers of every organisation that has data (the others have no cases)."""
@@ -210,24 +270,3 @@ class App:
 
         return [self.tenant(org_id).scheduler for org_id in self.config.organizations.ids()
                 if has_data(self.config, org_id)]
-
-
-class RecordingTransport:
-    """Delivers through the configured transport and records `sent` in the message's case."""
-
-    def __init__(self, inner, app: App):
-        self.inner = inner
-        self.app = app
-
-    async def deliver(self, item) -> None:
-        from responders.mailer import record_delivery
-
-        await self.inner.deliver(item)
-        try:
-            tenant = self.app.tenant_of(item)
-            if item.case_id and tenant is not None and tenant.store.exists(item.case_id):
-                record_delivery(tenant.store, item.case_id, item.id, "sent")
-        except Exception:
-            # The mail has gone: raising here would make the sender deliver it again.
-            log.exception("outbox: %s sent, but case %s could not record it", item.id,
-                          item.case_id)

@@ -9,7 +9,6 @@ import click
 from leakline.cli_common import complete_case_ids
 from leakline.config import Config
 from leakline.output import echo_text
-from store.files import DataLock
 from store.outbox import Outbox, OutboxError
 
 COLUMNS = (("ID", "id"), ("CASE", "case_id"), ("KIND", "kind"), ("TO", "to"),
@@ -32,9 +31,10 @@ def open_outbox(ctx: click.Context) -> tuple[Outbox, Config]:
     if config is None:
         raise click.ClickException("no configuration loaded (run as `leakline outbox ...`)")
     require_data(config)
-    data_dir = config.service.data_dir
+    from leakline.orgs import service_outbox
+
     tz = config.service.tz
-    return Outbox(data_dir, DataLock(data_dir / ".lock"), lambda: datetime.now(tz)), config
+    return service_outbox(config, lambda: datetime.now(tz)), config
 
 
 @click.group()

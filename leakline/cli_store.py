@@ -17,21 +17,26 @@ def store() -> None:
 
 @store.command("check")
 @click.option("--repair", is_flag=True,
-              help="Rebuild index shards and sequences; move unreadable case and key files to "
-                   "quarantine/ with a note (nothing is deleted).")
+              help="Rebuild index shards and sequences; move unreadable case files and the "
+                   "key index to quarantine/ with a note (nothing is deleted).")
 @click.pass_context
 def check_store(ctx: click.Context, repair: bool) -> None:
-    """Read every sequence, index shard, case and key file; report what is damaged. Every
-    organisation's store that has data, or the one `--org` names.
+    """Read every sequence, index shard, case file and the key index; report what is damaged.
+    Every organisation's store that has data, or the one `--org` names.
 
     Exits 1 when damage is left (always without --repair), 0 when the store is sound.
     Example: leakline store check --repair
     """
+    from leakline.app import DataDirError, check_layout
     from leakline.cli import app_for
     from leakline.orgs import has_data
 
-    app = app_for(ctx)
+    app = app_for(ctx, prepare=False)  # a damaged journal stops prepare(); check names it
     config = app.config
+    try:
+        check_layout(config)
+    except DataDirError as exc:
+        raise click.ClickException(str(exc)) from None
     wanted = ctx.meta.get("leakline.org")
     try:
         ids = [config.for_org(wanted).org.id] if wanted else \
@@ -41,7 +46,7 @@ def check_store(ctx: click.Context, repair: bool) -> None:
     damaged = False
     for org_id in ids:
         named = f"{org_id}: " if config.org_subtrees else ""
-        damaged |= _check_one(app.tenant(org_id).store, repair, named)
+        damaged |= _check_one(app.tenant(org_id, prepare=False).store, repair, named)
     if damaged:
         sys.exit(1)
 

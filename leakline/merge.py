@@ -194,12 +194,12 @@ def merge_cases(app, from_id: str, into_id: str, *, by: str) -> Merged:
     """Merge case `from_id` into `into_id` as `by` (see the module's docstring). MergeError
     for a case that does not exist, the same case twice, or a case already merged."""
     store = app.store
-    with store.lock.hold():
+    with store.unit_of_work():  # both cases, the keys and the officers' mail: one commit
         source, target = _get(store, from_id), _get(store, into_id)
         _check(source, target)
         result = Merged(target)
-        # INTO first: a crash before FROM is closed leaves FROM whole, and a second run moves
-        # only what is not on INTO yet.
+        # INTO first: should a unit ever be split, FROM stays whole until INTO has its messages,
+        # and a second run moves only what is not on INTO yet.
         result.case = store.update(into_id, lambda case: _into_events(app, case, source, by, result))
         for message in source.get("messages") or []:
             for key in message_keys(message):

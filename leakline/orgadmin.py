@@ -18,12 +18,13 @@ from pathlib import Path
 
 from leakline.casecheck import check_cases
 from leakline.config import Config, UnknownOrg
-from leakline.orgs import ORGS, SERVICE_NAMES, has_data, org_data_dir, org_of_outbox_item, root_store_entries
+from leakline.orgs import (ORGS, SERVICE_NAMES, has_data, org_data_dir, org_of_outbox_item,
+                           root_store_entries, service_outbox)
 from leakline.servelock import ServeLock
 from leakline.servicelog import ServiceLog
 from store.cases import Store
 from store.files import DataLock, ensure_dir
-from store.outbox import Outbox
+from store.units import Units
 
 # Never copied out of an organisation's subtree: the key its Message-IDs are signed with (a
 # secret of the service, not the client's data) and lock files.
@@ -79,6 +80,7 @@ def export_org(config: Config, org_id: str, out: Path, now: datetime) -> Exporte
     store = Store(org_data_dir(config, org_id), org.case_prefix)
     ensure_dir(out / "data")
     with store.lock.hold():  # a consistent copy: no case is saved while it is made
+        _settle_journal(store.data_dir)  # its units applied and flushed: an empty journal
         for name in _store_entries(config, org_id):
             _copy(org_data_dir(config, org_id) / name, out / "data" / name)
         audit = store.audit.verify()
@@ -135,7 +137,7 @@ def _readme(org_id: str) -> str:
 
 def _outbox_rows(config: Config) -> list[dict]:
     root = config.service.data_dir
-    box = Outbox(root, DataLock(root / ".lock"), datetime.now)
+    box = service_outbox(config, datetime.now)
     if not (root / "outbox").is_dir():
         return []
     return box.list() + box.list(failed=True) + box.list_sent()
@@ -176,13 +178,24 @@ def purge_org(config: Config, org_id: str, by: str, now: datetime) -> Purged:
         ServiceLog(root).append("org_purged", org_id, by, now, {
             "audit_events": head.get("seq", 0), "audit_head": head.get("hash"), "files": files,
             "outbox_messages": len(ours), "configured": org_id in config.organizations})
-        outbox = Outbox(root, DataLock(root / ".lock"), lambda: now)
+        outbox = service_outbox(config, lambda: now)
         removed = sum(outbox.forget(message_id) for message_id in ours)
+        if not config.org_subtrees:  # the root journal stays: nothing in it may name the store
+            _settle_journal(root)
         delivered = _purge_maildir(root / "mail-out", set(ours) | _case_mail_ids(store))
         _remove_store(config, org_id, folder)
     finally:
         lock.release()
     return Purged(files, removed, delivered)
+
+
+def _settle_journal(folder: Path) -> None:
+    """Apply, flush and empty a store's journal of units of work (store/units.py): a journal that
+    stays behind (or goes along) must hold nothing that names files of the store moved away."""
+    if (folder / "journal").is_dir():
+        units = Units(folder, DataLock.at(folder / ".lock"))
+        units.prepare()
+        units.checkpoint()
 
 
 def _purge_folder(config: Config, org_id: str) -> Path:
@@ -290,6 +303,7 @@ def adopt_root_store(config: Config, org_id: str, by: str, now: datetime) -> lis
                             "organisation that has none")
     lock = _serve_lock(root)
     try:
+        _settle_journal(root)  # stays at the root, the outbox's from now on
         ServiceLog(root).append("org_adopted", org_id, by, now, {"entries": entries})
         ensure_dir(staging)
         for name in entries:  # each a rename; a crash midway is finished by running it again

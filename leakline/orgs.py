@@ -15,16 +15,25 @@ under the folder it is given.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from leakline.config import Config
+from store.cases import Store
+from store.files import DataLock
+from store.outbox import Outbox
+from store.units import Units
 
 ORGS = "orgs"
 SERVICE_LOG = "service-log.jsonl"
 # What belongs to the service at the root of data_dir; anything else there is the store of a
 # single-organisation config.
-SERVICE_NAMES = frozenset({"spool", "outbox", "mail-out", ORGS, "serve.lock", ".lock", SERVICE_LOG})
+# `journal`: the outbox's units of work (each organisation's units join them: store/units.py).
+SERVICE_NAMES = frozenset({"spool", "outbox", "mail-out", ORGS, "serve.lock", ".lock", SERVICE_LOG,
+                           "journal"})
 # Folders only a case store makes: their presence at the root means a single-organisation store.
 STORE_MARKERS = ("cases", "index", "seq")
 
@@ -37,6 +46,33 @@ def org_data_dir(config: Config, org_id: str) -> Path:
     """The folder of one organisation's store."""
     data_dir = config.service.data_dir
     return data_dir / ORGS / org_id if config.org_subtrees else data_dir
+
+
+def service_outbox(config: Config, now: Callable[[], datetime], root_store: Store | None = None,
+                   org_unit: Callable[[str], contextlib.AbstractContextManager] | None = None) -> Outbox:
+    """The service's outbox. A single-organisation store at the root of data_dir shares its lock
+    and units of work with it, as it always did. With [[organizations]] the outbox keeps a journal
+    of its own at the root, and every change of an organisation's message is made in a unit of
+    that organisation's store (`org_unit`, by default a Store of its folder), which the outbox's
+    joins: lock order organisation, then outbox; one journal orders all of a message's changes."""
+    root = config.service.data_dir
+    if not config.org_subtrees:
+        if root_store is not None:
+            return Outbox(root, root_store.lock, now, root_store.units)
+        return Outbox(root, DataLock.at(root / ".lock"), now)
+    if org_unit is None:
+        stores: dict[str, Store] = {}
+
+        def org_unit(org_id: str):
+            if org_id not in stores:
+                stores[org_id] = Store(org_data_dir(config, org_id), config.service.case_prefix)
+            return stores[org_id].unit_of_work()
+
+    def unit_for_org(org_id: str):
+        # A message of an organisation since removed from the file: the outbox's own unit.
+        return org_unit(org_id) if org_id in config.organizations else contextlib.nullcontext()
+    lock = DataLock.at(root / ".lock")
+    return Outbox(root, lock, now, Units(root, lock, joinable=True), unit_for_org=unit_for_org)
 
 
 def root_store_entries(data_dir: Path) -> list[str]:

@@ -1,6 +1,7 @@
 """Outgoing mail that behaves on the internet: threading, loop markers, UTF-8, no header injection.
 
-`compose()` builds the message and says which envelope it travels in. Replies to reporters are
+`compose()` builds the message, as the bytes that are sent (responders/wire.py; once, no
+EmailMessage serialised), and says which envelope it travels in. Replies to reporters are
 auto-replies (RFC 3834): Auto-Submitted: auto-replied and a null envelope sender, so that a bounce
 or a vacation notice never comes back to start a loop. Mail to managers is auto-generated and keeps
 our envelope sender, because a bounce from a manager's address must reach us and join the case.
@@ -8,14 +9,18 @@ our envelope sender, because a bounce from a manager's address must reach us and
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from functools import cached_property
 
 from leakline.config import Config
+from responders import wire
 from responders.guards import CASE_HEADER, MSGID_TAG
 
 
@@ -50,14 +55,24 @@ class ComposeError(ValueError):
 
 @dataclass(frozen=True)
 class Outgoing:
-    """A message and its SMTP envelope; envelope_from '' is the null sender (MAIL FROM:<>)."""
+    """A message as sent (`data`, policy SMTP bytes, made once) and its SMTP envelope;
+    envelope_from '' is the null sender (MAIL FROM:<>). `message` parses `data` back, for
+    whoever wants the email package's view (nothing on the way out does)."""
 
-    message: EmailMessage
+    data: bytes
     envelope_from: str
     envelope_to: tuple[str, ...]
     kind: str
     case_id: str | None
     message_id: str
+    subject: str = ""  # as the header says it, decoded
+    date: str = ""
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def message(self) -> EmailMessage:
+        return email.message_from_bytes(self.data, policy=email.policy.default)
 
 
 def clean_header_value(value: str, max_length: int | None = None) -> str:
@@ -74,9 +89,12 @@ def tag_subject(subject: str, case_id: str) -> str:
 
 def _address(addr: str, name: str = "") -> Address:
     try:
-        return Address(display_name=clean_header_value(name), addr_spec=clean_header_value(addr))
+        address = Address(display_name=clean_header_value(name), addr_spec=clean_header_value(addr))
     except (ValueError, IndexError) as exc:
         raise ComposeError(f"not a usable address: {addr!r}") from exc
+    if not address.addr_spec.isascii():  # the email package refuses these too; say it here
+        raise ComposeError(f"not a usable address: {addr!r}")
+    return address
 
 
 def _msgids(values: list[str]) -> list[str]:
@@ -91,23 +109,6 @@ def thread_references(in_reply_to: str | None, references: list[str]) -> list[st
     if len(ids) > MAX_REFERENCES:
         ids = ids[:1] + ids[-(MAX_REFERENCES - 1):]
     return ids
-
-
-def _thread(msg: EmailMessage, in_reply_to: str | None, references: list[str]) -> None:
-    parent = _msgids([in_reply_to] if in_reply_to else [])
-    if parent:
-        msg["In-Reply-To"] = parent[0]
-    thread = thread_references(parent[0] if parent else None, references)
-    if thread:
-        msg["References"] = " ".join(thread)
-
-
-def _body(msg: EmailMessage, text: str, html: str | None) -> None:
-    # base64 keeps Japanese text intact through relays that are not 8-bit clean.
-    msg.set_content(text, subtype="plain", charset="utf-8", cte="base64" if not text.isascii() else "7bit")
-    if html is not None:
-        msg.add_alternative(html, subtype="html", charset="utf-8",
-                            cte="base64" if not html.isascii() else "7bit")
 
 
 def compose(*, kind: str, to: list[str], subject: str, text: str, html: str | None, config: Config,
@@ -128,27 +129,36 @@ def compose(*, kind: str, to: list[str], subject: str, text: str, html: str | No
     spec = KINDS[kind]
     shown_case = case_id if spec.shows_case else None
     subject = clean_header_value(subject, MAX_SUBJECT)
+    subject = tag_subject(subject, shown_case) if shown_case else subject
     from_address = config.from_address
-    msg = EmailMessage()
-    msg["From"] = _address(from_address, config.organization.name)
-    msg["To"] = recipients
-    msg["Subject"] = tag_subject(subject, shown_case) if shown_case else subject
-    msg["Date"] = format_datetime(now)
+    sender = _address(from_address, config.organization.name)
     if message_id is not None and not _msgids([message_id]):
         raise ComposeError(f"not a Message-ID: {message_id!r}")
     message_id = message_id or make_msgid(idstring=MSGID_TAG, domain=from_address.rpartition("@")[2])
-    msg["Message-ID"] = message_id
-    _thread(msg, in_reply_to, list(references))
-    msg["Auto-Submitted"] = spec.auto_submitted
-    # Asks Exchange and Outlook not to send out-of-office or other automatic answers to us.
-    msg["X-Auto-Response-Suppress"] = "All"
-    msg["X-Loop"] = config.organization.incident_address
-    if shown_case:
-        msg[CASE_HEADER] = clean_header_value(shown_case)
-    _body(msg, text, html)
-    return Outgoing(
-        message=msg,
-        envelope_from="" if spec.null_sender else from_address,
-        envelope_to=tuple(r.addr_spec for r in recipients),
-        kind=kind, case_id=case_id, message_id=message_id,
-    )
+    parent = (_msgids([in_reply_to]) or [None])[0] if in_reply_to else None
+    thread = thread_references(parent, list(references))
+    headers = [("Date", format_datetime(now)), ("Message-ID", message_id),
+               ("In-Reply-To", parent), ("References", " ".join(thread) or None),
+               ("Auto-Submitted", spec.auto_submitted),
+               # Asks Exchange and Outlook not to send out-of-office or other automatic answers.
+               ("X-Auto-Response-Suppress", "All"),
+               ("X-Loop", config.organization.incident_address),
+               (CASE_HEADER, clean_header_value(shown_case) if shown_case else None)]
+    headers = [(name, value) for name, value in headers if value]
+    data = _wire(sender, recipients, subject, headers, text, html)
+    return Outgoing(data=data, envelope_from="" if spec.null_sender else from_address,
+                    envelope_to=tuple(r.addr_spec for r in recipients), kind=kind,
+                    case_id=case_id, message_id=message_id, subject=subject,
+                    date=headers[0][1], in_reply_to=parent, references=tuple(thread))
+
+
+def _wire(sender: Address, recipients: list[Address], subject: str, headers: list,
+          text: str, html: str | None) -> bytes:
+    to: list[str] = []
+    for number, address in enumerate(recipients):
+        tokens = wire.mailbox(address.display_name, address.addr_spec)
+        to += tokens[:-1] + [tokens[-1] + ("," if number < len(recipients) - 1 else "")]
+    fields = [wire.field("From", wire.mailbox(sender.display_name, sender.addr_spec)),
+              wire.field("To", to), wire.field("Subject", wire.text_tokens(subject))]
+    fields += [wire.field(name, value.split(" ")) for name, value in headers]
+    return wire.message_bytes(fields, text, html)

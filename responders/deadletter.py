@@ -22,6 +22,7 @@ def alert_dead_letter(mailer: Mailer, item, attempts: int | None = None) -> None
     out = compose(kind="deadletter_alert", to=officers, subject=rendered.subject,
                   text=rendered.text, html=rendered.html, config=config, case_id=item.case_id,
                   now=mailer.now(), message_id=mailer.ids().stable("deadletter", item.id))
-    mailer.outbox.enqueue(out.message, envelope_from=out.envelope_from,
-                          envelope_to=list(out.envelope_to), case_id=item.case_id, kind=out.kind,
-                          org=config.org.id)
+    mailer.outbox.enqueue_bytes(out.data, message_id=out.message_id,
+                                envelope_from=out.envelope_from, envelope_to=list(out.envelope_to),
+                                case_id=item.case_id, kind=out.kind, subject=out.subject,
+                                org=config.org.id)

@@ -10,11 +10,9 @@ one of them can be checked as a reply to what we really sent.
 
 from __future__ import annotations
 
-import email.policy
 from datetime import datetime
 from typing import Callable
 
-from intake.decode import decode_header_value
 from intake.parse import body_digest
 from leakline.config import Config
 from leakline.msgid import MessageIds
@@ -52,29 +50,35 @@ class Mailer:
         return self.queue(case, out, rendered.text)
 
     def queue(self, case: dict, out: Outgoing, text: str) -> dict:
-        self.outbox.enqueue(out.message, envelope_from=out.envelope_from,
-                            envelope_to=list(out.envelope_to), case_id=case["id"], kind=out.kind,
-                            org=self.config.org.id)
-        self.store.claim_key(out.message_id, case["id"])
+        """Serialised once: the same bytes are the case's evidence (raw/) and, as a hard link to
+        it, the outbox's copy; all of it joins the open unit of work."""
+        when = self.now().astimezone(self.config.service.tz)
+        raw = out.data
+        raw_rel = self.store.put_raw(raw, when.year, when.month)
+        with self.store.unit_of_work() as uow:
+            self.outbox.enqueue_bytes(raw, message_id=out.message_id,
+                                      envelope_from=out.envelope_from,
+                                      envelope_to=list(out.envelope_to), case_id=case["id"],
+                                      kind=out.kind, subject=out.subject,
+                                      same_as=self.store.data_dir / raw_rel,
+                                      org=self.config.org.id)
+            self.store.claim_key(out.message_id, case["id"])
+            uow.after_commit(self.wake)
         if not any(m.get("message_id") == out.message_id for m in case["messages"]):
-            case["messages"].append(self._record(out, text))
-        self.wake()
+            case["messages"].append(self._record(out, text, raw, raw_rel, when))
         return {"action": "mail_queued", "actor": "system",
                 "details": {"message_id": out.message_id, "kind": out.kind,
                             "to": list(out.envelope_to)}}
 
-    def _record(self, out: Outgoing, text: str) -> dict:
-        when = self.now().astimezone(self.config.service.tz)
-        raw = out.message.as_bytes(policy=email.policy.SMTP)
-        raw_rel = self.store.put_raw(raw, when.year, when.month)
+    def _record(self, out: Outgoing, text: str, raw: bytes, raw_rel: str, when) -> dict:
         return {
             "key": out.message_id, "message_id": out.message_id,
             "from": self.config.from_address, "from_name": self.config.organization.name,
-            "to": list(out.envelope_to), "subject": decode_header_value(out.message["Subject"]),
-            "date": out.message["Date"], "received_at": when.isoformat(timespec="seconds"),
+            "to": list(out.envelope_to), "subject": out.subject,
+            "date": out.date, "received_at": when.isoformat(timespec="seconds"),
             "direction": "out", "kind": out.kind, "status": "queued", "text": text,
-            "html": True, "in_reply_to": out.message["In-Reply-To"],
-            "references": (out.message["References"] or "").split(),
+            "html": True, "in_reply_to": out.in_reply_to,
+            "references": list(out.references),
             "attachments": [], "forwarded": [], "raw": raw_rel,
             "sha256": raw_rel.rsplit("/", 1)[-1].removesuffix(".eml"),
             "body_sha256": body_digest(raw),

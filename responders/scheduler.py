@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from datetime import date, datetime, timedelta
 from typing import Callable, Iterable
 
@@ -15,12 +16,15 @@ from leakline.config import Config
 from leakline.process.reminders import due_reminders
 from responders.alerts import render_deadline_reminder
 from responders.react import Responder
-from store.cases import CaseNotFound, Store
+from store.cases import CaseNotFound, Store, StoreDamaged
 
 log = logging.getLogger("leakline.scheduler")
 PASS_SECONDS = 20.0
 INTAKE_GRACE = timedelta(minutes=10)
 CLOSE_COMMAND = 'leakline phase close {case_id} {phase} --step {step} --note "..." --by YOUR_EMAIL'
+
+
+CHUNK = 50  # cases a unit of work: one commit for them, the data lock held for no longer
 
 
 class Scheduler:
@@ -30,25 +34,48 @@ class Scheduler:
         self.responder = responder
         self.config = config
         self.now = now
+        self._said: dict[str, tuple] = {}  # case id -> what was logged of its trouble, and when
 
     def run_once(self) -> int:
         """Queue whatever is due now; returns how many cases changed."""
+        rows = self.store.summaries("open")
         changed = 0
-        for row in self.store.summaries("open"):
-            events: list[dict] = []
-
-            def tick(case: dict) -> list[dict]:
-                events.extend(self._tick(case))
-                return events
-            try:
-                self.store.update(row["id"], tick)
-            except CaseNotFound:
-                continue
-            except Exception:  # one broken case must not hold up the escalation of the others
-                log.exception("scheduler: case %s skipped", row["id"])
-                continue
-            changed += bool(events)
+        for start in range(0, len(rows), CHUNK):
+            with self.store.unit_of_work():
+                changed += sum(self._pass(row["id"]) for row in rows[start:start + CHUNK])
         return changed
+
+    def _pass(self, case_id: str) -> bool:
+        events: list[dict] = []
+
+        def tick(case: dict) -> list[dict]:
+            events.extend(self._tick(case))
+            return events
+        try:
+            self.store.update(case_id, tick)
+        except CaseNotFound:
+            return False
+        except Exception as exc:  # one broken case must not hold up the escalation of the others
+            self._trouble(case_id, exc)
+            return False
+        self._said.pop(case_id, None)
+        return bool(events)
+
+    def _trouble(self, case_id: str, exc: Exception) -> None:
+        """Said once, in one line, until it changes: a damaged case every 20 s is noise."""
+        path = getattr(exc, "path", None)
+        try:
+            stamp = os.stat(path).st_mtime_ns if path else None
+        except OSError:
+            stamp = None
+        seen = (type(exc).__name__, str(exc), stamp)
+        if self._said.get(case_id) == seen:
+            return
+        self._said[case_id] = seen
+        if isinstance(exc, (StoreDamaged, OSError)):
+            log.error("scheduler: case %s skipped until it changes: %s", case_id, exc)
+        else:  # a bug: its traceback, once
+            log.exception("scheduler: case %s skipped until it changes", case_id)
 
     def _tick(self, case: dict) -> list[dict]:
         if case.get("status") != "open" or self._awaiting_intake(case):

@@ -11,19 +11,17 @@ That includes 530/534/535/538 (authentication or encryption required) even when 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import socket
 import ssl
-import time
 from pathlib import Path
 from typing import Protocol
 
 import aiosmtplib
 
 from leakline.config import Config, ConfigError, Mail
-from store.files import FILE_MODE, ensure_dir, fsync_dir, write_all
-from store.outbox import Item
+from store.files import FILE_MODE, ensure_dir, flush_file_system, write_all
+from store.outbox import Item, message_key
 
 
 # 5xx answers that mean "fix the relay settings", not "this message will never go".
@@ -62,12 +60,17 @@ class MaildirTransport:
 
     Like a local delivery agent it prepends `Return-Path:` (the envelope sender, `<>` for the
     null sender) and `Envelope-To:`, and stores LF line endings as Maildir readers expect.
-    """
 
-    _counter = itertools.count()
+    Each outbox entry has one file name (its creation time and outbox key), so a delivery
+    repeated after a crash (the file written, the process killed before the outbox recorded it)
+    finds its file in new/ or cur/ and writes no second copy. Files are not fsynced one by one:
+    `flush()` makes a batch durable with one syncfs before the sender records it as sent.
+    """
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self._unflushed = False
+        self._in_cur: set[str] | None = None  # names in cur/ when this process first delivered
 
     def ensure(self) -> None:
         ensure_dir(self.path)
@@ -82,30 +85,45 @@ class MaildirTransport:
 
     def write(self, item: Item) -> Path:
         self.ensure()
+        name = self.file_name(item)
+        final = self.path / "new" / name
+        if self._delivered(name):
+            return final
         trace = (f"Return-Path: <{item.envelope_from}>\r\n"
                  f"Envelope-To: {', '.join(item.recipients)}\r\n").encode("ascii", "replace")
         data = (trace + item.message_bytes()).replace(b"\r\n", b"\n")
-        name = self._unique_name()
         tmp = self.path / "tmp" / name
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        # O_TRUNC, not O_EXCL: a file a crash left half-written in tmp/ is written anew.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
         try:
             write_all(fd, data)
-            os.fsync(fd)
         except OSError:
             os.unlink(tmp)  # a half-written file must not linger in tmp/
             raise
         finally:
             os.close(fd)
-        final = self.path / "new" / name
         os.rename(tmp, final)
-        fsync_dir(final.parent)
+        self._unflushed = True
         return final
 
-    def _unique_name(self) -> str:
-        # The Maildir convention: time.M<usec>P<pid>Q<counter>.<host>, host with / and : escaped.
-        now = time.time()
+    def flush(self) -> None:
+        """Make what was delivered since the last flush durable (one syncfs, not one per file)."""
+        if self._unflushed:
+            flush_file_system(self.path)
+            self._unflushed = False
+
+    def _delivered(self, name: str) -> bool:
+        if (self.path / "new" / name).exists():
+            return True
+        if self._in_cur is None:  # once per process: a reader moves read mail to cur/NAME:2,S
+            self._in_cur = {n.partition(":")[0] for n in os.listdir(self.path / "cur")}
+        return name in self._in_cur
+
+    @staticmethod
+    def file_name(item: Item) -> str:
+        # The Maildir convention time.unique.host, unique per outbox entry; / and : escaped.
         host = socket.gethostname().replace("/", r"\057").replace(":", r"\072")
-        return f"{int(now)}.M{int(now % 1 * 1e6)}P{os.getpid()}Q{next(self._counter)}.{host}"
+        return f"{int(item.created_at.timestamp())}.L{message_key(item.id)}.{host}"
 
 
 class SmtpTransport:

@@ -5,12 +5,13 @@ the previous line's hash and `hash` the SHA-256 of the line's canonical JSON wit
 Editing, removing or reordering a line breaks the chain at that line; `head` (seq and hash of
 the last line) catches a cut tail.
 
-Crash safety, with the case store: before a change is written, an intent naming its events is
-appended to `intents.log` (fsync); the change is written with its events inside the case file;
-the events are appended to the chain (fsync); the intent log is emptied. After a crash,
-`recover()` appends the events of every intent whose change reached the case file and is not in
-the chain yet; an intent whose change never landed is dropped with it. So: no change without
-its event, no event without its change.
+Crash safety, with the case store: the events of a unit of work are chained when the unit
+commits and written into its record in the redo journal together with the change they explain
+(store/journal.py), so there is no change without its event and no event without its change.
+The chain file is appended behind the journal without an fsync of its own; a crash before that
+append finished is repaired from the journal (`append_chained` skips what is already there).
+`intents.log` and `recover()` are the mechanism of stores written before the journal: an intent
+left there by an older version is still finished at start.
 """
 
 from __future__ import annotations
@@ -87,6 +88,55 @@ class AuditLog:
                     window *= 4
         except FileNotFoundError:
             return None
+
+    def chain_events(self, events: list[dict]) -> list[dict]:
+        """The events with seq, prev and hash, after the chain's head (nothing is written)."""
+        head = self.head()
+        chained = []
+        for event in events:
+            event = dict(event, seq=head["seq"] + 1, prev=head["hash"])
+            event["hash"] = event_hash(event)
+            head = {"seq": event["seq"], "hash": event["hash"]}
+            chained.append(event)
+        return chained
+
+    def append_chained(self, events: list[dict]) -> None:
+        """Append events `chain_events` made, those past the head only (a replay finds some there).
+
+        No fsync: the redo journal holds them until its checkpoint flushes the file system.
+        """
+        self._repair_torn_tail()
+        head = self.head()
+        todo = [e for e in events if e["seq"] > head["seq"]]
+        if not todo:
+            return
+        if todo[0]["seq"] != head["seq"] + 1 or todo[0]["prev"] != head["hash"]:
+            raise OSError(f"{self.chain}: events {todo[0]['seq']}.. do not follow the chain's "
+                          f"head {head['seq']}; run `leakline audit verify`")
+        data = b"".join(canonical(e)[:-1] + b',"hash":"' + e["hash"].encode() + b'"}\n'
+                        for e in todo)
+        ensure_dir(self.root)
+        fd = os.open(self.chain, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+        try:
+            write_all(fd, data)
+        finally:
+            os.close(fd)
+        self._head = {"seq": todo[-1]["seq"], "hash": todo[-1]["hash"]}
+        self._size = os.stat(self.chain).st_size
+        self.write_head_hint()
+
+    def write_head_hint(self) -> None:
+        """The head as a hint against a cut tail. Rewritten in place, no fsync: a hint torn by
+        a crash reads as no hint (verify ignores it), and the next append writes it again."""
+        if not self.chain.exists():
+            return  # no events yet (or a store that keeps none: the service's outbox)
+        data = json.dumps(self.head()).encode()
+        fd = os.open(self.head_path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
+        try:
+            write_all(fd, data)
+            os.ftruncate(fd, len(data))
+        finally:
+            os.close(fd)
 
     def record_intent(self, case_id: str, ids: list[str]) -> None:
         line = json.dumps({"case": case_id, "ids": ids}).encode() + b"\n"
@@ -176,7 +226,12 @@ class AuditLog:
                     return VerifyResult(False, count, number, problem)
                 event = json.loads(line)
                 prev, count = event["hash"], count + 1
-        head = read_json(self.head_path) or {}
+        try:
+            head = read_json(self.head_path) or {}
+        except ValueError:
+            head = {}  # a hint torn by a crash: no hint
+        if not isinstance(head, dict) or not isinstance(head.get("seq", 0), int):
+            head = {}
         if head and (head.get("seq", 0) > count):
             return VerifyResult(False, count, count + 1,
                                 f"the log ends at event {count} but event {head['seq']} was written")

@@ -1,13 +1,15 @@
 """A store that heals: one damaged file affects only its own case.
 
 Index shards and sequence files are derived from the case files, so they are rebuilt from
-them; a case or key file that cannot be read back is moved aside to `quarantine/` with a note
-(never deleted). `quick_check` (at `leakline serve` start) looks only at sequences and shards;
-`check` (`leakline store check`) reads every file.
+them; a case file or the key index that cannot be read back is moved aside to `quarantine/`
+with a note (never deleted), and the keys the cases name are derived again. `quick_check`
+(at `leakline serve` start) looks only at sequences and shards; `check` (`leakline store
+check`) reads every file.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from store.cases import (BUCKET, CaseDamaged, CaseNotFound, Store, StoreDamaged, read_case,
                          read_shard, split_case_id, summary)
-from store.files import atomic_write, ensure_dir, fsync_dir, read_json
+from store.files import atomic_write, ensure_dir, fsync_dir
 from store.tinystore import write_tables
 
 _SEQ_NAME = re.compile(r"^([A-Za-z0-9]+)-(\d{4})$")
@@ -49,11 +51,17 @@ def highest_case_number(store: Store, prefix: str, year: int) -> int:
 def read_sequence(path: Path) -> int:
     """The last number handed out; StoreDamaged when the file is there but unreadable."""
     try:
-        value = read_json(path)
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return 0
+    return parse_sequence(path, data)
+
+
+def parse_sequence(path: Path, data: bytes) -> int:
+    try:
+        value = json.loads(data.decode("utf-8"))
     except ValueError:
         raise StoreDamaged(path, "sequence file is not valid JSON") from None
-    if value is None:
-        return 0
     last = value.get("last") if isinstance(value, dict) else None
     if not isinstance(last, int) or isinstance(last, bool) or last < 0:
         raise StoreDamaged(path, "sequence file has no number in it")
@@ -199,36 +207,61 @@ def _quarantine_case(store: Store, path: Path, case_id: str, reason: str,
 
 
 def _claim_keys(store: Store, case: dict) -> None:
-    """Re-derive the message keys a case names, where a key file is missing (e.g. quarantined)."""
-    for message in case.get("messages", []):
-        for key in (message.get("key"), message.get("message_id")):
-            if key:
-                store.claim_key(key, case["id"])
+    """Re-derive the message keys a case names (after the key index was quarantined)."""
+    with store.unit_of_work():
+        for message in case.get("messages", []):
+            for key in (message.get("key"), message.get("message_id"),
+                        f"raw:{message['sha256']}" if message.get("sha256") else None):
+                if key:
+                    store.claim_key(key, case["id"])
 
 
-def _check_keys(store: Store, repair: bool, report: CheckReport) -> list[Path]:
-    damaged = []
-    for path in sorted((store.data_dir / "keys").glob("*/*")):
-        if path.name.startswith("."):
-            continue
-        report.files += 1
-        try:
-            value = path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            value = None
-        except OSError as exc:
-            report.problems.append(f"{path}: cannot read: {exc.strerror or exc}")
-            continue
-        if value is None or not value.strip() or any(ord(c) < 32 for c in value.strip()):
-            report.problems.append(f"{path}: key file is not a case id or value")
-            damaged.append(path)
+def _check_keys(store: Store, repair: bool, report: CheckReport) -> bool:
+    """The key index (keys.sqlite); with `repair`, a damaged one is moved aside and the keys
+    the cases name are derived again (by _check_cases). True when it was damaged."""
+    keys = store.units.keys
+    if not keys.path.exists():
+        return False
+    report.files += 1
+    problem = keys.check()
+    if problem is None:
+        return False
+    report.problems.append(f"{keys.path}: key index cannot be read ({problem})")
     if repair:
-        for path in damaged:
-            with store.lock.hold():
-                target = quarantine(store, path, "key file that cannot be read; re-derived from "
-                                                 "the case files where a case names the message")
-            report.repairs.append(f"{path}: moved to {target}")
-    return damaged
+        with store.lock.hold():
+            keys.close()
+            target = quarantine(store, keys.path, "key index that cannot be read; the keys the "
+                                                  "case files name were derived again")
+            for suffix in ("-wal", "-shm"):
+                side = keys.path.with_name(keys.path.name + suffix)
+                if side.exists():
+                    os.replace(side, target.with_name(target.name + suffix))
+        report.repairs.append(f"{keys.path}: moved to {target}")
+    return True
+
+
+# -- the redo journal ----------------------------------------------------------------------
+def _check_journal(store: Store, repair: bool, report: CheckReport) -> None:
+    """A unit a crash left half applied is finished; a journal damaged inside (not a torn end)
+    stops every unit, so with `repair` it is moved aside (what it held past the damage was
+    committed but is not applied: its messages are reprocessed from the spool if still there)."""
+    from store.journal import JournalError
+
+    journal = store.units.journal
+    if journal.clean():
+        return
+    report.files += 1
+    try:
+        with store.lock.hold():
+            store.units.recover()
+        return
+    except JournalError as exc:
+        report.problems.append(str(exc))
+    if repair:
+        with store.lock.hold():
+            target = quarantine(store, journal.path, "redo journal damaged inside; the units "
+                                "after the damage were not applied (run `leakline audit verify`)")
+        report.repairs.append(f"{journal.path}: moved to {target}")
 
 
 # -- the two checks -------------------------------------------------------------------------
@@ -243,14 +276,15 @@ def quick_check(store: Store) -> CheckReport:
 
 
 def check(store: Store, repair: bool = False) -> CheckReport:
-    """Every sequence, shard, case and key file; with `repair`, put right what can be.
+    """Every sequence, shard and case file and the key index; with `repair`, mend what can be.
 
     Reads without the data lock (files are replaced whole, so a read sees a whole file) and
     takes it for each repair, so a running service is held up only while a file is mended.
     """
     report = CheckReport()
-    _check_cases(store, repair, report)
+    _check_journal(store, repair, report)
     _check_keys(store, repair, report)
+    _check_cases(store, repair, report)
     for shard in _shards(store):
         report.files += 1
         _check_shard(store, shard, repair, report, deep=True)

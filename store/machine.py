@@ -12,12 +12,13 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from store.files import atomic_write_json, read_json
+from store.files import atomic_write_json, dump_json, read_json
 
 
 class MachineMail:
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, units=None):
         self.root = Path(data_dir) / "machine"
+        self.units = units  # store.unit.Units: a record is part of the open unit of work
 
     def _path(self, record: dict) -> Path:
         year, month = record["received_at"][:4], record["received_at"][5:7]
@@ -26,9 +27,16 @@ class MachineMail:
     def put(self, record: dict) -> bool:
         """Keep `record` (a message as intake stores it); False if the same raw was kept before."""
         path = self._path(record)
-        if path.exists():
-            return False
-        atomic_write_json(path, record)
+        if self.units is None:
+            if path.exists():
+                return False
+            atomic_write_json(path, record)
+            return True
+        rel = str(path.relative_to(self.units.data_dir))
+        with self.units.unit() as uow:
+            if uow.exists(rel):
+                return False
+            uow.write(rel, dump_json(record), create_only=True)
         return True
 
     def records(self) -> Iterator[dict]:

@@ -172,9 +172,14 @@ class Spool:
                 except (ValueError, KeyError, TypeError):
                     raise SpoolError(f"{segment.name}: bad envelope") from None
 
+    def files_of(self, segment: Path) -> list[Path]:
+        """The segment and its attempt count: what goes when it is processed."""
+        return [segment, segment.with_name(segment.name + TRIES)]
+
     def remove(self, segment: Path) -> None:
-        segment.unlink(missing_ok=True)
-        segment.with_name(segment.name + TRIES).unlink(missing_ok=True)
+        """Remove a processed segment at once (the pipeline removes it with its unit of work)."""
+        for path in self.files_of(segment):
+            path.unlink(missing_ok=True)
         fsync_dir(self.new)
 
     def tries(self, segment: Path) -> "Tries":
@@ -268,12 +273,31 @@ class Tries:
 
     def _set(self, spool_id: str, **values) -> None:
         self._state[spool_id] = dict(self._get(spool_id), **values)
+        self._save()
+
+    def _save(self) -> None:
         atomic_write(self.path, json.dumps(self._state).encode(), sync=False, sync_dir=False)
 
     def begin(self, spool_id: str) -> int:
         attempts = self.attempts(spool_id) + 1
         self._set(spool_id, attempts=attempts, error=None)
         return attempts
+
+    def begin_all(self, spool_ids: list[str]) -> None:
+        """An attempt of each message, counted in one write (a batch of them in one unit)."""
+        for spool_id in spool_ids:
+            self._state[spool_id] = dict(self._get(spool_id), attempts=self.attempts(spool_id) + 1,
+                                         error=None)
+        self._save()
+
+    def failed_all(self, spool_ids: list[str], error: str) -> None:
+        for spool_id in spool_ids:
+            self._state[spool_id] = dict(self._get(spool_id), error=error)
+        self._save()
+
+    def tried(self) -> bool:
+        """Any message of the segment tried before (and not finished): a batch failed or died."""
+        return any(self.attempts(s) and not self.done(s) for s in self._state)
 
     def failed(self, spool_id: str, error: str) -> None:
         self._set(spool_id, error=error)

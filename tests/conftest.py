@@ -137,6 +137,22 @@ def clock() -> Clock:
 
 
 @pytest.fixture
+def fsyncs(monkeypatch) -> list[int]:
+    """How many fsync(2) calls the test makes from here on: fsyncs[0]."""
+    import os
+
+    calls = [0]
+    real = os.fsync
+
+    def fsync(fd):
+        calls[0] += 1
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return calls
+
+
+@pytest.fixture
 def box(tmp_path, clock) -> Outbox:
     return Outbox(tmp_path, DataLock(tmp_path / ".lock"), clock)
 

@@ -104,7 +104,7 @@ class Flow:
         self.clock = clock
         self.app = App(config, now=clock)
         self.app.prepare()
-        # background_tasks builds the sender (RecordingTransport, on_dead_letter) that serve runs;
+        # background_tasks builds the sender (on_sent, on_dead_letter) that serve runs;
         # the loops themselves are not run: the test makes each pass itself.
         for coroutine in self.app.background_tasks(asyncio.Event()):
             coroutine.close()

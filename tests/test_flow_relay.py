@@ -193,11 +193,11 @@ def test_a_case_that_cannot_be_saved_after_delivery_does_not_make_a_second_deliv
     """Recording `sent` in the case is bookkeeping: if it fails, the mail has still gone."""
     flow.receive(report())
     flow.drain()
-    intents = flow.app.store.audit.intents
-    intents.unlink(missing_ok=True)
-    intents.mkdir()  # every case save fails now (a disk problem, a hand edit)
+    case_file = flow.app.store._case_path(flow.case_ids()[0])
+    kept = case_file.read_bytes()
+    case_file.write_bytes(b"{damaged")  # the case cannot be read, so not saved (a hand edit)
     flow.deliver()
-    intents.rmdir()
+    case_file.write_bytes(kept)
     for _ in range(3):
         flow.clock.advance(hours=1)
         flow.deliver()
@@ -209,9 +209,8 @@ def test_the_dead_letter_alert_goes_out_even_when_the_case_cannot_record_the_fai
     sink.refuse_rcpt(REPORTER, "550 5.1.1 No such user")
     flow.receive(report())
     flow.drain()
-    intents = flow.app.store.audit.intents
-    intents.unlink(missing_ok=True)
-    intents.mkdir()  # case saves fail from here on
+    case_file = flow.app.store._case_path(flow.case_ids()[0])
+    case_file.write_bytes(b"{damaged")  # the case cannot be read, so not saved, from here on
     flow.deliver()
     flow.clock.advance(minutes=1)
     flow.deliver()

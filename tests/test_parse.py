@@ -94,3 +94,19 @@ def test_case_tag_found_whatever_the_prefixes(subject):
 def test_strip_reply_prefixes():
     assert strip_reply_prefixes("Re[2]: RE：返信: 転送: FW: 誤送信の件") == "誤送信の件"
     assert strip_reply_prefixes("Review of data") == "Review of data"
+
+
+def test_a_very_large_text_part_is_read_from_its_start_and_flagged_truncated():
+    """Issue 13: a 10 MB text part is not decoded whole (the raw keeps it); the case says so."""
+    from intake.mime import TEXT_BYTES
+
+    line = "本日、顧客名簿を誤送信しました。約120名分の氏名と住所が含まれます。\r\n".encode()
+    body = line * (2 * TEXT_BYTES // len(line))
+    raw = (b"From: taro@example.com\r\nSubject: big\r\nMessage-ID: <big@example.com>\r\n"
+           b"Content-Type: text/plain; charset=UTF-8\r\n\r\n") + body
+    parsed = parse(raw)
+    assert parsed.truncated and not parsed.unparsed
+    assert parsed.text.startswith("本日、顧客名簿を誤送信しました。")
+    assert len(parsed.text.encode()) <= TEXT_BYTES and parsed.text.endswith("含まれます。")
+    small = parse(raw[:len(raw) - len(body)] + line)
+    assert not small.truncated

@@ -30,7 +30,7 @@ def send(**overrides):
 
 
 def wire(outgoing) -> bytes:
-    return outgoing.message.as_bytes(policy=email.policy.SMTP)
+    return outgoing.data  # the bytes that are sent, made once (issue 13)
 
 
 def received(outgoing):
@@ -194,3 +194,37 @@ def test_stable_message_id_is_repeatable_signed_and_recognised_as_ours():
     assert "Message-ID" in guards.OwnMessage().check(msg, "incident@example.com", CONFIG)
     with pytest.raises(ComposeError):
         send(message_id="<x@y>\r\nBcc: evil@attacker.test")
+
+
+# -- the bytes compose() writes itself (issue 13: no EmailMessage built and serialised) ----------
+
+def test_names_with_quotes_and_specials_and_many_recipients_read_back_exactly():
+    org = Organization(name='Sample "Co." <Legal>, Tokyo', incident_address="incident@example.com",
+                       domains=("example.com",))
+    recipients = [f"manager{i}.with.a.long.local.part@subsidiary{i}.example.com" for i in range(6)]
+    out = send(config=Config(organization=org), to=recipients, kind="escalation")
+    msg = received(out)
+    assert msg["From"].addresses[0].display_name == 'Sample "Co." <Legal>, Tokyo'
+    assert [a.addr_spec for a in msg["To"].addresses] == recipients
+    head = out.data.split(b"\r\n\r\n")[0]
+    assert head.isascii() and all(len(line) <= 78 for line in head.split(b"\r\n"))
+
+
+def test_an_ascii_subject_folds_at_spaces_and_long_lines_of_text_travel_in_base64():
+    subject = "Report " + " ".join(f"word{i}" for i in range(25))
+    text = "x" * 2000 + "\n"
+    msg = received(send(subject=subject, text=text, html=None, kind="escalation"))
+    assert msg["Subject"] == "[INC-2026-0001] " + subject
+    assert msg.get_content_type() == "text/plain"
+    assert msg["Content-Transfer-Encoding"] == "base64" and msg.get_content() == text
+
+
+def test_short_ascii_text_travels_as_7bit():
+    msg = received(send(text="Report received.\n", html=None, kind="escalation"))
+    assert msg["Content-Transfer-Encoding"] == "7bit"
+    assert msg.get_content().replace("\r\n", "\n") == "Report received.\n"
+
+
+def test_an_internationalised_address_is_refused_as_before():
+    with pytest.raises(ComposeError):
+        send(to=["山田@example.com"])

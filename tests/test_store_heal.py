@@ -91,8 +91,11 @@ def test_store_check_reports_every_damaged_file_and_repair_mends_them(cli_app):
     shard.write_bytes(b"[]")
     seq = cli_app.data_dir / "seq" / "INC-2026"
     seq.write_bytes(b"")
-    key = next((cli_app.data_dir / "keys").glob("*/*"))
-    key.write_bytes(b"\xff\xfe\x00")
+    key = cli_app.data_dir / "keys.sqlite"  # the message keys: one SQLite index since issue 13
+    cli_app.store.units.keys.close()
+    for side in ("-wal", "-shm"):
+        key.with_name(key.name + side).unlink(missing_ok=True)
+    key.write_bytes(b"\xff\xfe\x00" * 100)
 
     result = cli(cli_app, "store", "check")
     assert result.exit_code == 1
@@ -106,9 +109,8 @@ def test_store_check_reports_every_damaged_file_and_repair_mends_them(cli_app):
     moved = next((cli_app.data_dir / "quarantine").glob("*/cases/2026/00000/INC-2026-0003.json"))
     assert moved.read_bytes() == damaged_case  # moved aside as it was, never deleted
     assert "INC-2026-0003" in moved.with_name(moved.name + ".note").read_text()
-    (moved_key,) = [p for p in (cli_app.data_dir / "quarantine").glob("*/keys/*/*")
-                    if p.suffix != ".note"]
-    assert moved_key.read_bytes() == b"\xff\xfe\x00"
+    (moved_key,) = (cli_app.data_dir / "quarantine").glob("*/keys.sqlite")
+    assert moved_key.read_bytes() == b"\xff\xfe\x00" * 100
     assert [r["id"] for r in cli_app.store.summaries("all")] == ["INC-2026-0001", "INC-2026-0002"]
     assert json.loads(seq.read_bytes()) == {"last": 3}
     assert cli(cli_app, "store", "check").output.startswith("store is sound")
@@ -140,6 +142,58 @@ def test_serve_mends_a_damaged_shard_at_start(app):
         assert any("index" in line and "rebuilt" in line for line in srv.lines)
     finally:
         srv.stop()
+
+
+def test_the_scheduler_names_a_damaged_case_in_one_line_once_until_it_changes(app, caplog):
+    """Review of issue 13: a full traceback for the same damaged case on every 20-second pass."""
+    spool_reports(app, 2)
+    bad = app.store._case_path("INC-2026-0001")
+    kept = bad.read_bytes()
+    bad.write_bytes(b"{damaged")
+
+    def said() -> list:
+        return [r for r in caplog.records if "INC-2026-0001" in r.getMessage()]
+
+    with caplog.at_level("WARNING", logger="leakline.scheduler"):
+        for _ in range(3):
+            app.scheduler.run_once()
+        (record,) = said()
+        assert record.exc_info is None and "\n" not in record.getMessage()
+        assert str(bad) in record.getMessage() and "store check" in record.getMessage()
+        bad.write_bytes(b"{damaged differently")  # it changed: said again, once
+        app.scheduler.run_once()
+        app.scheduler.run_once()
+        assert len(said()) == 2
+        bad.write_bytes(kept)  # mended: nothing more to say, and the case is worked again
+        app.scheduler.run_once()
+        assert len(said()) == 2
+        bad.write_bytes(b"{damaged")  # damaged again later: said again
+        app.scheduler.run_once()
+        assert len(said()) == 3
+
+
+def test_a_journal_damaged_inside_is_named_and_moved_aside_by_repair(cli_app):
+    """A torn last record is a crash (cut and forgotten); damage before the end stops every unit
+    of work until `store check --repair` moves the journal aside (docs/STORE.md)."""
+    spool_reports(cli_app, 1)  # the worker's checkpoint empties the journal when idle
+    assert cli(cli_app, "cases", "note", "INC-2026-0001", "--text", "first look",
+               "--by", "po@example.com").exit_code == 0
+    journal = cli_app.store.units.journal.path
+    records = journal.read_bytes()
+    assert records, "the journal holds the units since the last checkpoint"
+    damaged = bytearray(records)
+    damaged[60] ^= 0xFF
+    journal.write_bytes(bytes(damaged) + b"LLJ1 R 2 0 " + b"0" * 64 + b"\n{}")
+    shown = cli(cli_app, "cases", "list")
+    assert shown.exit_code == 1 and str(journal) in shown.output and "damaged" in shown.output
+    result = cli(cli_app, "store", "check")
+    assert result.exit_code == 1 and f"damaged: {journal}" in result.output
+    result = cli(cli_app, "store", "check", "--repair")
+    assert result.exit_code == 0, result.output
+    (moved,) = (cli_app.data_dir / "quarantine").glob("*/journal/redo.log")
+    assert moved.read_bytes().startswith(bytes(damaged))
+    spool_reports(cli_app, 1, start=1)
+    assert [r["id"] for r in cli_app.store.summaries("all")] == ["INC-2026-0001", "INC-2026-0002"]
 
 
 def test_a_store_intake_wrote_is_sound_and_a_rebuilt_shard_keeps_the_listing(cli_app):

@@ -7,11 +7,10 @@ change does not move them, and shown in the organisation's zone with its offset.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from .phases import step_status
 
@@ -75,16 +74,25 @@ def day(first: date, n: int) -> date:
     return first + timedelta(days=n - 1)
 
 
-def is_closed_day(d: date, national: holidays.HolidayBase) -> bool:
+def is_closed_day(d: date, national) -> bool:
     """Saturday, Sunday, a national holiday (振替休日 and 国民の休日 included), or Dec 29 - Jan 3
     (行政機関の休日に関する法律 Art. 1)."""
     year_end = (d.month == 12 and d.day >= 29) or (d.month == 1 and d.day <= 3)
     return d.weekday() >= 5 or d in national or year_end
 
 
+@functools.lru_cache(maxsize=16)
+def japanese_holidays(year: int):
+    """The national holidays of `year` and the next (built once: it cost 0.4 ms a case; the
+    library is imported here, not by whoever only reads a deadline)."""
+    import holidays
+
+    return holidays.country_holidays("JP", years=range(year, year + 2))
+
+
 def next_open_day(d: date) -> date:
     """`d`, or the first later day that is not a closed day (the same law, Art. 2)."""
-    national = holidays.country_holidays("JP", years=range(d.year, d.year + 2))
+    national = japanese_holidays(d.year)
     while is_closed_day(d, national):
         d += timedelta(days=1)
     return d
