@@ -22,3 +22,31 @@ def persons(text: str, subject: str = "") -> int | None:
 ])
 def test_own_staff_and_ratios_are_not_counts(text, number):
     assert persons(text) == number
+
+
+@pytest.mark.parametrize("text,number", [
+    # who saw it, told with words between: they are witnesses, not persons whose data was shown
+    ("表示された方は2名です。表示を見たのは、ご連絡いただいた方を含めて5名の会員です。", 2),
+    ("別の会員の成績表が表示されました。表示された方は4名。実際に見たと申告しているのは現時点で2名です。", 4),
+    # who was there, and our own staff who talked, are not the persons
+    ("A様のローン延滞をロビーで大きな声で話してしまいました。ロビーには20名程度のお客様がいらしたと思います。", 1),
+    ("当院の看護師3名が駅前の店で「302号室の患者さんは重い病気らしい」と話していたと苦情がありました。", 1),
+    # what reached the right person is not the leak's count
+    ("差し込みがずれ、送信は120件で、正しく届いたのは先頭の1件だけでした。119名分の氏名が別の会員様に届いています。", 119),
+    # a recount or a contrast corrects, a doubt raises the bound; neither adds parts
+    ("一覧は20名分です。\n→数え直したら22名分でした(20名と書いてしまいましたが22名が正しいです)。", 22),
+    ("ほかの生徒のファイルに混ざっていたのは2名分、もしかすると3名分です。", 3),
+    # family members or emergency contacts told far in the sentence are more persons
+    ("メモには利用者様4名の氏名、住所、服薬の内容、認知症の程度についてのメモと、緊急連絡先としてご家族3名のお名前が書いてあります。", 7),
+])
+def test_witnesses_corrections_and_parts(text, number):
+    assert persons(text) == number
+
+
+def test_who_saw_a_wrong_display_bounds_it_when_nothing_else_does():
+    text = ("キャッシュの設定ミスで、ある会員の画面に別の会員の氏名と住所が表示された可能性がある。"
+            "その間にマイページを開いた会員は最大で百二十名。実際に他人の情報を見たと申告しているのは2名。")
+    assert extract("マイページの表示", text).values.get("category") == "wrong_display"
+    assert persons(text, "マイページの表示") == 120
+    unknown = "別の方の履歴が表示されるというお問い合わせが2件ありました。何名分が表示されたのかはまだ分かっていません。"
+    assert persons(unknown, "アプリの表示") is None
