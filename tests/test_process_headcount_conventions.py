@@ -50,3 +50,13 @@ def test_who_saw_a_wrong_display_bounds_it_when_nothing_else_does():
     assert persons(text, "マイページの表示") == 120
     unknown = "別の方の履歴が表示されるというお問い合わせが2件ありました。何名分が表示されたのかはまだ分かっていません。"
     assert persons(unknown, "アプリの表示") is None
+
+
+@pytest.mark.parametrize("text,number", [
+    # one named person's record is no data set; a list of things is no list of people; reply-all is no list
+    ("Bさんという患者様から知らない人の検査結果が届いたとお電話があり、Aさんの患者情報を登録した際に住所欄を誤入力していました。", 1),
+    ("B様宅の被害品の一覧と報告書を、A様あての封筒に入れて郵送していました。", 1),
+    ("打合せのメールに全員返信したところ、引用部分に山本さんの病名が残っていて、先方の3名に届いてしまいました。", 1),
+])
+def test_one_persons_papers_are_not_a_list(text, number):
+    assert persons(text) == number
