@@ -60,3 +60,13 @@ def test_who_saw_a_wrong_display_bounds_it_when_nothing_else_does():
 ])
 def test_one_persons_papers_are_not_a_list(text, number):
     assert persons(text) == number
+
+
+@pytest.mark.parametrize("text,number", [
+    # a list of roles restates the persons a count tells, before or after it
+    ("添付はお客様ご夫婦(ご主人と奥様)の事前審査申込書で、お二人の氏名、住所、年収が載っています。", 2),
+    # prospects are persons too, and parts joined by plus add up
+    ("In the bag: a printed visit list: 6 customers plus 4 prospects, with names and phone numbers.", 10),
+])
+def test_restated_roles_and_prospects(text, number):
+    assert persons(text) == number

@@ -190,12 +190,14 @@ def _summed(parts: list[Count], why: str) -> Persons:
 def _joined(text: str, parts: list[Count]) -> bool:
     """Counts of one sentence joined by と / 、 / and, of one kind (persons or records): parts of one whole.
     A count that says it is the whole or a bound (計21名, 最大で4,050名, 3名それぞれ) is no part, nor is a list of
-    roles that restates them (two customers, husband and wife)."""
+    roles that restates them (two customers, husband and wife), nor a polite count after a list of roles
+    (ご主人と奥様…お二人の氏名)."""
     return len(parts) > 1 and len({c.strength for c in parts}) == 1 and all(
         (JOINED.match(text[a.end:b.start]) or a.end < b.start and FAMILY_PART.search(text, max(b.start - 10, a.end), b.end)
          and not SENTENCE_END.search(text, a.end, b.start))
         and not NOT_JOINED.search(text[a.end:b.start])
-        and not WHOLE_OR_BOUND.match(b.words) and not EACH_OF_THEM.match(text, b.end) and not is_role_list(b.words)
+        and not WHOLE_OR_BOUND.match(b.words) and not EACH_OF_THEM.match(text, b.end)
+        and not is_role_list(b.words) and not (is_role_list(a.words) and b.words.startswith("お"))
         for a, b in zip(parts, parts[1:]))
 
 

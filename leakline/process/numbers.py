@@ -41,7 +41,7 @@ EN_PERSONS = (r"customers?|people|persons?|individuals?|records?|patients?|emplo
               r"|tenants?|families|accounts?|contacts?|donors?|visitors?|passengers?|consumers?|owners?"
               r"|borrowers?|account holders?|cardholders?|job seekers?|volunteers?|workers?|alumni|end-?users?"
               r"|learners?|trainees?|travell?ers?|tourists?|registrants?|invitees?|enrollees?|buyers?|purchasers?"
-              r"|sellers?|guarantors?|lessees?|claimants?|debtors?|creditors?|shareholders?|investors?|beneficiar(?:y|ies)|charts?|rows|(?:e-?mail )?addresses|bookings?|reservations?|cards?")
+              r"|prospects?|sellers?|guarantors?|lessees?|claimants?|debtors?|creditors?|shareholders?|investors?|beneficiar(?:y|ies)|charts?|rows|(?:e-?mail )?addresses|bookings?|reservations?|cards?")
 
 
 class Count(NamedTuple):
