@@ -1,5 +1,5 @@
-"""Conventions of counting persons that reports written by other people follow (issue 11, fourth pass):
-each case is one general reason a count is or is not of the persons whose data leaked."""
+"""Conventions that reports written by other people follow (issue 11, fourth pass): each case is one
+general reason a count is or is not of the persons whose data leaked, or a flag is or is not wrongful."""
 
 from __future__ import annotations
 
@@ -70,3 +70,22 @@ def test_one_persons_papers_are_not_a_list(text, number):
 ])
 def test_restated_roles_and_prospects(text, number):
     assert persons(text) == number
+
+
+def wrongful(subject: str, text: str):
+    return extract(subject, text).values.get("wrongful")
+
+
+def test_a_caller_speaking_of_their_own_kin_is_no_impersonation():
+    text = ("ご利用者様のご家族から「うちのおばあちゃんの名前だけど、使っていないサービスの明細が届いた」とお電話がありました。"
+            "同姓同名の別の利用者様のデータに上書き登録していたため、明細が以前の方のご住所に届いていました。")
+    assert wrongful("明細の送付について", text) is not True
+    lied = "「A様の息子です」という男性からお電話があり、ご住所をお伝えしました。A様に息子はいないとのことです。"
+    assert wrongful("電話での回答", lied) is True
+
+
+def test_a_denied_hack_is_no_wrongful_act():
+    text = ("After the fair the events manager sent the full attendee list (name, company, email) to our sponsors. "
+            "Nobody hacked anything, it was a business decision. The sign-up page only said the data was for running "
+            "the event. Two attendees complained about sales mail.")
+    assert extract("attendee list", text).values.get("category") != "unauthorized_access"
