@@ -89,3 +89,13 @@ def test_a_denied_hack_is_no_wrongful_act():
             "Nobody hacked anything, it was a business decision. The sign-up page only said the data was for running "
             "the event. Two attendees complained about sales mail.")
     assert extract("attendee list", text).values.get("category") != "unauthorized_access"
+
+
+def test_former_employees_whose_data_it_is_are_no_insider():
+    text = ("In October we sent 22 old laptops to the recycler. One was put on the cart before it was wiped, and the "
+            "recycler refurbished and sold it. It had the HR folders synced: roughly 60 current and former employees, "
+            "with name, home address and salary.")
+    said = extract("old laptops - recycler", text).values
+    assert said.get("category") != "insider" and said.get("wrongful") is not True
+    took = "A former employee copied the customer list to his personal Gmail before leaving."
+    assert extract("data taken", took).values.get("wrongful") is True
