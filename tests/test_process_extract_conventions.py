@@ -99,3 +99,9 @@ def test_former_employees_whose_data_it_is_are_no_insider():
     assert said.get("category") != "insider" and said.get("wrongful") is not True
     took = "A former employee copied the customer list to his personal Gmail before leaving."
     assert extract("data taken", took).values.get("wrongful") is True
+
+
+def test_the_whole_then_the_part_of_it():
+    text = ("お客様の申込書の情報を、グループの代理店に見込み客リストとして渡しています。"
+            "申込書は全部で二千件くらいありますが、これまでに代理店に渡したのはそのうち約300名分だと思います。")
+    assert persons(text, "社内通報") == 300

@@ -81,6 +81,8 @@ POPULATION_AFTER = gates.compile(r"\s*(?:が)?在籍|\s*\)?\s*から[^。\n]{0,2
                                  # 412名、このうち…約300名に配信: the part that the leak reached is the count
                                  r"|\s*(?:おり|いて|います|いる)?[、,]?\s*(?:この|その)?うち(?=[^。\n]{0,30}?(?:配信|送信|送付|提供|流出|漏え?い|漏洩"
                                  r"|届|表示され|閲覧され|持ち出|対象|誤))"
+                                 # 全部で1,500件ありますが、…そのうち約200名分: the whole, then the part
+                                 r"|\s*(?:あります|あり|ある|おります|います|いる)(?:が|けど|けれど(?:も)?)?[、,]?[^。\n]{0,30}?(?:この|その)うち"
                                  r"|\s+(?:registered|signed up|enrolled)\b")
 # 1通の封筒に2名分: papers of N persons in one person's envelope; the addressee's own did not leak (N - 1).
 ONE_ENVELOPE = gates.compile(r"(?:1|一)\s*通(?:の封筒)?に[^。、\n\d]{0,8}$")
@@ -148,8 +150,9 @@ def _same_clause(text: str, count: Count, at: int) -> bool:
 
 def _role(text: str, count: Count, sentence: tuple[int, int], says: Says) -> str:
     low, (_, end) = max(count.start - 16, sentence[0]), sentence
-    if WITNESS_AFTER.match(text, count.end, end) or WITNESS_BEFORE.search(text, low, count.start) or WITNESS_LEAD.search(
-            text, max(count.start - 48, sentence[0]), count.start):
+    worth = count.words.endswith("分")  # 200名分: a count of whose data it is, never of who saw it
+    if not worth and (WITNESS_AFTER.match(text, count.end, end) or WITNESS_BEFORE.search(text, low, count.start)
+                      or WITNESS_LEAD.search(text, max(count.start - 48, sentence[0]), count.start)):
         # each got the other's: who received it are also whose it was
         return "subject" if SWAPPED.search(text, *sentence) else "witness"
     if POPULATION_BEFORE.search(text, low, count.start) or POPULATION_AFTER.match(text, count.end, end):
