@@ -105,3 +105,13 @@ def test_the_whole_then_the_part_of_it():
     text = ("お客様の申込書の情報を、グループの代理店に見込み客リストとして渡しています。"
             "申込書は全部で二千件くらいありますが、これまでに代理店に渡したのはそのうち約300名分だと思います。")
     assert persons(text, "社内通報") == 300
+
+
+@pytest.mark.parametrize("text,number", [
+    # papers counted, then what each holds: one person's each
+    ("I left my folder in a taxi. There were 12 forms from the weekend event. Each has name, address and phone.", 12),
+    # organisations counted with the persons each gave
+    ("添付をまちがえ、取引先95社の会社名、ご担当者さまのお名前と携帯番号の一覧を送りました。担当者は1社1名です。", 95),
+])
+def test_papers_and_organisations_counted_with_what_each_holds(text, number):
+    assert persons(text) == number
