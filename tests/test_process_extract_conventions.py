@@ -115,3 +115,10 @@ def test_the_whole_then_the_part_of_it():
 ])
 def test_papers_and_organisations_counted_with_what_each_holds(text, number):
     assert persons(text) == number
+
+
+def test_a_whole_system_taken_holds_its_population():
+    text = ("受付PCとサーバーのファイルがすべて開けなくなり、画面にビットコインで払えというメッセージが出ています。ランサムウェアだと思います。"
+            "サーバーには電子カルテのデータが入っていて、登録患者数はおよそ5千人です。")
+    said = extract("週末のこと", text).values
+    assert said.get("category") == "malware" and said.get("persons") == 5000

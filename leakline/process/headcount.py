@@ -268,6 +268,9 @@ def _whole(run: list[Count]) -> list[Count]:
 
 # Kinds where those the data reached are those whose data it is: a list used to contact them.
 READERS_ARE_PERSONS = frozenset({"misuse"})
+# Kinds where an attacker held the whole system: with no count of a part, the persons it holds (登録患者数は8千人)
+# are the largest number the text supports.
+WHOLE_SYSTEM_KINDS = frozenset({"malware", "unauthorized_access"})
 # Kinds where who saw another's data had theirs shown to the next: when nothing else counts or names the
 # persons, the viewers bound them (as the readers do, see extract._persons).
 VIEWERS_ARE_PERSONS = frozenset({"wrong_display"})
@@ -282,5 +285,7 @@ def choose(text: str, category: str | None = None) -> tuple[Persons | None, list
     audience = [r.count for r in found if r.role == "audience"]
     if category in VIEWERS_ARE_PERSONS and not UNKNOWN.search(text):
         audience += [r.count for r in found if r.role == "witness"]
+    if not subjects and category in WHOLE_SYSTEM_KINDS:
+        subjects = [r for r in found if r.role == "population"]
     chosen = _total(text, subjects) or persons(_merged(text, subjects))
     return chosen, audience
