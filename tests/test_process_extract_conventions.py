@@ -122,3 +122,12 @@ def test_a_whole_system_taken_holds_its_population():
             "サーバーには電子カルテのデータが入っていて、登録患者数はおよそ5千人です。")
     said = extract("週末のこと", text).values
     assert said.get("category") == "malware" and said.get("persons") == 5000
+
+
+@pytest.mark.parametrize("text", [
+    "住所の入力誤りで、保険証券が別の方に届きました。証券には契約者様の氏名、生年月日と、死亡保険金受取人(奥様)の氏名が載っています。",
+    "The annual statement of another policyholder was mailed to the caller. It shows the policyholder's name and the "
+    "name of the beneficiary (his wife).",
+])
+def test_a_policy_names_its_beneficiary_too(text):
+    assert persons(text, "証券の誤送付") == 2

@@ -49,6 +49,9 @@ _ROLE = (r"(?:申込者|申請者|連帯保証人|保証人|連帯債務者|ご�
 _KIN = r"(?:wife|husband|spouse|son|daughter|father|mother|partner|guarantor|co-borrower)"
 PAIR = gates.compile(rf"{_ROLE}(?:の方|様|さん)?(?:\([^)]{{0,12}}\))?\s*(?:と|及び|および|並びに)、?[^。、\n]{{0,12}}?{_ROLE}"
                      r"|新郎新婦|ご夫妻|ご夫婦"
+                     # the policy names its beneficiary too: 死亡保険金受取人(奥様), the beneficiary (his wife)
+                     r"|受取人\s*\(\s*(?:奥様|ご主人|妻|夫|配偶者|お子様|ご長男|ご長女|長男|長女|息子|娘)"
+                     rf"|beneficiary \((?:his|her|their) {_KIN}\)"
                      rf"|(?:customer|applicant|borrower|patient|client|guest|tenant|employee|'s)\s+and\s+(?:his|her|their)\s+{_KIN}"
                      rf"|(?:same (?:details|information|data) for|and for|plus) (?:his|her|their) {_KIN}")
 # The one person whose data it is, told without a count.
