@@ -131,3 +131,13 @@ def test_a_whole_system_taken_holds_its_population():
 ])
 def test_a_policy_names_its_beneficiary_too(text):
     assert persons(text, "証券の誤送付") == 2
+
+
+@pytest.mark.parametrize("text,number", [
+    # a clause between the reader and the count: the count is of the attachment, not of who received it
+    ("誤って送付したメールを受け取ったのは、A社のご担当者で、添付には顧客250名の氏名と住所が載っていました。", 250),
+    ("当日は私を含め3名で対応し、お客様5名分の申込書を別の方にお渡ししました。", 5),
+    ("取引先40社のご担当者の名刺情報が入ったUSBを紛失しました。担当者は各社2名です。", 80),
+])
+def test_the_new_conventions_do_not_overreach(text, number):
+    assert persons(text) == number

@@ -65,7 +65,7 @@ WITNESS_BEFORE = gates.compile(
     r"|(?:seen|viewed|read|opened|received|noticed) by\s*(?:about|around)?\s*$|calls? from\s*$"
     r"|(?:chatting|talking|speaking|spoke|talked|chatted) (?:with|to)\s*$")
 # Who saw it, told before with words between: 見たのは、お問い合わせいただいた方を含めて3名; 見たと申告しているのは3名.
-WITNESS_LEAD = gates.compile(r"(?:見た|閲覧した|受け取った|聞いた|目にした)(?:と[^。、\n]{0,12}?)?のは[、,]?[^。\n]{0,30}?$"
+WITNESS_LEAD = gates.compile(r"(?:見た|閲覧した|受け取った|聞いた|目にした)(?:と[^。、\n]{0,12}?)?のは[、,]?[^。、,\n]{0,30}?$"
                              r"|(?:問い?合わせ|連絡|電話|申し出|苦情)(?:を)?(?:いただいた|くださった|頂いた|された|してきた)\s*$")
 # The whole population the leaked part comes from.
 POPULATION_BEFORE = gates.compile(
