@@ -141,3 +141,17 @@ def test_a_policy_names_its_beneficiary_too(text):
 ])
 def test_the_new_conventions_do_not_overreach(text, number):
     assert persons(text) == number
+
+
+@pytest.mark.parametrize("subject,text,number", [
+    # the same conventions told in English
+    ("forms", "I lost a folder with 14 application forms. Each one has the applicant's name, address and phone.", 14),
+    ("My Page", "Between 17:02 and 17:48 up to 240 members opened My Page and may have seen another member's name "
+                "and address. 3 members have called us.", 240),
+    ("agency", "We have about 1,500 application forms in total, and of those about 200 customers' details were "
+               "handed to the insurance agency.", 200),
+    ("file", "The file covers 30 customers. Sorry, I recounted: it is 32 customers.", 32),
+    ("desk", "I handed Mr. Ito's prescription to another patient at the counter. There were 3 pharmacists on duty.", 1),
+])
+def test_the_conventions_in_english(subject, text, number):
+    assert persons(text, subject) == number

@@ -62,7 +62,8 @@ NOT_PERSONS_BEFORE = gates.compile(
     r"|受付番号|番号|no\.|#|第|部屋|号室|ページ|電話|tel|fax|招待人数|招待客|ゲスト数|guest count"
     # ourselves: 私を含め3名, including me, we are about 60 people
     r"|(?:私|自分|わたし)(?:を|も)含めて?|including (?:me|myself)|we (?:are|were)|we're)\s*\(?\s*(?:約|およそ|about|around|roughly)?\s*$")
-EN_NOT_PERSONS_AFTER = gates.compile(r"\s+(?:saw|viewed|received|opened|were cc'?d|attended|work|worked|per|each"
+EN_NOT_ONE = gates.compile(r"\b(?:each|every|no|any|the|this|that|which)\s+$")
+EN_NOT_PERSONS_AFTER = gates.compile(r"\s+(?:received|were cc'?d|attended|work|worked|per|each"
                                      # our own people at work: three staff were on the desk, on duty, on shift
                                      r"|(?:were |are |was )?(?:on (?:the )?(?:desk|duty|shift|counter|call)|working|at the (?:desk|counter)))\b")
 
@@ -134,6 +135,8 @@ def _stated(text: str, ja: list, en: list, cued: dict):
     for match in gates.near(EN_COUNT, text, en, EN_REACH):
         if any(a <= match.start() < b for a, b in listed):
             continue
+        if match.group("num") == "one" and EN_NOT_ONE.search(text, max(match.start("num") - 8, 0), match.start("num")):
+            continue  # each one, no one, the one: words, not a count
         if not (_excluded(text, match, EN_NOT_PERSONS_AFTER) or re.search(r"\b(pages?|times?)\b", match.group("adj"))):
             yield _count(match, 1 if EN_RECORDS.match(match.group("unit")) else 2)
 

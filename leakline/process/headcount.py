@@ -52,7 +52,7 @@ WITNESS_AFTER = gates.compile(
     r"|[^。、\n()]{0,8}?(?:来られ|来店|来院|来庁|来館|いらっしゃ|いらし|お待ち|待って|並んで|乗車|同乗)"
     # who did something: 2名がIDとパスワードを入力, 常駐SE 1名がエクスポート
     r"|\s*(?:が|で)[^。\n「]{0,30}?(?:「[^」\n]{0,80}」[^。\n「]{0,12}?)?(?:エクスポート|持ち出|コピー|ダウンロード|入力し|入力して|クリック|開封し|撮影|話して|話し(?:た|ま)|しゃべ|喋|口外|漏らし)"
-    r"|\s+(?:have |had |has )?(?:already )?(?:complained|called|phoned|wrote|written|emailed|contacted|replied"
+    r"|\s+(?:have |had |has |may have |might have |could have )?(?:already )?(?:saw|seen|viewed|opened|complained|called|phoned|wrote|written|emailed|contacted|replied"
     r"|reported|asked|noticed|told|were waiting|waiting|were talking|were chatting|in the (?:queue|line|room|waiting)"
     r"|can (?:read|see|view|open|access))\b"
     r"|\s+(?:[a-z]+\s+){0,4}?(?:were|was)\s+(?:waiting|present|in the (?:queue|line|room))")
