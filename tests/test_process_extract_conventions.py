@@ -155,3 +155,15 @@ def test_the_new_conventions_do_not_overreach(text, number):
 ])
 def test_the_conventions_in_english(subject, text, number):
     assert persons(text, subject) == number
+
+
+@pytest.mark.parametrize("text,number", [
+    # records listed twice: persons are the records less the duplicates, and the duplicates are no count
+    ("顧客リスト(1,203件、うち重複3件)を誤って送信しました。", 1200),
+    # a count of persons with a double registration may already be of persons: it stays
+    ("名簿は120名分で、二重登録が2名あります。", 120),
+    # the size of our own department is no count
+    ("社員50名の部署で、1名の健康診断結果が共有フォルダに置かれていました。", 1),
+])
+def test_duplicates_and_our_own_departments(text, number):
+    assert persons(text) == number

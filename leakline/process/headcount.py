@@ -79,7 +79,7 @@ POPULATION_BEFORE = gates.compile(
     r"|hotel|gym|club|site|service|app) (?:has|had|serves|served))\s*(?:全部で|合計|約|about|around)?\s*$")
 POPULATION_AFTER = gates.compile(r"\s*(?:が)?在籍|\s*\)?\s*から[^。\n]{0,20}?(?:抽出|選|絞)"
                                  # 412名、このうち…約300名に配信: the part that the leak reached is the count
-                                 r"|\s*(?:おり|いて|います|いる)?[、,]?\s*(?:この|その)?うち(?=[^。\n]{0,30}?(?:配信|送信|送付|提供|流出|漏え?い|漏洩"
+                                 r"|\s*(?:おり|いて|います|いる)?[、,]?\s*(?:この|その)?うち(?!\s*(?:重複|二重|ダブ))(?=[^。\n]{0,30}?(?:配信|送信|送付|提供|流出|漏え?い|漏洩"
                                  r"|届|表示され|閲覧され|持ち出|対象|誤))"
                                  # 全部で1,500件ありますが、…そのうち約200名分: the whole, then the part
                                  r"|\s*(?:あります|あり|ある|おります|います|いる)(?:が|けど|けれど(?:も)?)?[、,]?[^。\n]{0,30}?(?:この|その)うち"
@@ -109,6 +109,10 @@ JOINED = gates.compile(r"^(?=[^。\n]{0,32}$)[^。\n]*?(?:と|、|,|and|plus|\+|
 NOT_JOINED = gates.compile(r"^\s*[がはをに]|うち|of (?:whom|them|these)|including|除|から|〜|~|\bto\b|\bor\b|または|もしくは|最大|最低|少なくとも"
                            r"|up to|at least|実|正しくは|訂正|so\b|つまり|確認|confirmed|but\b|instead|however|only|計|total"
                            r"|ではなく|ですが|ましたが|たが|しかし|ただし|もしかすると|もしかしたら|あるいは|perhaps|possibly|maybe|この|these\b|^[^)]*\((?![^()]*\))|もう|other|another")
+
+
+# Records listed twice: 1,203件、うち重複3件 is 1,200 persons (SPEC: one person listed twice is one).
+DUPLICATE_BEFORE = gates.compile(r"(?:重複|二重(?:登録)?|ダブり)(?:して(?:いる|いた)(?:もの)?|分)?(?:が|は|:)?\s*$|duplicates?:?\s*$")
 
 
 class Role(NamedTuple):
@@ -150,6 +154,8 @@ def _same_clause(text: str, count: Count, at: int) -> bool:
 
 def _role(text: str, count: Count, sentence: tuple[int, int], says: Says) -> str:
     low, (_, end) = max(count.start - 16, sentence[0]), sentence
+    if DUPLICATE_BEFORE.search(text, low, count.start):
+        return "duplicate"
     worth = count.words.endswith("分")  # 200名分: a count of whose data it is, never of who saw it
     if not worth and (WITNESS_AFTER.match(text, count.end, end) or WITNESS_BEFORE.search(text, low, count.start)
                       or WITNESS_LEAD.search(text, max(count.start - 48, sentence[0]), count.start)):
@@ -288,4 +294,18 @@ def choose(text: str, category: str | None = None) -> tuple[Persons | None, list
     if not subjects and category in WHOLE_SYSTEM_KINDS:
         subjects = [r for r in found if r.role == "population"]
     chosen = _total(text, subjects) or persons(_merged(text, subjects))
-    return chosen, audience
+    return _deduplicated(chosen, found), audience
+
+
+def _deduplicated(chosen: Persons | None, found: list[Role]) -> Persons | None:
+    """The chosen count of records less the duplicates told right after it (1,203件、うち重複3件: 1,200); a count
+    of persons (120名分、二重登録が2名) may already be of persons, and stays (never a guess too small)."""
+    if not chosen or chosen.persons is None:
+        return chosen
+    for i, role in enumerate(found[1:], 1):
+        before = found[i - 1].count
+        if role.role == "duplicate" and role.count.number and before.words == chosen.words and before.number == chosen.persons \
+                and before.strength == 1 and role.count.start - before.end < 16 and role.count.number < before.number:
+            return chosen._replace(persons=chosen.persons - role.count.number,
+                                   words=f"{chosen.words} less {role.count.words} listed twice")
+    return chosen
