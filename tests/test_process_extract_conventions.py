@@ -167,3 +167,15 @@ def test_the_conventions_in_english(subject, text, number):
 ])
 def test_duplicates_and_our_own_departments(text, number):
     assert persons(text) == number
+
+
+@pytest.mark.parametrize("text,number", [
+    # the part confirmed so far is no correction of the number that may have leaked (SPEC: not only the
+    # confirmed part); a too-small count would drop the over-1,000 trigger
+    ("不正アクセスを受けたサーバには約8万人分の顧客情報が保存されていました。現時点で流出が確認されたのは3名分です。", 80000),
+    ("流出した可能性のある会員は最大12,345名、うち確認済み123名です。", 12345),
+    # a correction still corrects
+    ("参加者は延べ312名ですが、実人数は271名です。", 271),
+])
+def test_the_part_confirmed_so_far_is_no_correction(text, number):
+    assert persons(text) == number

@@ -100,6 +100,8 @@ CORRECTED = gates.compile(r"数え直|recount|実人数|実際の人数|実数|�
                           r"|(?<!正しく)(?<!正常に)(?<!問題なく)(?:届い|提供し|渡っ|送付し|送信し|発送し|表示され|閲覧され|持ち出され)た(?:もの)?の?は"
                           r"|deduplicated|de-duplicated|unique (?:persons|people|customers|individuals|users)"
                           r"|so (?:it|that)(?: is|'s| makes)|which (?:is|makes|means)|i\.e\.|actual number")
+# The part confirmed so far, which can only grow: never the correction of a larger number told before.
+SO_FAR = gates.compile(r"現時点|現在の?ところ|今のところ|これまでに|確認(?:でき|され)た|判明した|so far|to date|confirmed")
 WHOLE_OR_BOUND = gates.compile(r"計|合計|総計|全|総|最大|最低|少なくとも|多くて|up to|at least|a total|total|all\b|as many as")
 # The employees' family members or dependents are more persons, however far in the sentence they are told.
 FAMILY_PART = gates.compile(r"family members|dependents|dependants|ご?家族|扶養|緊急連絡先")
@@ -214,6 +216,8 @@ def _corrected(text: str, subjects: list[Role], sentence: tuple[int, int]) -> Pe
     """The first count after the last word of correction in a sentence that has one after it (a later
     correction supersedes: 持ち出されたのは約8千件で、重複を除くと約6千人)."""
     for corrected in reversed(list(CORRECTED.finditer(text, *sentence))):
+        if SO_FAR.search(text, max(corrected.start() - 12, sentence[0]), corrected.end()):
+            continue  # 現時点で流出が確認されたのは3名分: the part confirmed so far, not a correction of the whole
         after = [r.count for r in subjects if r.sentence == sentence and r.count.start >= corrected.start()
                  and r.count.number is not None]
         if after:
