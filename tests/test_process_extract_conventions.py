@@ -179,3 +179,14 @@ def test_duplicates_and_our_own_departments(text, number):
 ])
 def test_the_part_confirmed_so_far_is_no_correction(text, number):
     assert persons(text) == number
+
+
+@pytest.mark.parametrize("text,number", [
+    # the text says the whole population leaked: the population is the count
+    ("被害に遭ったのは、会員数約4,000名のサイトで、全会員の情報が閲覧可能でした。", 4000),
+    ("The shop has 2,300 registered customers and all of our customers' addresses were visible on the page.", 2300),
+    # a population with a part named stays the part
+    ("3年生64人分の口座振替の一覧を送りました。全校412人のうち3年だけです。", 64),
+])
+def test_everyone_of_a_population(text, number):
+    assert persons(text) == number

@@ -281,6 +281,12 @@ READERS_ARE_PERSONS = frozenset({"misuse"})
 # Kinds where an attacker held the whole system: with no count of a part, the persons it holds (登録患者数は8千人)
 # are the largest number the text supports.
 WHOLE_SYSTEM_KINDS = frozenset({"malware", "unauthorized_access"})
+# The text says the whole population leaked (全会員の情報が閲覧可能, all our customers' data).
+_DATA = r"(?:個人)?(?:情報|データ|氏名|名前|住所|メールアドレス|連絡先|電話番号|名簿|記録)"
+EVERYONE = gates.compile(rf"(?:全(?:会員|顧客|利用者|登録者|患者|生徒|学生|児童|契約者)|(?:すべて|全て)の(?:会員|顧客|お客様|利用者|登録者|患者"
+                         rf"|生徒|学生))(?:様)?の{_DATA}"
+                         r"|\ball (?:of )?(?:our|the) (?:[a-z]+ )?(?:customers|members|users|patients|students|clients)'?s? "
+                         r"(?:data|details|records|names|addresses|information|e-?mail addresses|personal data)\b")
 # Kinds where who saw another's data had theirs shown to the next: when nothing else counts or names the
 # persons, the viewers bound them (as the readers do, see extract._persons).
 VIEWERS_ARE_PERSONS = frozenset({"wrong_display"})
@@ -295,7 +301,7 @@ def choose(text: str, category: str | None = None) -> tuple[Persons | None, list
     audience = [r.count for r in found if r.role == "audience"]
     if category in VIEWERS_ARE_PERSONS and not UNKNOWN.search(text):
         audience += [r.count for r in found if r.role == "witness"]
-    if not subjects and category in WHOLE_SYSTEM_KINDS:
+    if not subjects and (category in WHOLE_SYSTEM_KINDS or EVERYONE.search(text)):
         subjects = [r for r in found if r.role == "population"]
     chosen = _total(text, subjects) or persons(_merged(text, subjects))
     return _deduplicated(chosen, found), audience
