@@ -190,3 +190,14 @@ def test_the_part_confirmed_so_far_is_no_correction(text, number):
 ])
 def test_everyone_of_a_population(text, number):
     assert persons(text) == number
+
+
+@pytest.mark.parametrize("text,number", [
+    # letters that each went to another person are that many persons, never "one person's papers"
+    ("請求書240通を、それぞれ別のお客様の封筒に入れて発送してしまいました。", 240),
+    ("Yesterday 86 payslips were emailed to the wrong employees because the merge was shifted by one row.", 86),
+    # a batch sent with the one that went astray is no count (SPEC: envelopes checked are not persons)
+    ("同じ日に投函したのは全部で7通です。503号室の方あての通知が502号室に届いていました。", 1),
+])
+def test_letters_each_to_another_person(text, number):
+    assert persons(text, "誤送付") == number

@@ -68,11 +68,14 @@ def _listed(match: re.Match, item: re.Pattern) -> int | None:
 WHOSE = gates.compile(rf"\bthe (?P<whose>{EN_NUMBER}) whose\b")
 MISSENT = gates.compile(rf"(?<![\w,.])(?P<missent>{EN_NUMBER}) (?:(?:[a-z\-]+ ){{0,2}}?(?:reminders|notices|letters|slips|statements"
                       rf"|e-?mails|messages|notifications|invoices|payslips) |of (?:them|these|those) )?"
-                      rf"(?:went|were sent|were delivered|were mailed|were put|ended up|reached) (?:to |in |into )?(?:the )?"
+                      rf"(?:went|were sent|were delivered|were mailed|were e-?mailed|were handed|were given|were put|ended up|reached)"
+                      rf" (?:out )?(?:to |in |into )?(?:the )?"
                       rf"(?:wrong|someone else|other|another|old addresses)\b"
                       # 残りの105通が別の方に届きました: letters that reached others
                       rf"|(?P<missent_ja>{JA_NUMBER})\s*通(?:が|は|も)?[^。、\n]{{0,8}}?(?:別の方|別人|第三者|他の方|他人|誤った(?:宛先|住所))"
-                      rf"(?:に|へ)[^。\n]{{0,4}}?(?:届|配達|渡)")
+                      rf"(?:に|へ)[^。\n]{{0,4}}?(?:届|配達|渡)"
+                      # 請求書240通を、それぞれ別のお客様の封筒に: each letter went to another person
+                      rf"|(?P<each_ja>{JA_NUMBER})\s*通(?:を|が|は|とも)?[、,]?\s*(?:それぞれ|すべて|全て|全部)[^。\n]{{0,6}}?(?:別の|他の|違う|誤った)")
 # Papers counted with what each holds ("a dozen application forms: full name, address"): one person's each.
 PAPERS = gates.compile(rf"(?<![\w,.])(?P<papers>{EN_NUMBER}) (?:[a-z\-]+ ){{0,2}}?(?:forms|notes|slips|statements|letters"
                        rf"|invoices|payslips|certificates|applications|questionnaires|receipts|cards|files|folders|cvs|profiles"
@@ -100,8 +103,8 @@ NOT_RECORDS_AFTER = gates.compile(r"\s*の(?:入出金|取引|明細|注文|商�
 # A word each of these patterns cannot match without, found in one scan of the text, and how far before
 # and after it a match can reach: the patterns run only there (gates.near).
 CUES = gates.compile(
-    r"(?P<MISSENT>\b(?:went|were (?:sent|delivered|mailed|put)|ended up|reached)\b"
-    r"|(?:別の方|別人|第三者|他の方|他人|誤った(?:宛先|住所))(?:に|へ))"
+    r"(?P<MISSENT>\b(?:went|were (?:sent|delivered|mailed|e-?mailed|handed|given|put)|ended up|reached)\b"
+    r"|(?:別の方|別人|第三者|他の方|他人|誤った(?:宛先|住所))(?:に|へ)|通(?:を|が|は|とも)?[、,]?\s*(?:それぞれ|すべて|全て|全部))"
     r"|(?P<PAPERS>(?:forms|notes|slips|statements|letters|invoices|payslips|certificates|applications"
     r"|questionnaires|receipts|cards|files|folders|cvs|profiles|contracts): "
     r"|\beach (?:one )?(?:has|had|contains|contained|shows|showed|lists|listed|includes|included|holds|held|carries|carried|with) )"
