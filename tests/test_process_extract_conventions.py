@@ -201,3 +201,8 @@ def test_everyone_of_a_population(text, number):
 ])
 def test_letters_each_to_another_person(text, number):
     assert persons(text, "誤送付") == number
+
+
+def test_whose_data_in_a_sentence_about_a_mailing_list():
+    text = "The list was sent to 120 recipients on our mailing list; it contained the names of 14 children."
+    assert persons(text, "list sent") == 14

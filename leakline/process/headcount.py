@@ -32,6 +32,8 @@ AUDIENCE_BEFORE = gates.compile(r"(?:全社員|全職員|全従業員|受信者|
 # 会員30名の一覧, 30名分: a count of those whose data it is, even in a sentence about a mailing list.
 DATA_AFTER = gates.compile(r"\s*(?:分|の(?:一覧|名簿|リスト|情報|データ|個人情報|氏名|住所|連絡先|ファイル|成績|結果))"
                            r"|'?s?'? (?:data|details|records|information|names|addresses|files)\b")
+DATA_BEFORE = gates.compile(r"\b(?:names?|details|data|records|information|addresses|files|results|grades|scores|photos) of"
+                           r"(?:\s+(?:the|our|all|all the))?\s*$")
 AUDIENCE_SENTENCE = gates.compile(r"mailing list|distribution list|メーリングリスト|\bml\b|recipients")
 # Mail to the persons themselves (an apology, a notice): they are the persons, not readers.
 TO_THE_PERSONS = gates.compile(r"お詫び|おわび|謝罪|ご案内を送付予定|削除のお願い|apolog|notif|notice to")
@@ -170,7 +172,7 @@ def _role(text: str, count: Count, sentence: tuple[int, int], says: Says) -> str
     if says.to_the_persons:
         return "subject"
     if AUDIENCE_AFTER.match(text, count.end, end) or AUDIENCE_BEFORE.search(text, low, count.start) or (
-            says.about_a_list and not DATA_AFTER.match(text, count.end, end)):
+            says.about_a_list and not DATA_AFTER.match(text, count.end, end) and not DATA_BEFORE.search(text, low, count.start)):
         return "audience"
     return "subject"
 
