@@ -206,3 +206,21 @@ def test_letters_each_to_another_person(text, number):
 def test_whose_data_in_a_sentence_about_a_mailing_list():
     text = "The list was sent to 120 recipients on our mailing list; it contained the names of 14 children."
     assert persons(text, "list sent") == 14
+
+
+@pytest.mark.parametrize("text,number", [
+    # an English number word before a scale is never read as the word alone (three thousand was 3)
+    ("About three thousand members' emails leaked.", 3000),
+    ("Two hundred customers were affected.", 200),
+    ("The file lists one hundred and twenty patients.", 120),
+    ("Twelve hundred customers got the wrong statement.", 1200),
+    ("Up to 1.5 million customers may be affected.", 1_500_000),
+])
+def test_english_numbers_with_a_scale(text, number):
+    assert persons(text) == number
+
+
+def test_english_scaled_numbers_are_parsed():
+    from leakline.process.numbers import parse_number
+    assert [parse_number(t) for t in ("two hundred fifty", "a hundred and fifty", "1.2 thousand", "three million")] == [
+        250, 150, 1200, 3_000_000]
