@@ -224,3 +224,8 @@ def test_english_scaled_numbers_are_parsed():
     from leakline.process.numbers import parse_number
     assert [parse_number(t) for t in ("two hundred fifty", "a hundred and fifty", "1.2 thousand", "three million")] == [
         250, 150, 1200, 3_000_000]
+
+
+def test_the_head_count_in_a_signature_is_no_count():
+    text = "I left one customer's contract on the train.\n\nBest,\nKen\nSample Corp. | 1,200 employees | Tokyo"
+    assert persons(text, "contract") == 1

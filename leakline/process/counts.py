@@ -65,7 +65,9 @@ NOT_PERSONS_BEFORE = gates.compile(
 EN_NOT_ONE = gates.compile(r"\b(?:each|every|no|any|the|this|that|which)\s+$")
 EN_NOT_PERSONS_AFTER = gates.compile(r"\s+(?:received|were cc'?d|attended|work|worked|per|each"
                                      # our own people at work: three staff were on the desk, on duty, on shift
-                                     r"|(?:were |are |was )?(?:on (?:the )?(?:desk|duty|shift|counter|call)|working|at the (?:desk|counter)))\b")
+                                     r"|(?:were |are |was )?(?:on (?:the )?(?:desk|duty|shift|counter|call)|working|at the (?:desk|counter)))\b"
+                                     # a field of a signature: Sample Corp. | 1,200 employees | Tokyo
+                                     r"|(?:(?<=employees)|(?<=staff))\s*\|")
 
 
 def _qualifiers(match: re.Match) -> set[str]:
