@@ -137,7 +137,7 @@ def not_records(text: str, match: re.Match) -> bool:
 
 def _per_one(text: str):
     """取引先138社…1社1名: the organisations counted times the persons each gave (one ratio per text)."""
-    ratio = PER_ONE.search(text) if "社" in text or "店舗" in text or "校" in text or "施設" in text else None
+    ratio = PER_ONE.search(text) if "社" in text or "店舗" in text or "校" in text or "施設" in text or "法人" in text else None
     if not ratio:
         return
     for match in re.finditer(rf"(?P<n>{JA_NUMBER})\s*{ratio.group('per')}", text):
