@@ -17,7 +17,8 @@ EX_NOUSER = 67
 NO_CONFIG_NEEDED = ("init", "completion")
 # Commands of the whole service: they need no --org. Every other command reads or changes one
 # organisation's cases, deadlines, outbox or audit trail and sees only that organisation.
-SERVICE_COMMANDS = ("serve", "ingest", "init", "completion", "org", "store", "spool")
+SERVICE_COMMANDS = ("serve", "ingest", "init", "completion", "org", "store", "spool", "status",
+                    "backup", "deploy")
 ORG_HELP = ("The organisation (its id, `leakline org list`); default $LEAKLINE_ORG. Needed when "
             "more than one is configured. Also accepted after the subcommand.")
 
@@ -214,6 +215,9 @@ def serve(ctx: click.Context) -> None:
         raise click.ClickException(f"leakline serve is already running on {config.service.data_dir} "
                                    f"(pid {holder.get('pid')}, port {holder.get('port')}); stop it first")
     app = app_for(ctx, create=True)
+    from leakline.errorlog import install
+
+    install(config.service.data_dir, "listener")  # the last error, for `leakline status`
     try:
         app.transport()  # a relay password missing from the environment fails here, clearly
     except ConfigError as exc:
@@ -331,6 +335,7 @@ from leakline import cli_merge  # noqa: E402,F401  (adds cases merge)
 from leakline.cli_retention import purge  # noqa: E402
 from leakline.cli_store import spool, store  # noqa: E402
 from leakline.cli_org import org  # noqa: E402
+from leakline import cli_ops  # noqa: E402
 
 main.add_command(cases)
 main.add_command(phase)
@@ -342,5 +347,6 @@ main.add_command(purge)
 main.add_command(store)
 main.add_command(spool)
 main.add_command(org)
+cli_ops.register(main)  # status, backup, deploy
 # Last, after every command is registered: each takes its own --config too.
 accept_config_everywhere(main)

@@ -33,7 +33,7 @@ SERVICE_LOG = "service-log.jsonl"
 # single-organisation config.
 # `journal`: the outbox's units of work (each organisation's units join them: store/units.py).
 SERVICE_NAMES = frozenset({"spool", "outbox", "mail-out", ORGS, "serve.lock", ".lock", SERVICE_LOG,
-                           "journal"})
+                           "journal", "log"})  # log/: serve's last errors (leakline/errorlog.py)
 # Folders only a case store makes: their presence at the root means a single-organisation store.
 STORE_MARKERS = ("cases", "index", "seq")
 

@@ -18,6 +18,7 @@ import os
 import select
 import signal
 
+from leakline import errorlog
 from leakline.config import Config
 
 log = logging.getLogger("leakline.worker")
@@ -130,6 +131,7 @@ def intake_main(config: Config, wake, mail_wake, stop, parent_pid: int) -> None:
     from leakline.app import App
 
     _child_setup("intake")
+    errorlog.install(config.service.data_dir, "intake")
     app = App(config)
     app.prepare()
     mail_fd = mail_wake.fileno()
@@ -156,6 +158,7 @@ def delivery_main(config: Config, mail_wake, stop, parent_pid: int) -> None:
     from leakline.cli import run_event_loop
 
     _child_setup("sender")
+    errorlog.install(config.service.data_dir, "sender")
     app = App(config)
     app.prepare()
     run_event_loop(_deliver(app, mail_wake, stop, parent_pid))

@@ -88,7 +88,7 @@ class Spool:
         removed = 0
         for path in self.tmp.glob("*"):
             pid = path.name.split("-")[1] if path.name.count("-") >= 2 else ""
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not pid_alive(int(pid)):
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
@@ -306,7 +306,8 @@ class Tries:
         self._set(spool_id, done=True)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs (one of another user counts: it does)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -74,6 +74,40 @@ FALLBACK_MASTER = Snippet("fallback-master", "master.cf",
   -o smtp_fallback_relay={fallback}
 """, shipped=False)
 
+# --- or: Postfix hands incident@ to `leakline ingest` on its own host (no node listens) --------
+
+# With the inbound snippets above (relay_domains, relay_recipient_maps, transport_maps), this
+# transport table instead of the one that names the nodes. Exit 75 from ingest defers the mail.
+PIPE_TRANSPORT = Snippet("pipe-transport", "{conf}/leakline_transport",
+                         "or: hand the incident address to the pipe below", """\
+{incident} leakline:
+""", shipped=True)
+
+# `${{sender}}` and `${{recipient}}` each stay one argument, whatever the address holds;
+# `--recipient` repeats per recipient; null_sender= keeps a bounce's sender empty (the default
+# is MAILER-DAEMON). Never as root: the user that owns data_dir, as `leakline serve` runs.
+PIPE_MASTER = Snippet("pipe-master", "master.cf",
+                      "the pipe: `leakline ingest` for each message, as the service's user", """\
+leakline  unix  -       n       n       -       -       pipe
+  flags=Rq null_sender= user={user}
+  argv={leakline} --config {config}
+  ingest - --sender=${{sender}} --recipient=${{recipient}}
+""", shipped=True)
+
+# The alias form, where the incident domain is one of this host's mydestination: local(8) runs
+# the command as the owner of the alias database, so it has a file of its own that the service's
+# user owns (`postalias`, then chown both files), beside the system's aliases.
+ALIAS_MAIN = Snippet("alias-main", "main.cf",
+                     "or, for a domain in mydestination: an alias file the service's user owns", """\
+alias_maps = hash:{system_aliases}, hash:{conf}/leakline_aliases
+alias_database = hash:{system_aliases}, hash:{conf}/leakline_aliases
+""", shipped=True)
+
+ALIAS = Snippet("alias", "{conf}/leakline_aliases",
+                "the alias (local(8) passes the envelope in $SENDER and $RECIPIENT)", """\
+incident: "|{leakline} --config {config} ingest -"
+""", shipped=True)
+
 # --- outbound: leakline's replies (`[mail] transport = "smtp"`) go out through Postfix --------
 
 # Like the stock submission service: the nodes send to anyone, so recipients are not checked
@@ -137,20 +171,34 @@ TEST_SERVICES = Snippet("test-services", "master.cf", "services beyond the pipe 
 proxymap  unix  -       -       n       -       -       proxymap
 """, shipped=False)
 
-SNIPPETS = (INBOUND_MAIN, RECIPIENTS, TRANSPORT, NODES_MASTER, OUTBOUND_MASTER,
+SNIPPETS = (INBOUND_MAIN, RECIPIENTS, TRANSPORT, NODES_MASTER, PIPE_TRANSPORT, PIPE_MASTER,
+            ALIAS_MAIN, ALIAS, OUTBOUND_MASTER,
             FALLBACK_TRANSPORT, FALLBACK_MASTER, TEST_MAIN, FAST_RETRY_MAIN, TRAP_OPTION,
             TRAP_MASTER, TEST_LISTENER, TEST_SERVICES)
 
-# The values the deploy guide shows: two nodes on a private network, Postfix on 10.0.0.10.
+# Which test instance runs which shipped snippets: the relay in front of nodes
+# (tests/mta_helpers.py), the pipe and the alias (tests/postfix_helpers.py).
+RELAY = (INBOUND_MAIN, RECIPIENTS, TRANSPORT, NODES_MASTER, OUTBOUND_MASTER)
+PIPE = (INBOUND_MAIN, RECIPIENTS, PIPE_TRANSPORT, PIPE_MASTER)
+ALIASED = (ALIAS_MAIN, ALIAS)
+
+# The values the deploy guide shows: two nodes on a private network, Postfix on 10.0.0.10, the
+# incident address on a subdomain of its own (MX: this Postfix), the staff's mail on
+# example.co.jp (MX: the company's mail system), so leakline's replies to managers never come
+# back through this relay.
 EXAMPLE = {
-    "domain": "example.co.jp",
-    "incident": "incident@example.co.jp",
+    "domain": "privacy.example.co.jp",
+    "incident": "incident@privacy.example.co.jp",
     "conf": "/etc/postfix",
     "nexthops": "[10.0.0.11]:8025, [10.0.0.12]:8025",
     "primary": "[10.0.0.11]:8025",
     "fallback": "[10.0.0.12]:8025",
     "outbound_listen": "10.0.0.10:10587",
     "node_networks": "10.0.0.11/32,10.0.0.12/32",
+    "user": "leakline",
+    "leakline": "/usr/local/bin/leakline",
+    "config": "/etc/leakline/leakline.toml",
+    "system_aliases": "/etc/aliases",
 }
 
 

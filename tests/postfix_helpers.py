@@ -1,6 +1,8 @@
 """A private Postfix for tests: its own config, queue and log in a temp folder, SMTP on a free
 loopback port, and mail for incident@example.com piped to `leakline ingest` as an unprivileged
-user, the way a production pipe transport runs it. The system's own Postfix is never touched."""
+user, the way a production pipe transport runs it. The system's own Postfix is never touched.
+How mail reaches the pipe (the transport table, the pipe service, the alias) is the deploy
+guide's snippets (tests/mta_config.py), rendered here with the test's folders and command."""
 
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+import mta_config as cf
+
 PIPE_USER = "leakline-test"
 SBIN_PATH = os.pathsep.join(filter(None, [os.environ.get("PATH"), "/usr/sbin", "/sbin"]))
 # What `pyproject.toml` packages: the pipe runs this tree's code, not whatever is installed.
@@ -37,30 +41,29 @@ maillog_file_prefixes = {root}
 myhostname = mx.example.com
 mydomain = example.com
 myorigin = example.com
-mydestination = example.com
 inet_interfaces = loopback-only
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 smtpd_peername_lookup = no
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-local_recipient_maps = inline:{{incident=ok}}
 # Nothing leaves this test: other mail (bounces included) fails here instead of going out.
 default_transport = error:outbound mail is off in this test
 """
 
-# How mail for incident@example.com reaches leakline: the pipe transport in master.cf, or the
-# README's alias `incident: "|leakline ... ingest -"`, which local(8) runs.
+# How mail for incident@example.com reaches leakline: the guide's pipe transport (the domain
+# relayed, the transport table naming the pipe), or its alias, which local(8) runs. Each route:
+# the guide's main.cf snippets, its tables, and the settings only this test instance needs.
 ROUTES = {
-    "pipe": """\
-transport_maps = inline:{{incident@example.com=leakline:}}
+    "pipe": ([cf.INBOUND_MAIN], [cf.RECIPIENTS, cf.PIPE_TRANSPORT], """\
+mydestination =
 alias_maps =
 alias_database =
 local_transport = error:local delivery is off in this test
-""",
-    "alias": """\
-alias_maps = hash:{root}/aliases
-alias_database = hash:{root}/aliases
-""",
+"""),
+    "alias": ([cf.ALIAS_MAIN], [cf.ALIAS], """\
+mydestination = example.com
+local_recipient_maps = inline:{{incident=ok}}
+"""),
 }
 
 # Only the services this instance needs; no chroot, so nothing is copied into the queue folder.
@@ -82,11 +85,6 @@ anvil     unix  - - n -  1 anvil
 scache    unix  - - n -  1 scache
 postlog   unix-dgram n - n - 1 postlogd
 local     unix  - n n -  - local
-# `--sender=${{sender}}` stays one argument even for an odd address; `--recipient=${{recipient}}`
-# repeats per recipient; null_sender= keeps a bounce's sender empty (the default is MAILER-DAEMON).
-leakline  unix  - n n - - pipe flags=Rq null_sender= user={user}
-  argv={command} -m leakline --config {config}
-  ingest - --sender=${{sender}} --recipient=${{recipient}}
 """
 
 
@@ -187,19 +185,28 @@ class Postfix:
             path.mkdir()
             path.chmod(mode)  # whatever umask this process has (App.prepare sets 077)
         shutil.chown(root / "postfix-data", "postfix")
-        (self.conf / "main.cf").write_text((MAIN_CF + ROUTES[route]).format(root=root))
-        (self.conf / "master.cf").write_text(MASTER_CF.format(
-            port=port, user=user.pw_name, command=" ".join(command), config=config))
+        values = {"root": str(root), "conf": str(self.conf), "domain": "example.com",
+                  "incident": "incident@example.com", "user": user.pw_name,
+                  "leakline": " ".join(command) + " -m leakline", "config": str(config),
+                  "system_aliases": str(root / "aliases")}
+        main, tables, own = ROUTES[route]
+        files = {"main.cf": MAIN_CF.format(root=root) + "".join(s.render(**values) for s in main)
+                 + own.format(root=root),
+                 "master.cf": MASTER_CF.format(port=port) + cf.PIPE_MASTER.render(**values)
+                 + (cf.TEST_SERVICES.render() if route == "pipe" else "")}
+        for table in tables:
+            files[Path(table.where(**values)).name] = table.render(**values)
         # Postfix rereads a config file until it is 2 s old (it may be mid-edit): age ours.
         past = time.time() - 60
-        for name in ("main.cf", "master.cf"):
+        for name, text in files.items():
+            (self.conf / name).write_text(text)
             os.utime(self.conf / name, (past, past))
         if route == "alias":
-            aliases = root / "aliases"
-            aliases.write_text(f'incident: "|{" ".join(command)} -m leakline --config {config}'
-                               f' ingest -"\n')
+            (root / "aliases").write_text("")  # the system's aliases: none here
+            self.run("postalias", str(root / "aliases"))
+            aliases = Path(cf.ALIAS.where(**values))
             self.run("postalias", str(aliases))
-            for path in (aliases, root / "aliases.db"):
+            for path in (aliases, aliases.with_name(aliases.name + ".db")):
                 # local(8) runs an alias's command as the owner of the alias database.
                 shutil.chown(path, user.pw_uid, user.pw_gid)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import mta_config as cf
 
 ROOT = Path(__file__).resolve().parent.parent
+# A field left unfilled; Postfix's own ${sender} and ${recipient} (pipe(8)) are not fields.
+UNFILLED = re.compile(r"(?<!\$)\{")
 
 
 def guide() -> str:
@@ -22,8 +25,9 @@ def test_print_shows_every_shipped_snippet_with_the_example_values():
     for snippet in cf.shipped():
         assert snippet.render(**cf.EXAMPLE) in printed
         assert f"# {snippet.where(**cf.EXAMPLE)}: {snippet.purpose}" in printed
-    assert "incident@example.co.jp leakline-nodes:[10.0.0.11]:8025, [10.0.0.12]:8025\n" in printed
-    assert "{" not in printed and "outbound-trap" not in printed  # filled in; no test parts
+    # The guide's incident address is on a subdomain of its own (docs/deploy.md, DNS).
+    assert "incident@privacy.example.co.jp leakline-nodes:[10.0.0.11]:8025, [10.0.0.12]:8025\n" in printed
+    assert not UNFILLED.search(printed) and "outbound-trap" not in printed  # filled; no test parts
 
 
 def test_check_passes_a_guide_with_the_snippets_and_names_what_drifted(tmp_path):
@@ -41,4 +45,4 @@ def test_every_snippet_fills_from_the_test_values_and_names_are_unique():
     assert len({s.name for s in cf.SNIPPETS}) == len(cf.SNIPPETS)
     values = dict(cf.EXAMPLE, root="/r", uid="1", gid="1", inbound_listen="127.0.0.1:25")
     for snippet in cf.SNIPPETS:
-        assert "{" not in snippet.render(**values) + snippet.where(**values), snippet.name
+        assert not UNFILLED.search(snippet.render(**values) + snippet.where(**values)), snippet.name
