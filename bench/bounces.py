@@ -55,13 +55,30 @@ def _addresses(values) -> set[str]:
 
 # -- the detectors --------------------------------------------------------------------------------
 
+BEFORE = "d21095a"  # the last commit with the two detectors of before issue 13's structure half
+
+
+def _guards_before():
+    """responders/guards.py as it was at BEFORE, loaded from git (its bounce functions are gone)."""
+    import subprocess
+    import types
+
+    try:
+        src = subprocess.run(["git", "-C", str(ROOT), "show", f"{BEFORE}:responders/guards.py"],
+                             capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise ImportError(f"responders/guards.py at {BEFORE} not readable from git: {exc}") from exc
+    module = types.ModuleType("guards_before")
+    exec(compile(src, f"responders/guards.py@{BEFORE}", "exec"), module.__dict__)
+    return module
+
+
 def before_wired(raw: bytes, mail_from: str) -> Reading:
     """As leakline was wired before issue 13: intake's kind 'bounce' is a multipart/report of
     report-type delivery-status; the responder reads its DSN blocks (responders.guards) and
     marks the delivery failed whatever the Action; the case is found by intake's
     original_message_id."""
-    from responders.guards import bounce_details
-
+    bounce_details = _guards_before().bounce_details
     parsed = parse(raw)
     if parsed.report_type != "delivery-status":
         return Reading(False)
@@ -73,8 +90,8 @@ def before_wired(raw: bytes, mail_from: str) -> Reading:
 
 def before_guards(raw: bytes, mail_from: str) -> Reading:
     """responders.guards.is_bounce and bounce_details: the second detector, called only by tests."""
-    from responders.guards import bounce_details, is_bounce
-
+    guards = _guards_before()
+    bounce_details, is_bounce = guards.bounce_details, guards.is_bounce
     parsed = parse(raw)
     if not is_bounce(parsed.msg, mail_from):
         return Reading(False)
@@ -92,7 +109,47 @@ def flufl(raw: bytes, mail_from: str) -> Reading:
     return Reading(bool(temporary or permanent), _addresses(permanent), _addresses(temporary))
 
 
-DETECTORS = {"before": before_wired, "before-guards": before_guards, "flufl": flufl}
+def chosen(raw: bytes, mail_from: str, notices: bool = True) -> Reading:
+    """intake.bounce.read_bounce: flufl.bounce behind who may send a bounce (a program, or a
+    person forwarding one; never a list), with the Message-IDs of what bounced and, where flufl
+    names no address, failure notices read by their words (`notices`)."""
+    from intake.bounce import read_bounce
+
+    found = read_bounce(parse(raw).msg, mail_from)
+    if found is None or (not notices and found.found_by == "failure notice"):
+        return Reading(False)
+    return Reading(True, set(found.failed), set(found.delayed), found.original_message_id)
+
+
+def chosen_without_notices(raw: bytes, mail_from: str) -> Reading:
+    """The same without reading failure notices: flufl's addresses, its gate, the Message-IDs."""
+    return chosen(raw, mail_from, notices=False)
+
+
+def ours(raw: bytes, mail_from: str) -> Reading:
+    """intake.bounce without flufl.bounce: its gate, the RFC 3464 blocks (Action failed or
+    delayed) and the failure notices read by their words."""
+    from intake import bounce
+
+    msg = parse(raw).msg
+    if msg is None or bounce._list_mail(msg) or bounce._report_type(msg) not in ("", "delivery-status"):
+        return Reading(False)
+    if not bounce._machine_sent(msg):
+        msg = bounce._forwarded_bounce(msg)
+        if msg is None:
+            return Reading(False)
+    blocks = bounce.dsn_blocks(msg)
+    permanent = {b["final_recipient"] for b in blocks if b["final_recipient"] and b["action"] == "failed"}
+    temporary = {b["final_recipient"] for b in blocks if b["final_recipient"] and b["action"] == "delayed"}
+    if not permanent and not temporary:
+        permanent = set(bounce._notice_recipients(msg))
+    ids = bounce._original_ids(msg)
+    return Reading(bool(permanent or temporary), permanent, temporary - permanent,
+                   ids[0] if ids else None)
+
+
+DETECTORS = {"before": before_wired, "before-guards": before_guards, "flufl": flufl,
+             "ours": ours, "flufl+gate+ids": chosen_without_notices, "chosen": chosen}
 
 
 # -- scoring ----------------------------------------------------------------------------------------
