@@ -216,3 +216,50 @@ def test_a_sender_we_cannot_answer_is_still_assessed_and_escalated(flow, sender)
     assert case["category"] == "loss" and case["deadlines"]
     assert to_addr(sent, OFFICER)
     assert "reply_suppressed" in flow.actions(case["id"]) or len(outgoing(case)) == 2
+
+
+def qmail_bounce(original, recipient: str) -> bytes:
+    """qmail-send's plain-text bounce: no DSN part, the original copied after a marker line."""
+    copy = original.raw.decode("utf-8", "replace").replace("\r\n", "\n")
+    return ("Return-Path: <>\n"
+            "From: MAILER-DAEMON@mx.partner.example\n"
+            f"To: {original.msg['From']}\n"
+            "Subject: failure notice\n"
+            "Message-ID: <qmail-bounce-1@mx.partner.example>\n"
+            "Date: Mon, 1 Jun 2026 10:00:00 +0900\n\n"
+            "Hi. This is the qmail-send program at mx.partner.example.\n"
+            "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+            "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+            f"<{recipient}>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"
+            "--- Below this line is a copy of the message.\n\n" + copy).replace("\n", "\r\n").encode()
+
+
+def test_a_qmail_bounce_of_our_escalation_joins_its_case_and_opens_none(flow):
+    """The issue's case: a plain-text bounce of an escalation once opened a new case."""
+    sent = flow.run(report())
+    escalation = next(s for s in sent if s.to == [BOSS])
+    flow.clock.advance(minutes=2)
+    assert flow.run(qmail_bounce(escalation, BOSS), mail_from="") == []
+
+    (case_id,) = flow.case_ids()  # no case of its own
+    case = flow.case(case_id)
+    assert "delivery_failed" in case["flags"]
+    bounced = [m for m in outgoing(case, "escalation") if m.get("status") == "bounced"]
+    assert [m["message_id"] for m in bounced] == [escalation.message_id]
+    assert next(m for m in case["messages"] if m.get("kind") == "bounce")["direction"] == "in"
+    event = next(e for e in flow.store.audit.for_case(case_id) if e["action"] == "mail_bounced")
+    assert event["details"]["failed"] == [BOSS] and event["details"]["found_by"] == "flufl.bounce"
+
+
+def test_the_rules_that_fired_are_in_the_message_audit_event(flow):
+    sent = flow.run(report())
+    (case_id,) = flow.case_ids()
+    escalation = next(s for s in sent if s.to == [BOSS])
+    flow.clock.advance(minutes=2)
+    flow.run(qmail_bounce(escalation, BOSS), mail_from="")
+    opened, received = [e for e in flow.store.audit.for_case(case_id)
+                        if e["action"] in ("case_opened", "message_received")]
+    assert opened["details"]["disposition"] == "new_report"
+    assert opened["details"]["rules"] == ["new_report: it names no case"]
+    assert received["details"]["disposition"] == "bounce"
+    assert received["details"]["rules"] == [f"bounce: failed: {BOSS} (flufl.bounce)"]
