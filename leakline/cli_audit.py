@@ -31,7 +31,7 @@ def verify(ctx: click.Context) -> None:
     Example: leakline audit verify
     """
     from leakline.casecheck import check_cases
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
 
     app = app_for(ctx)
     result = app.store.audit.verify()
@@ -64,7 +64,7 @@ def show(ctx: click.Context, case_id: str, as_json: bool) -> None:
 
     Example: leakline audit show INC-2026-0001
     """
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
 
     app = app_for(ctx)
     case_id = load_case(app, case_id)["id"]
@@ -87,7 +87,7 @@ def export(ctx: click.Context, case_id: str, out_dir: str) -> None:
 
     Example: leakline audit export INC-2026-0001 --out ./INC-2026-0001-audit
     """
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
     from store.files import ensure_dir
 
     app = app_for(ctx)
