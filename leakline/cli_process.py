@@ -208,12 +208,11 @@ def deadlines(ctx: click.Context, within: int | None, overdue: bool, as_json: bo
     """
     from leakline.cli_common import app_for
     from leakline.jsonout import echo_json
-    from leakline.listing import open_deadlines
+    from leakline.listing import due_deadlines, open_deadlines
 
     app = app_for(ctx)
     every = open_deadlines(app.store, now=app.now(), tz=app.config.service.tz)
-    rows = [r for r in every if not (overdue and r["status"] != "overdue")
-            and not (within is not None and r["days_left"] > within)]
+    rows = due_deadlines(every, within=within, overdue=overdue)
     if as_json:
         echo_json(with_org(rows, app.config), app.config.service.tz)
         return
