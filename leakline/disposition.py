@@ -29,6 +29,7 @@ UNTRUSTED_PER_HOUR = 10  # messages from unverified senders stored per case per 
 THROTTLE_WINDOW = timedelta(hours=1)
 ACTIONS = ("keep", "throttle", "bounce", "report", "acknowledge", "refuse_ack", "followup",
            "followup_no_facts", "closed")
+QUIET_ACTIONS = ("keep", "throttle")  # the responder does nothing with the message
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from intake.request import Request
 from intake.trust import Trust
 from leakline import casework, process
 from leakline.config import Config
-from leakline.disposition import Disposition
+from leakline.disposition import QUIET_ACTIONS, Disposition
 from responders import escalation as esc
 from responders.alerts import render_escalation
 from responders.compose import ComposeError
@@ -68,7 +68,7 @@ class Responder:
     def __call__(self, result: IntakeResult) -> None:
         disposition = result.disposition
         if result.case is None or disposition is None or \
-                (disposition.action in QUIET and not disposition.also):
+                (disposition.action in QUIET_ACTIONS and not disposition.also):
             return  # kept (machine mail, our own, a follow-up past the limit): not acted on
         key = result.message["key"]
 
@@ -260,6 +260,3 @@ class Responder:
             case["flags"].append("delivery_failed")
         details["bounced"] = [m.get("message_id") for m in bounced]
         return [{"action": "mail_bounced", "details": details}]
-
-
-QUIET = ("keep", "throttle")
