@@ -21,7 +21,7 @@ from intake.dkimcheck import DkimChecker
 from intake.machine import machine_reasons
 from intake.parse import ParsedMessage, parse
 from intake.record import MAX_UNTRUSTED_TEXT, cap_untrusted, same_key, same_message, storable  # noqa: F401
-from intake.request import Request
+from intake.request import Extracted, Request
 from intake.thread import case_tags, mailed_case
 from intake.trust import Trust, assess_trust
 from leakline.config import Config
@@ -55,6 +55,7 @@ class IntakeResult:
     trust: Trust = Trust(False, None, ("external",))
     request: Request | None = None
     disposition: Disposition | None = None
+    extracted: Extracted | None = None  # the facts its text states, read before the lock
 
 
 Prepared = Request  # a message parsed and judged outside the data lock (Intake.prepare)
@@ -97,6 +98,8 @@ class Intake:
         prepared.bounce = read_bounce(parsed.msg, mail_from)
         if self._duplicate(parsed, raw, prepared.sha, mend=False) is None:
             self._judge(prepared)
+            if not prepared.machine:
+                prepared.extracted = extracted(parsed, prepared.when)
         return prepared
 
     def _judge(self, prepared: Request) -> None:
@@ -120,7 +123,9 @@ class Intake:
                                     self.decide(prepared, before, message))
             if prepared.trust is None:
                 self._judge(prepared)  # looked like a duplicate when prepared, and is not
-            return self._store(prepared)
+            result = self._store(prepared)
+            result.extracted = prepared.extracted
+            return result
 
     def decide(self, request: Request, case: dict | None, message: dict) -> Disposition:
         """What the message is and what is done with it: leakline.disposition's table."""
@@ -316,6 +321,16 @@ class Intake:
         used = any(m.get("message_id") == parsed.message_id or m.get("key") == parsed.message_id
                    for holder in holders for m in holder["messages"])
         return f"{parsed.message_id}#{sha[:16]}" if used else parsed.message_id
+
+def extracted(parsed: ParsedMessage, when: datetime) -> Extracted:
+    """The facts the message states if it opens a case (the text as the case will keep it,
+    received at `when`): the most CPU a report costs, here done before the data lock."""
+    from leakline.process.extract import ANALYSED_CHARS, extract
+
+    subject, text = parsed.subject or "", parsed.text[:MAX_TEXT][:ANALYSED_CHARS]
+    received = when.isoformat(timespec="seconds")
+    return Extracted(subject, text, received, extract(subject, text, received_at=received))
+
 
 def new_case(case_id: str, parsed: ParsedMessage, message: dict, when: datetime) -> dict:
     flags = []

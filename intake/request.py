@@ -19,12 +19,28 @@ from intake.trust import Trust
 from store.spool import SpoolEntry
 
 
+@dataclass(frozen=True)
+class Extracted:
+    """Extraction (leakline.process.extract) done in `prepare`, outside the data lock, with the
+    inputs it was done with: a responder uses it only for the very same subject, text and
+    time of receipt, and extracts again otherwise."""
+
+    subject: str
+    text: str
+    received_at: str
+    extraction: object
+
+    def matches(self, subject: str, text: str, received_at: str | None) -> bool:
+        return (subject, received_at) == (self.subject, self.received_at) and text == self.text
+
+
 @dataclass
 class Request:
     """`trust` and `machine` are None when the message looked like a duplicate when prepared:
     they are worked out (DKIM may wait on DNS) only for what is stored. `guards` are the loop
     guards that forbid an automatic answer (responders.guards), 'rule: reason' each; `bounce` what
-    it reports undelivered, or None."""
+    it reports undelivered, or None; `extracted` the facts of
+    its text (intake.processor.extracted)."""
 
     entry: SpoolEntry
     parsed: ParsedMessage
@@ -34,6 +50,7 @@ class Request:
     machine: list[str] | None = None
     guards: tuple[str, ...] = ()
     bounce: Bounce | None = None
+    extracted: Extracted | None = None  # a report's facts, read before the lock (not for machine mail)
 
     @property
     def msg(self) -> Message:

@@ -239,6 +239,7 @@ class App:
         check_layout(self.config)
         ensure_dir(self.data_dir)
         self.spool.prepare()
+        self.outbox.prepare()  # an older outbox's records taken in, before any unit joins it
         try:
             self.tenant(self.config.org.id)
         except OrgScopeError:

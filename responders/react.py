@@ -108,7 +108,8 @@ class Responder:
         if "assessed" in case.get("sent", {}):
             events: list[dict] = []
         else:
-            events = self._classify(case, audience) + self.assess_report(case, message)
+            events = self._classify(case, audience) + self.assess_report(case, message,
+                                                                         request.extracted)
         events += self._reply_to_reporter(case, message, request, audience)
         events += self.escalate(case)
         return events
@@ -120,12 +121,14 @@ class Responder:
             return []
         return [{"action": "flagged", "details": {"flags": new_flags, "reasons": list(audience.reasons)}}]
 
-    def assess_report(self, case: dict, message: dict) -> list[dict]:
+    def assess_report(self, case: dict, message: dict, extracted=None) -> list[dict]:
         """Extract the facts of a new report and assess them: the one place a new report is
-        assessed, whatever runs the extraction."""
+        assessed (as intake extracted them before the lock, when it did from this very text)."""
         now = self.now()
-        updated, changes = process.apply_extraction(case, _head(message),
-                                                    message.get("subject") or "", now.isoformat())
+        text, subject = _head(message), message.get("subject") or ""
+        found = extracted.extraction if extracted is not None and \
+            extracted.matches(subject, text, case.get("received_at")) else None
+        updated, changes = process.apply_extraction(case, text, subject, now.isoformat(), found)
         updated, notes = process.reassess(updated, org=self.config.organization,
                                           tz=self.config.service.tz, now=now)
         case.update(updated)
