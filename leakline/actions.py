@@ -182,8 +182,7 @@ def alert_skipped(app, case: dict, skipped: list[Skipped], reason: str, by: str)
                                                      step=shlex.quote(s.step or ""), by="YOUR_EMAIL")}
                     for s in skipped],
         "org_name": config.organization.name}, templates=config.organization.templates_dir)
-    officers = [m.email for m in config.managers_with("privacy_officer")] or \
-        [m.email for m in config.managers]
+    officers = config.officer_addresses()
     key = "skip:" + ",".join(s.name for s in skipped) + ":" + now.isoformat()
     return [app.mailer.send(case, kind="skip_alert", to=[email], rendered=rendered, step=key)
             for email in officers]
