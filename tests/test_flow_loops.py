@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from conftest import make_config
@@ -262,3 +264,46 @@ def test_the_rules_that_fired_are_in_the_message_audit_event(flow):
     assert opened["details"]["rules"] == ["new_report: it names no case"]
     assert received["details"]["disposition"] == "bounce"
     assert received["details"]["rules"] == [f"bounce: failed: {BOSS} (flufl.bounce)"]
+
+
+def carrier_notice(address: str) -> bytes:
+    """au/KDDI-style notice: no DSN, no copy of the original, no Message-ID; only the address."""
+    subject = base64.b64encode("メールを配信できませんでした".encode()).decode()
+    return ("From: MAILER-DAEMON@ezweb.example.ne.jp\r\nTo: incident@example.com\r\n"
+            f"Subject: =?UTF-8?B?{subject}?=\r\nMessage-ID: <notice-1@ezweb.example.ne.jp>\r\n"
+            "Date: Mon, 1 Jun 2026 10:00:00 +0900\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n\r\n"
+            f"以下のアドレスへの配信に失敗しました。\r\n{address}\r\n宛先不明\r\n").encode()
+
+
+def test_a_carrier_notice_naming_only_the_address_joins_the_case_we_last_mailed_there(flow):
+    """It joins the case of our latest mail to the address that failed and opens none."""
+    sent = flow.run(report())
+    (guidance,) = to_addr(sent, REPORTER)
+    flow.clock.advance(minutes=5)
+    assert flow.run(carrier_notice(REPORTER), mail_from="") == []
+
+    (case_id,) = flow.case_ids()
+    case = flow.case(case_id)
+    assert "delivery_failed" in case["flags"]
+    assert [m["message_id"] for m in outgoing(case) if m.get("status") == "bounced"] == \
+        [guidance.message_id]
+    event = next(e for e in flow.store.audit.for_case(case_id) if e["action"] == "mail_bounced")
+    assert event["details"]["found_by"] == "failure notice"
+    assert event["details"]["failed"] == [REPORTER]
+
+
+def test_a_carrier_notice_long_after_our_last_mail_there_is_a_stray_bounce(flow):
+    flow.run(report())
+    flow.clock.advance(days=8)  # past intake.thread.MAILED_WINDOW
+    flow.tick()
+    flow.run()
+    assert flow.run(carrier_notice(REPORTER), mail_from="") == []
+    stray = [flow.case(c) for c in flow.case_ids() if flow.case(c)["messages"][0]["kind"] == "bounce"]
+    assert len(stray) == 1 and "bounce" in stray[0]["flags"]
+    flow.clock.advance(minutes=120)
+    flow.tick()
+    later = flow.run()  # the report's own reminders go on; nothing about the stray bounce
+    assert [s for s in later if stray[0]["id"] in s.subject] == []
+    assert outgoing(flow.case(stray[0]["id"])) == []
