@@ -192,7 +192,9 @@ class Outbox:
                 "next_attempt_at": now, "last_error": None, "org": org,
             }
             if same_as is not None:
-                record["raw"] = os.path.relpath(self.data_dir / same_as, self.data_dir)
+                # `same_as` is a path as the caller names it (absolute, or relative to the working
+                # folder like a relative data_dir): relative to data_dir once both are absolute.
+                record["raw"] = os.path.relpath(os.path.abspath(same_as), os.path.abspath(self.data_dir))
             else:
                 uow.put_row(TABLE, f"{key}.eml", (MESSAGE, "", data))
             self._put(uow, key, record)
