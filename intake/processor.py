@@ -145,7 +145,8 @@ class Intake:
         message["kind"] = disposition.kind
         result = IntakeResult(case, message, parsed, entry, False, False, trust, request, disposition)
         if case is None and disposition.kind == "machine":
-            self.store.machine_mail().put(message)
+            # No case, so no audit event: the record itself says which rules fired.
+            self.store.machine_mail().put({**message, **disposition.record()})
             log.info("kept machine mail %s (%s)", parsed.message_id or sha[:20], disposition.reason)
             return result
         if disposition.action == "throttle":

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from intake.record import storable
 from intake.request import Request
 from intake.trust import Trust
 from leakline.config import Config
@@ -238,8 +239,9 @@ class Disposition:
     also: tuple[str, ...] = ()  # actions of the deferring rules that fired
 
     def record(self) -> dict:
-        """For the message's audit event."""
-        return {"disposition": self.rule, "rules": list(self.hits)}
+        """For the message's audit event: the whys quote headers, whose 8-bit bytes (surrogates)
+        are stored as U+FFFD."""
+        return {"disposition": self.rule, "rules": storable(list(self.hits))}
 
 
 def decide(mail: Mail, chain: tuple[Link, ...] = CHAIN) -> Disposition:

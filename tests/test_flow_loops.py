@@ -123,6 +123,9 @@ def test_machine_mail_referencing_no_case_is_kept_apart_and_never_escalated(flow
     assert flow.case_ids() == []
     (kept,) = list(flow.store.machine_mail().records())
     assert kept["kind"] == "machine" and kept["machine"]
+    # Which rule kept it apart (X-Loop naming us is own_mail), and why, on the record itself.
+    assert kept["disposition"] in ("machine", "own_mail")
+    assert kept["rules"][0].startswith(kept["disposition"] + ": ")
     assert flow.store.raw_path(kept["raw"]).read_bytes() == raw
     flow.clock.advance(minutes=120)
     flow.tick()
