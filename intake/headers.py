@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from email.message import Message
-from email.utils import getaddresses
+from email.utils import getaddresses, parseaddr
 
 MAX_FIELD = 64 * 1024  # bytes of one header field that are analysed
 MAX_BLOCK = 1024 * 1024  # bytes of one header block that are analysed
@@ -87,3 +87,30 @@ def names_ours(value: str, ours: frozenset[str]) -> bool:
     """Whether a header value (X-Loop) names one of our addresses: looked up one token at a
     time, so the cost does not grow with the number of organisations."""
     return any(token.lower().rstrip(".") in ours for token in _ADDRESS_TOKEN.findall(value))
+
+
+# Mailboxes of programs, not people: mail from them is never answered, and what they send about
+# our mail (a bounce) says nothing a person wrote.
+SYSTEM_LOCALPARTS = ("mailer-daemon", "postmaster")
+NO_REPLY_LOCALPARTS = ("noreply", "no-reply", "donotreply", "do-not-reply")
+
+
+def envelope_address(mail_from: str | None) -> str:
+    """The SMTP MAIL FROM without angle brackets; '' for the null sender.
+
+    A bare MAILER-DAEMON is the null sender too: Postfix's pipe(8) writes it for <> by default.
+    """
+    if not (mail_from or "").strip("<> "):
+        return ""
+    try:
+        address = parseaddr(mail_from)[1].strip().lower()
+    except RecursionError:  # thousands of nested "(": no address anyone could answer
+        return ""
+    return "" if address == "mailer-daemon" else address
+
+
+def system_local_part(address: str) -> bool:
+    """A program's mailbox: MAILER-DAEMON, postmaster, no-reply, owner-*, *-request, *-owner."""
+    local = address.lower().rpartition("@")[0]
+    return (local in SYSTEM_LOCALPARTS or local in NO_REPLY_LOCALPARTS
+            or local.startswith("owner-") or local.endswith(("-request", "-owner")))

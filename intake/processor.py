@@ -1,8 +1,10 @@
 """A spooled message -> a case: new report, follow-up, machine mail, or a duplicate we already have.
 
-Parsed once, the sender identity and trust assessed once (intake.identity, intake.trust); the
-IntakeResult carries all of it to the responders. Every accepted message is kept: as a new case,
-as a message on a case, or (machine mail that belongs to no case) in the machine-mail box.
+Parsed once, the sender identity and trust, the machine-mail and loop-guard verdicts and the
+bounce reading worked out once (the Request, intake/request.py); what the message is and what
+is done with it is leakline.disposition's table, decided here once the case it joins is known.
+The IntakeResult carries all of it to the responders. Every accepted message is kept: as a new
+case, as a message on a case, or (machine mail that belongs to no case) in the machine-mail box.
 A duplicate is only the same raw bytes, or the same Message-ID from the same sender with the
 same body; anything else that reuses a Message-ID is a message of its own.
 """
@@ -12,32 +14,36 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
+from intake.bounce import read_bounce
 from intake.dkimcheck import DkimChecker
 from intake.machine import machine_reasons
 from intake.parse import ParsedMessage, parse
-from intake.record import MAX_UNTRUSTED_TEXT, cap_untrusted, same_key, same_message, storable
-from intake.thread import case_tags
+from intake.record import MAX_UNTRUSTED_TEXT, cap_untrusted, same_key, same_message, storable  # noqa: F401
+from intake.request import Extracted, Request
+from intake.thread import case_tags, mailed_case
 from intake.trust import Trust, assess_trust
 from leakline.config import Config
+from leakline.disposition import UNTRUSTED_PER_HOUR, Disposition, Mail, case_before, decide
 from leakline.msgid import MessageIds
+from responders.guards import no_auto_reply_reasons
 from store.cases import CaseNotFound, Store, StoreDamaged, split_case_id
 from store.spool import SpoolEntry
 
 log = logging.getLogger("leakline.intake")
 MAX_TEXT = 1_000_000  # characters of a message's text kept in the case (the raw keeps all)
 MAX_ATTACHMENTS = 200
-UNTRUSTED_PER_HOUR = 10  # follow-ups from unverified senders stored per case per hour
-THROTTLE_WINDOW = timedelta(hours=1)
 
 
 @dataclass
 class IntakeResult:
-    """What intake hands the responders: the stored case and message, the parse, the trust.
+    """What intake hands the responders: the stored case and message, the request (parse,
+    trust, guard verdicts, bounce) and the disposition the table decided.
 
     `case` is None for machine mail kept apart (it belongs to no case). `trust` is the one
-    assessed when the message was first stored (read back from its record on a duplicate).
+    assessed when the message was first stored (read back from its record on a duplicate),
+    whose disposition is decided again as it was first decided.
     """
 
     case: dict | None
@@ -47,38 +53,12 @@ class IntakeResult:
     is_new_case: bool
     duplicate: bool
     trust: Trust = Trust(False, None, ("external",))
+    request: Request | None = None
+    disposition: Disposition | None = None
     extracted: Extracted | None = None  # the facts its text states, read before the lock
 
 
-@dataclass(frozen=True)
-class Extracted:
-    """Extraction (leakline.process.extract) done in `prepare`, outside the data lock, with the
-    inputs it was done with: a responder uses it only for the very same subject, text and
-    time of receipt, and extracts again otherwise."""
-
-    subject: str
-    text: str
-    received_at: str
-    extraction: object
-
-    def matches(self, subject: str, text: str, received_at: str | None) -> bool:
-        return (subject, received_at) == (self.subject, self.received_at) and text == self.text
-
-
-@dataclass
-class Prepared:
-    """A message parsed and judged outside the data lock, ready to be stored in a unit of work.
-
-    `trust` and `machine` are None when the message looked like a duplicate: they are only
-    worked out (DKIM may wait on DNS) for what is stored."""
-
-    entry: SpoolEntry
-    parsed: ParsedMessage
-    sha: str
-    when: datetime
-    trust: Trust | None = None
-    machine: list[str] | None = None
-    extracted: Extracted | None = None
+Prepared = Request  # a message parsed and judged outside the data lock (Intake.prepare)
 
 
 def received_at(envelope: dict, tz) -> datetime:
@@ -93,28 +73,36 @@ class Intake:
         self.config = config
         # leakline's own DKIM check, only when configured; tests hand in one with their resolver.
         self.dkim = (dkim or DkimChecker()) if config.mail.verify_dkim else None
+        self._ids: MessageIds | None = None
 
     def message_ids(self) -> MessageIds:
-        return MessageIds(self.store.message_id_key(), self.config.from_address.rpartition("@")[2])
+        if self._ids is None:
+            self._ids = MessageIds(self.store.message_id_key(),
+                                   self.config.from_address.rpartition("@")[2])
+        return self._ids
 
     def process(self, entry: SpoolEntry) -> IntakeResult:
         """Store one message. Idempotent: processing the same entry again changes nothing."""
         return self.record(self.prepare(entry))
 
-    def prepare(self, entry: SpoolEntry, parsed: ParsedMessage | None = None) -> Prepared:
+    def prepare(self, entry: SpoolEntry, parsed: ParsedMessage | None = None) -> Request:
         """Parse and judge a message; no lock is held (a batch prepares all its messages first).
         `parsed`: the message as already parsed for another organisation it is for."""
         raw = entry.raw
         parsed = parsed if parsed is not None else parse(raw)
-        prepared = Prepared(entry, parsed, hashlib.sha256(raw).hexdigest(),
-                            received_at(entry.envelope, self.config.service.tz))
+        prepared = Request(entry, parsed, hashlib.sha256(raw).hexdigest(),
+                           received_at(entry.envelope, self.config.service.tz))
+        mail_from = prepared.mail_from
+        # Header reads only (no DNS): done for duplicates too, whose disposition is decided again.
+        prepared.guards = tuple(no_auto_reply_reasons(prepared.msg, mail_from, self.config))
+        prepared.bounce = read_bounce(parsed.msg, mail_from)
         if self._duplicate(parsed, raw, prepared.sha, mend=False) is None:
             self._judge(prepared)
             if not prepared.machine:
                 prepared.extracted = extracted(parsed, prepared.when)
         return prepared
 
-    def _judge(self, prepared: Prepared) -> None:
+    def _judge(self, prepared: Request) -> None:
         entry, parsed = prepared.entry, prepared.parsed
         # The DKIM check may wait up to its DNS budget: prepare() runs it outside the lock.
         prepared.trust = assess_trust(
@@ -122,36 +110,47 @@ class Intake:
             None if self.config.service.is_trusted_relay(entry.envelope.get("peer")) else self.dkim)
         prepared.machine = machine_reasons(parsed.msg, self.config, self.message_ids().is_ours)
 
-    def record(self, prepared: Prepared) -> IntakeResult:
+    def record(self, prepared: Request) -> IntakeResult:
         """Store a prepared message: in the open unit of work (a batch), else in one of its own."""
         entry, parsed, sha = prepared.entry, prepared.parsed, prepared.sha
         with self.store.unit_of_work():
             found = self._duplicate(parsed, entry.raw, sha)
             if found is not None:
-                return IntakeResult(found[0], found[1], parsed, entry, False, True,
-                                    Trust.from_dict(found[1].get("trust")))
+                case, message = found
+                before = case_before(case, message)
+                return IntakeResult(case, message, parsed, entry, False, True,
+                                    Trust.from_dict(message.get("trust")), prepared,
+                                    self.decide(prepared, before, message))
             if prepared.trust is None:
                 self._judge(prepared)  # looked like a duplicate when prepared, and is not
-            result = self._store(entry, parsed, sha, prepared.when, prepared.trust,
-                                 prepared.machine)
+            result = self._store(prepared)
             result.extracted = prepared.extracted
             return result
 
-    def _store(self, entry: SpoolEntry, parsed: ParsedMessage, sha: str, when: datetime,
-               trust: Trust, machine: list[str]) -> IntakeResult:
+    def decide(self, request: Request, case: dict | None, message: dict) -> Disposition:
+        """What the message is and what is done with it: leakline.disposition's table."""
+        return decide(Mail(request, case, message, self.config, self.message_ids()))
+
+    def _store(self, request: Request) -> IntakeResult:
+        entry, parsed, sha, when, trust = (request.entry, request.parsed, request.sha,
+                                           request.when, request.trust)
         # Stores written before units of work: a crash between the claims and the case write
         # left a claim; resume into that case, if it is one that exists and can be read.
         resumed = self._readable_case(self.store.case_for_key(f"raw:{sha}"))
-        case_id = resumed or self._thread(parsed, include_own_id=bool(machine))
+        case_id = resumed or self._thread(request)
         case = self.store.get(case_id) if case_id and self.store.exists(case_id) else None
         raw_rel = self.store.put_raw(entry.raw, when.year, when.month)
-        message = self._message(parsed, entry, sha, raw_rel, when, case, trust, machine)
-        if case is None and message["kind"] == "machine":
-            self.store.machine_mail().put(message)
-            log.info("kept machine mail %s (%s)", parsed.message_id or sha[:20], machine[0])
-            return IntakeResult(None, message, parsed, entry, False, False, trust)
-        if case is not None and not trust.internal and self._over_limit(case, when):
-            return self._throttle(case, message, parsed, entry, trust)
+        message = self._message(request, raw_rel, case)
+        disposition = self.decide(request, case, message)
+        message["kind"] = disposition.kind
+        result = IntakeResult(case, message, parsed, entry, False, False, trust, request, disposition)
+        if case is None and disposition.kind == "machine":
+            # No case, so no audit event: the record itself says which rules fired.
+            self.store.machine_mail().put({**message, **disposition.record()})
+            log.info("kept machine mail %s (%s)", parsed.message_id or sha[:20], disposition.reason)
+            return result
+        if disposition.action == "throttle":
+            return self._throttle(result)
         if case is None:
             case_id = self.store.next_case_id(when.year)
         for key in (f"raw:{sha}", same_key(parsed, entry.raw, message["body_sha256"]),
@@ -164,10 +163,11 @@ class Intake:
         else:
             cap_untrusted(message, trust)
             case["messages"].append(message)
-        self.store.save(case, [intake_event(message, is_new)])
+        self.store.save(case, [intake_event(message, is_new, disposition)])
         log.info("stored message %s from %s in case %s%s", parsed.message_id or sha[:20],
                  parsed.from_addr or "?", case_id, " (new case)" if is_new else "")
-        return IntakeResult(case, message, parsed, entry, is_new, False, trust)
+        result.case, result.is_new_case = case, is_new
+        return result
 
     def _claim(self, key: str, case_id: str) -> None:
         """Claim `key` for the case; a claim naming a case that is gone or unreadable is taken
@@ -219,15 +219,24 @@ class Intake:
                     return case, message
         return None
 
-    def _thread(self, parsed: ParsedMessage, include_own_id: bool) -> str | None:
+    def _thread(self, request: Request) -> str | None:
+        """The case a message names: by a case id in its subject, else by the Message-IDs it
+        refers to; a bounce also by what bounced, else by the failed recipient of a recent mail."""
+        parsed, bounce = request.parsed, request.bounce
         for case_id in case_tags(parsed.subject, self.config.service.case_prefix):
             if self.store.exists(case_id):
                 return self._merged_target(case_id)
         candidates = [parsed.in_reply_to, *reversed(parsed.references), parsed.original_message_id]
-        if include_own_id:  # machine mail: our own message come back names its case by its id
+        if request.machine:  # machine mail: our own message come back names its case by its id
             candidates.append(parsed.message_id)
+        if bounce is not None:
+            candidates += bounce.message_ids
         for message_id in filter(None, candidates):
             case_id = self.store.case_for_key(message_id)
+            if case_id and self.store.exists(case_id):
+                return self._merged_target(case_id)
+        if bounce is not None:
+            case_id = mailed_case(self.store, bounce.recipients, request.when)
             if case_id and self.store.exists(case_id):
                 return self._merged_target(case_id)
         return None
@@ -244,17 +253,10 @@ class Intake:
         return case_id
 
     # -- limits on what outsiders may add ---------------------------------------------------
-    def _over_limit(self, case: dict, when: datetime) -> bool:
-        since = when - THROTTLE_WINDOW
-        recent = [m for m in case["messages"] if m.get("direction") == "in"
-                  and not (m.get("trust") or {}).get("internal")
-                  and m.get("received_at") and datetime.fromisoformat(m["received_at"]) > since]
-        return len(recent) >= UNTRUSTED_PER_HOUR
-
-    def _throttle(self, case: dict, message: dict, parsed: ParsedMessage, entry: SpoolEntry,
-                  trust: Trust) -> IntakeResult:
-        """Past the limit: the raw is kept and counted (case["throttled"], an audit event naming
-        the raw file), the text is not added to the case."""
+    def _throttle(self, result: IntakeResult) -> IntakeResult:
+        """Past the limit (the table's over_limit): the raw is kept and counted
+        (case["throttled"], an audit event naming the raw file), the text is not added."""
+        case, message = result.case, result.message
         counter = case.setdefault("throttled", {"count": 0, "first": message["received_at"]})
         counter["count"] += 1
         counter["last"] = message["received_at"]
@@ -263,16 +265,19 @@ class Intake:
         self.store.save(case, [{"action": "message_throttled", "actor": "system", "details": {
             "message_id": message["message_id"], "from": message["from"], "sha256": message["sha256"],
             "raw": message["raw"], "spool_id": message["envelope"]["spool_id"],
-            "limit": f"{UNTRUSTED_PER_HOUR} messages an hour from unverified senders"}}])
+            "limit": f"{UNTRUSTED_PER_HOUR} messages an hour from unverified senders",
+            **result.disposition.record()}}])
         # After the save: a crash before it counts the message again, never loses it.
         self.store.put_key(f"throttled:{message['sha256']}", case["id"])
         log.warning("case %s: follow-up %s throttled", case["id"], message["sha256"][:16])
-        return IntakeResult(case, dict(message, throttled=True, kind="throttled"), parsed, entry,
-                            False, False, trust)
+        result.message = dict(message, throttled=True, kind="throttled")
+        return result
 
     # -- the stored record --------------------------------------------------------------------
-    def _message(self, parsed: ParsedMessage, entry: SpoolEntry, sha: str, raw_rel: str,
-                 when: datetime, case: dict | None, trust: Trust, machine: list[str]) -> dict:
+    def _message(self, request: Request, raw_rel: str, case: dict | None) -> dict:
+        """The record kept of the message; its `kind` is the table's, set once decided."""
+        parsed, entry, sha, when = request.parsed, request.entry, request.sha, request.when
+        trust, machine = request.trust, request.machine
         text = parsed.text
         message = {
             "key": self._key(parsed, entry.raw, sha, case),
@@ -284,7 +289,7 @@ class Intake:
             "date": parsed.date,
             "received_at": when.isoformat(timespec="seconds"),
             "direction": "in",
-            "kind": self._kind(parsed, case, machine),
+            "kind": None,
             "text": text[:MAX_TEXT],
             "html": parsed.html,
             "in_reply_to": parsed.in_reply_to,
@@ -317,18 +322,6 @@ class Intake:
         used = any(m.get("message_id") == parsed.message_id or m.get("key") == parsed.message_id
                    for holder in holders for m in holder["messages"])
         return f"{parsed.message_id}#{sha[:16]}" if used else parsed.message_id
-
-    def _kind(self, parsed: ParsedMessage, case: dict | None, machine: list[str]) -> str:
-        if parsed.report_type == "delivery-status":
-            return "bounce"
-        if machine:
-            return "machine"
-        if case is None:
-            return "report"
-        if self.config.manager(parsed.from_addr):
-            return "manager_reply"
-        return "followup"
-
 
 def extracted(parsed: ParsedMessage, when: datetime) -> Extracted:
     """The facts the message states if it opens a case (the text as the case will keep it,
@@ -365,8 +358,10 @@ def new_case(case_id: str, parsed: ParsedMessage, message: dict, when: datetime)
     }
 
 
-def intake_event(message: dict, is_new: bool) -> dict:
+def intake_event(message: dict, is_new: bool, disposition: Disposition) -> dict:
+    """The message's audit event, with the rules of the table that fired."""
     return {"action": "case_opened" if is_new else "message_received", "actor": "system",
             "details": {"message_id": message["message_id"], "from": message["from"],
                         "kind": message["kind"], "sha256": message["sha256"],
-                        "raw": message["raw"], "spool_id": message["envelope"]["spool_id"]}}
+                        "raw": message["raw"], "spool_id": message["envelope"]["spool_id"],
+                        **disposition.record()}}

@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass, field
 from typing import Callable
 
-from leakline import process
+from leakline import casework, process
 from leakline.caseref import find_case_id
 from leakline.listing import officer_acted
 from leakline.process.decisions import Skipped
@@ -81,7 +81,7 @@ def acknowledge(app, typed_id: str, by: str) -> Outcome:
 
     def ack(case: dict) -> list[dict]:
         earlier.extend(case.get("acks") or [])
-        return app.responder.acknowledge(case, by, "cli")
+        return casework.acknowledge(case, by, "cli", now=app.now(), config=app.config)
 
     case = apply(app, typed_id, by, ack)
     return Outcome(case, earlier, changed=not any(a["by"] == by for a in earlier))
@@ -103,21 +103,10 @@ def assess(app, typed_id: str, values: dict, by: str, evidence: dict | None = No
 
     def change(case: dict) -> list[dict]:
         now = app.now()
-        before = case.get("assessment")
-        updated, changes = process.apply_facts(case, values, "admin", by=by, at=now.isoformat(),
-                                               evidence=evidence)
-        if not changes:
-            return []
-        updated, notes = process.reassess(updated, now=now, **_org(app))
-        case.update(updated)
-        events = [{"action": "facts_changed", "actor": by,
-                   "details": {"source": "admin", "changes": [c.to_dict() for c in changes]}},
-                  {"action": "assessed", "actor": by,
-                   "details": {"assessment": case["assessment"], "notes": notes}}]
         # Either way a person is told at once: a duty that appeared, or one the change removed.
-        return (events + app.responder.alert_newly_required(case, notes)
-                + app.responder.alert_no_longer_required(case, before, changes, by,
-                                                         step=f"cli:{now.isoformat()}"))
+        return casework.record_facts(case, values, "admin", by=by, now=now, config=app.config,
+                                     mailer=app.mailer, step=f"cli:{now.isoformat()}",
+                                     evidence=evidence, assessed_by=by)[0]
 
     return Outcome(apply(app, typed_id, by, change))
 
@@ -193,8 +182,7 @@ def alert_skipped(app, case: dict, skipped: list[Skipped], reason: str, by: str)
                                                      step=shlex.quote(s.step or ""), by="YOUR_EMAIL")}
                     for s in skipped],
         "org_name": config.organization.name}, templates=config.organization.templates_dir)
-    officers = [m.email for m in config.managers_with("privacy_officer")] or \
-        [m.email for m in config.managers]
+    officers = config.officer_addresses()
     key = "skip:" + ",".join(s.name for s in skipped) + ":" + now.isoformat()
     return [app.mailer.send(case, kind="skip_alert", to=[email], rendered=rendered, step=key)
             for email in officers]

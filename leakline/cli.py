@@ -8,7 +8,9 @@ from pathlib import Path
 
 import click
 
+from leakline.cli_common import NO_DATA, app_for, require_data  # noqa: F401  (their old home)
 from leakline.config import Config, ConfigError, load, sample_text
+from leakline.eventloop import run_event_loop
 
 EX_TEMPFAIL = 75
 EX_NOUSER = 67
@@ -133,47 +135,6 @@ def accept_config_everywhere(group: click.Group, scoped: bool = True) -> None:
                 command.params.append(late_org_option())
             if in_scope:
                 command.callback = scoped_to_org(command.callback)
-
-
-def run_event_loop(coro):
-    """uvloop where it is installed (it roughly halves the listener's per-message overhead)."""
-    try:
-        import uvloop
-    except ImportError:
-        import asyncio
-
-        return asyncio.run(coro)
-    return uvloop.run(coro)
-
-
-NO_DATA = "no leakline data at {path}; run where `serve` runs or pass --config"
-
-
-def require_data(config: Config) -> None:
-    """Commands other than serve and ingest never create a data_dir: a wrong folder or config
-    would otherwise look like an empty service."""
-    if not config.service.data_dir.exists():
-        raise click.ClickException(NO_DATA.format(path=os.path.abspath(config.service.data_dir)))
-
-
-def app_for(ctx: click.Context, prepare: bool = True, create: bool = False):
-    """The App over the configured data_dir; only `create` (serve, ingest) makes a missing one."""
-    from leakline.app import App, DataDirError
-    from leakline.output import os_error_line, warn
-
-    config = ctx.find_object(Config)
-    if not create:
-        require_data(config)
-    app = App(config)
-    app.on_problem(warn)  # a skipped case or a rebuilt shard is said, on stderr
-    if prepare:
-        try:
-            app.prepare()
-        except DataDirError as exc:
-            raise click.ClickException(str(exc)) from None
-        except OSError as exc:
-            raise click.ClickException(os_error_line(exc)) from None
-    return app
 
 
 @main.command()

@@ -68,7 +68,7 @@ def list_cases(ctx: click.Context, status: str, unacked: bool, reportable: bool,
 
     Example: leakline cases list --unacked --reportable
     """
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
     from leakline.listing import matches, row_for_listing
 
     app = app_for(ctx)
@@ -139,7 +139,7 @@ def show_case(ctx: click.Context, case_id: str, full: bool, as_json: bool) -> No
 
     Example: leakline cases show INC-2026-0001   (inc-2026-1 works too)
     """
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
     from leakline.dashboard import render
 
     app = app_for(ctx)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import Iterator
 
 import click
@@ -88,3 +89,33 @@ def with_org(value, config: Config):
 
 def case_argument(func):
     return click.argument("case_id", metavar="CASE_ID", shell_complete=complete_case_ids)(func)
+
+
+NO_DATA = "no leakline data at {path}; run where `serve` runs or pass --config"
+
+
+def require_data(config: Config) -> None:
+    """Commands other than serve and ingest never create a data_dir: a wrong folder or config
+    would otherwise look like an empty service."""
+    if not config.service.data_dir.exists():
+        raise click.ClickException(NO_DATA.format(path=os.path.abspath(config.service.data_dir)))
+
+
+def app_for(ctx: click.Context, prepare: bool = True, create: bool = False):
+    """The App over the configured data_dir; only `create` (serve, ingest) makes a missing one."""
+    from leakline.app import App, DataDirError
+    from leakline.output import os_error_line, warn
+
+    config = ctx.find_object(Config)
+    if not create:
+        require_data(config)
+    app = App(config)
+    app.on_problem(warn)  # a skipped case or a rebuilt shard is said, on stderr
+    if prepare:
+        try:
+            app.prepare()
+        except DataDirError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(os_error_line(exc)) from None
+    return app

@@ -20,7 +20,7 @@ def merge(ctx: click.Context, case_id: str, into_id: str, by: str | None) -> Non
     Example: leakline cases merge INC-2026-0002 INC-2026-0001 --by po@example.com
     """
     from leakline.caseref import find_case_id
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
     from leakline.merge import MergeError, merge_cases
 
     app = app_for(ctx)

@@ -100,7 +100,7 @@ def _config(ctx: click.Context) -> Config:
 
 def _act(ctx: click.Context, action, org_id: str, *args):
     """Run one of leakline.orgadmin's actions on the configured data_dir; its refusal is one line."""
-    from leakline.cli import require_data
+    from leakline.cli_common import require_data
     from leakline.orgadmin import OrgAdminError
 
     config = _config(ctx)

@@ -25,7 +25,7 @@ def of_org(config: Config, rows: list[dict]) -> list[dict]:
 
 
 def open_outbox(ctx: click.Context) -> tuple[Outbox, Config]:
-    from leakline.cli import require_data
+    from leakline.cli_common import require_data
 
     config = ctx.find_object(Config)
     if config is None:

@@ -87,7 +87,7 @@ def assess(ctx, case_id: str, by: str | None, **options) -> None:
     """
     from leakline import actions
 
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
 
     by = actor(ctx, by)
     values = _values(options)
@@ -117,7 +117,7 @@ def ack(ctx: click.Context, case_id: str, by: str | None) -> None:
     """
     from leakline import actions
 
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
     from leakline.dashboard import when
 
     by = actor(ctx, by)
@@ -145,7 +145,7 @@ def close_case(ctx: click.Context, case_id: str, by: str | None) -> None:
     """
     from leakline import actions
 
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
 
     by = actor(ctx, by)
     with one_line_errors():
@@ -184,7 +184,7 @@ def close_phase(ctx, case_id: str, phase_id: str, step: str | None, note: str, s
     """
     from leakline import actions
 
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
 
     by = actor(ctx, by)
     with one_line_errors():
@@ -206,14 +206,13 @@ def deadlines(ctx: click.Context, within: int | None, overdue: bool, as_json: bo
 
     Example: leakline deadlines --within 7
     """
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
     from leakline.jsonout import echo_json
-    from leakline.listing import open_deadlines
+    from leakline.listing import due_deadlines, open_deadlines
 
     app = app_for(ctx)
     every = open_deadlines(app.store, now=app.now(), tz=app.config.service.tz)
-    rows = [r for r in every if not (overdue and r["status"] != "overdue")
-            and not (within is not None and r["days_left"] > within)]
+    rows = due_deadlines(every, within=within, overdue=overdue)
     if as_json:
         echo_json(with_org(rows, app.config), app.config.service.tz)
         return

@@ -34,7 +34,7 @@ def report(ctx: click.Context, case_id: str, kind: str, stage: str | None, lang:
 
     Example: leakline report INC-2026-0001 --kind ppc-preliminary --lang ja --save --by po@example.com
     """
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
     from leakline.process.deadlines import JAPAN
     from leakline.process.reports import draft
 

@@ -15,7 +15,7 @@ def purge(ctx: click.Context, dry_run: bool, actor: str) -> None:
     The case record, facts, phases, deadlines and the audit chain are kept.
     Example: leakline purge --dry-run
     """
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
     from store.retention import purge_case, purgeable
 
     app = app_for(ctx)

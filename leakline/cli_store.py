@@ -28,7 +28,7 @@ def check_store(ctx: click.Context, repair: bool) -> None:
     Example: leakline store check --repair
     """
     from leakline.app import DataDirError, check_layout
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
     from leakline.orgs import has_data
 
     app = app_for(ctx, prepare=False)  # a damaged journal stops prepare(); check names it
@@ -91,7 +91,7 @@ def list_shunted(ctx: click.Context, as_json: bool) -> None:
 
     Example: leakline spool list --json
     """
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
     from leakline.output import echo_json
 
     rows = app_for(ctx).spool.shunted()
@@ -117,7 +117,7 @@ def retry_shunted(ctx: click.Context, shunt_id: str | None, retry_all: bool) -> 
 
     Example: leakline spool retry --all
     """
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
 
     if bool(shunt_id) == retry_all:
         raise click.UsageError("give one shunted message ID or --all")

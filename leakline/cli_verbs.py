@@ -14,7 +14,7 @@ from leakline.output import echo_text
 def _act(ctx: click.Context, by: str | None, action: str, *args):
     """Run `leakline.actions.<action>(app, *args, actor)`; its errors as one line. -> (outcome, actor)"""
     from leakline import actions
-    from leakline.cli import app_for
+    from leakline.cli_common import app_for
 
     who = actor(ctx, by)
     with one_line_errors():

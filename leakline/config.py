@@ -16,7 +16,8 @@ from typing import Any, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_FILE = "leakline.toml"
-ROLES = ("privacy_officer", "supervisor", "executive")
+PRIVACY_OFFICER = "privacy_officer"  # the role told of every case, every duty and every failure
+ROLES = (PRIVACY_OFFICER, "supervisor", "executive")  # also the order roles are named in
 LANGUAGES = ("ja", "en")
 TRANSPORTS = ("maildir", "smtp")
 GDPR_ROLES = ("controller", "processor")
@@ -159,7 +160,7 @@ class Escalation:
 
 
 # With no [[managers]] the defaults still escalate somewhere a new user can see (mail-out/).
-DEFAULT_MANAGERS = (Manager("Privacy Officer", "privacy@example.com", "privacy_officer"),)
+DEFAULT_MANAGERS = (Manager("Privacy Officer", "privacy@example.com", PRIVACY_OFFICER),)
 
 
 class OrgScopeError(RuntimeError):
@@ -195,6 +196,15 @@ class Config:
 
     def managers_with(self, role: str) -> list[Manager]:
         return [m for m in self.managers if m.role == role]
+
+    def privacy_officers(self) -> list[Manager]:
+        """Who the privacy officers are: the managers of role privacy_officer."""
+        return self.managers_with(PRIVACY_OFFICER)
+
+    def officer_addresses(self) -> list[str]:
+        """Where a duty or a failure is told: the privacy officers, or, with none configured,
+        every manager (a person must be told)."""
+        return [m.email for m in self.privacy_officers() or self.managers]
 
     def supervisors_of(self, address: str) -> list[Manager]:
         return [m for m in self.managers_with("supervisor") if m.covers_address(address)]

@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable, Iterator
 
 from leakline.config import (
-    DEFAULT_MANAGERS, Config, Escalation, Manager, Organization, OrgScopeError, Service, UnknownOrg,
-    _managers, _organization, _positive, _Section,
+    DEFAULT_MANAGERS, PRIVACY_OFFICER, Config, Escalation, Manager, Organization, OrgScopeError,
+    Service, UnknownOrg, _managers, _organization, _positive, _Section,
 )
 
 
@@ -163,7 +163,7 @@ def _one(item: Any, name: str, service: Service, escalation: Escalation, errors:
     s.asked.add("managers")
     managers = _managers(s.raw.pop("managers"), errors, f"{name}.managers") \
         if "managers" in s.raw else ()
-    if not any(m.role == "privacy_officer" for m in managers):
+    if not any(m.role == PRIVACY_OFFICER for m in managers):
         s.fail(f"{name}.managers: at least one [[{name.split('[')[0]}.managers]] with role "
                "privacy_officer (told of every case) is needed")
     org = Org(organization, managers, case_prefix=prefix,

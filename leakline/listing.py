@@ -100,3 +100,10 @@ def open_deadlines(store, *, now: datetime, tz) -> list[dict]:
                              "days_left": days_left(current, now=now, tz=tz)})
     rows.sort(key=lambda r: (r["days_left"], r["id"]))
     return rows
+
+
+def due_deadlines(rows: list[dict], *, within: int | None = None, overdue: bool = False) -> list[dict]:
+    """Of open_deadlines' rows, those overdue (`overdue`) or due within `within` days (overdue
+    ones included): what `leakline deadlines --within/--overdue` lists."""
+    return [r for r in rows if not (overdue and r["status"] != "overdue")
+            and not (within is not None and r["days_left"] > within)]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from leakline import process
+from leakline import casework, process
 from leakline.listing import officer_acted
 from leakline.process.deadlines import JAPAN, aware
 from leakline.process.facts import SOURCES, Change, validate
@@ -181,12 +181,12 @@ def _into_events(app, into: dict, source: dict, by: str, result: Merged) -> list
     if changes:
         events.append({"action": "assessed", "actor": by,
                        "details": {"assessment": into["assessment"], "notes": notes}})
-    events += app.responder.alert_newly_required(into, notes)
-    events += app.responder.alert_no_longer_required(into, before, changes, by,
-                                                     step=f"merge:{source['id']}")
+    told = {"mailer": app.mailer, "config": app.config, "now": now}
+    events += casework.alert_new_duties(into, notes, **told)
+    events += casework.alert_dropped_duties(into, before, changes, by, f"merge:{source['id']}", **told)
     # A duty FROM's own assessment had and the merged case does not is no silent loss either.
-    events += app.responder.alert_no_longer_required(into, source.get("assessment"), changes, by,
-                                                     step=f"merge-from:{source['id']}")
+    events += casework.alert_dropped_duties(into, source.get("assessment"), changes, by,
+                                            f"merge-from:{source['id']}", **told)
     return events
 
 

@@ -155,7 +155,7 @@ def intake_main(config: Config, wake, mail_wake, stop, parent_pid: int) -> None:
 
 def delivery_main(config: Config, mail_wake, stop, parent_pid: int) -> None:
     from leakline.app import App
-    from leakline.cli import run_event_loop
+    from leakline.eventloop import run_event_loop
 
     _child_setup("sender")
     errorlog.install(config.service.data_dir, "sender")

@@ -11,7 +11,7 @@ def alert_dead_letter(mailer: Mailer, item, attempts: int | None = None) -> None
     """Queue the alert once (its Message-ID is stable per failed message), From, in the language
     of, and to the officers of the organisation `mailer` serves: the item's own."""
     config = mailer.config
-    officers = [m.email for m in config.managers_with("privacy_officer")]
+    officers = [m.email for m in config.privacy_officers()]
     if not officers:
         return
     # The item may predate mark_failed, which counted the last attempt: the record has it.

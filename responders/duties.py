@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from leakline.config import Config
+from leakline.config import PRIVACY_OFFICER, Config
 from leakline.process.assessment import REQUIRED, no_longer_required
 from responders import escalation as esc
 from responders.alerts import render_escalation
 
 
 def officers(case: dict, config: Config) -> list[esc.Recipient]:
-    return [r for r in esc.initial_recipients(case, config) if r.reason == "privacy_officer"]
+    return [r for r in esc.initial_recipients(case, config) if r.reason == PRIVACY_OFFICER]
 
 
 def officers_or_managers(case: dict, config: Config) -> list[esc.Recipient]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from leakline.config import Config, Manager
+from leakline.config import PRIVACY_OFFICER, Config, Manager
 
 INITIAL = "escalate:initial"
 EXECUTIVE = "escalate:exec:1"
@@ -52,7 +52,7 @@ def initial_recipients(case: dict, config: Config) -> list[Recipient]:
     With neither configured, every manager: a report must reach someone.
     """
     reporter = case.get("reporter") or ""
-    pairs = [Recipient(m, "privacy_officer") for m in config.managers_with("privacy_officer")]
+    pairs = [Recipient(m, PRIVACY_OFFICER) for m in config.privacy_officers()]
     pairs += [Recipient(m, "supervisor") for m in config.supervisors_of(reporter)]
     if not pairs:
         pairs = [Recipient(m, m.role) for m in config.managers]

@@ -8,8 +8,8 @@ re-processing of a message, and its Message-ID is stable, so the outbox keeps on
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from email.message import Message
 
+from intake.request import Request
 from intake.trust import Trust
 from leakline.listing import mark_updated
 from responders.compose import ComposeError
@@ -26,7 +26,7 @@ def _suppressed(message: dict, held: str | None, detail: str) -> dict:
                                                       "held": held, "reasons": [detail]}}
 
 
-def answer(responder, case: dict, message: dict, msg: Message, mail_from: str,
+def answer(responder, case: dict, message: dict, request: Request,
            recorded: list[str]) -> list[dict]:
     """The short answer to one follow-up: `recorded` are the fact keys it changed ([] when
     nothing was recognised or taken: then "a person in charge will review it")."""
@@ -36,8 +36,9 @@ def answer(responder, case: dict, message: dict, msg: Message, mail_from: str,
     now = responder.now()
     case["sent"][marker] = now.isoformat()
     own = strip_quoted((message.get("text") or "")[:responder.analysed_chars])
-    decision = followup_answer(Ask(case, message, Trust.from_dict(message.get("trust")), msg, mail_from,
-                                   responder.config, responder.ledger(), now, own, tuple(recorded)))
+    decision = followup_answer(Ask(case, message, Trust.from_dict(message.get("trust")),
+                                   request.guards, responder.config, responder.ledger(), now, own,
+                                   tuple(recorded)))
     if decision.kind is None:
         return [_suppressed(message, decision.held, decision.detail)]
     org = responder.config.organization

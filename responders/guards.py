@@ -1,25 +1,24 @@
-"""Loop and abuse protection: the rules that say when leakline must not answer a message, and bounces.
+"""Loop and abuse protection: the rules that say when leakline must not answer a message.
 
 Each rule is a small named class with `check(msg, mail_from, config) -> reason | None`, in the
 shape of Mailman's `rules/`. `no_auto_reply_reasons()` runs them all and returns every reason that
-fired, so the case log can say why nobody was answered. Headers are read raw (`raw_items()`), not
-through the policy's header parser: these rules run on hostile mail and must not raise on it.
+fired, so the case log can say why nobody was answered. Intake works them out once per message
+(the request's `guards`, intake/request.py); bounces are read by intake.bounce. Headers are read
+raw (`raw_items()`), not through the policy's header parser: these rules run on hostile mail and
+must not raise on it.
 """
 
 from __future__ import annotations
 
 import re
 from email.message import Message
-from email.utils import parseaddr
 from typing import Protocol
 
-from intake.headers import header_addresses, header_values, names_ours
+from intake.headers import (NO_REPLY_LOCALPARTS, SYSTEM_LOCALPARTS, envelope_address,  # noqa: F401
+                            header_addresses, header_values, names_ours, system_local_part)
 from leakline.config import Config
 from leakline.msgid import TAG
 
-SYSTEM_LOCALPARTS = ("mailer-daemon", "postmaster")
-# Nobody reads these mailboxes; answering them only feeds a loop.
-NO_REPLY_LOCALPARTS = ("noreply", "no-reply", "donotreply", "do-not-reply")
 SUPPRESS_VALUES = {"all", "autoreply", "oof"}
 BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 # Every Message-ID we send ends in this idstring (leakline.msgid), so our own mail is
@@ -27,20 +26,6 @@ BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 MSGID_TAG = TAG
 CASE_HEADER = "X-Leakline-Case"
 _COMMENT = re.compile(r"\([^()]*\)")
-
-
-def envelope_address(mail_from: str | None) -> str:
-    """The SMTP MAIL FROM without angle brackets; '' for the null sender.
-
-    A bare MAILER-DAEMON is the null sender too: Postfix's pipe(8) writes it for <> by default.
-    """
-    if not (mail_from or "").strip("<> "):
-        return ""
-    try:
-        address = parseaddr(mail_from)[1].strip().lower()
-    except RecursionError:  # thousands of nested "(": no address anyone could answer
-        return ""
-    return "" if address == "mailer-daemon" else address
 
 
 def _token(value: str) -> str:
@@ -86,9 +71,7 @@ class SystemSender:
     def check(self, msg, mail_from, config):
         addresses = header_addresses(msg, "From") + [envelope_address(mail_from)]
         for address in filter(None, addresses):
-            local = address.rpartition("@")[0]
-            if (local in SYSTEM_LOCALPARTS or local in NO_REPLY_LOCALPARTS
-                    or local.startswith("owner-") or local.endswith(("-request", "-owner"))):
+            if system_local_part(address):
                 return f"system sender {address}"
         return None
 
@@ -190,103 +173,3 @@ def no_auto_reply_reasons(msg: Message, mail_from: str, config: Config) -> list[
         if reason:
             reasons.append(f"{rule.name}: {reason}")
     return reasons
-
-
-# ---- bounces (delivery status notifications, RFC 3464) ----
-
-DSN_PART_TYPES = ("message/delivery-status", "message/rfc822", "text/rfc822-headers")
-# Bounces from MTAs that send no DSN parts (qmail, some appliances) still say so in the subject.
-BOUNCE_SUBJECT = re.compile(
-    r"undeliver|delivery (status notification|failure|has failed)|failure notice|returned mail"
-    r"|mail delivery (failed|system)|配信不能|配送エラー|送信エラー|エラーメール", re.I)
-_MSGID_LINE = re.compile(r"^message-id:\s*(<[^<>\s]+>)", re.I | re.M)
-
-
-def is_bounce(msg: Message, mail_from: str) -> bool:
-    """A delivery status notification: attach it to its case as a failed delivery, never answer it."""
-    ctype = msg.get_content_type()
-    if ctype == "multipart/report" and msg.get_param("report-type", "").lower() == "delivery-status":
-        return True
-    if envelope_address(mail_from):
-        return False
-    senders = [a.rpartition("@")[0] for a in header_addresses(msg, "From")]
-    if not any(local in SYSTEM_LOCALPARTS for local in senders):
-        return False
-    has_dsn_part = any(part.get_content_type() in DSN_PART_TYPES for part in msg.walk())
-    subject = " ".join(header_values(msg, "Subject"))
-    return has_dsn_part or bool(BOUNCE_SUBJECT.search(subject))
-
-
-def _dsn_fields(block: Message) -> dict[str, str]:
-    fields = {}
-    for key, value in block.raw_items():
-        fields.setdefault(key.lower(), re.sub(r"\s+", " ", str(value)).strip())
-    return fields
-
-
-def _typed(value: str | None) -> str | None:
-    """'rfc822; a@b' -> 'a@b', 'smtp; 550 5.1.1 ...' -> '550 5.1.1 ...' (RFC 3464 address-type)."""
-    if not value:
-        return None
-    kind, sep, rest = value.partition(";")
-    return rest.strip() if sep and " " not in kind.strip() else value.strip()
-
-
-def _recipients(msg: Message) -> list[dict]:
-    recipients = []
-    for part in msg.walk():
-        if part.get_content_type() != "message/delivery-status":
-            continue
-        blocks = part.get_payload()
-        for block in blocks[1:] if isinstance(blocks, list) else []:
-            fields = _dsn_fields(block)
-            recipients.append({
-                "final_recipient": _typed(fields.get("final-recipient") or fields.get("original-recipient")),
-                "action": (fields.get("action") or "").lower() or None,
-                "status": fields.get("status"),
-                "diagnostic": _typed(fields.get("diagnostic-code")),
-            })
-    return recipients
-
-
-def _attached_message_id(part: Message) -> str | None:
-    ctype = part.get_content_type()
-    if ctype == "message/rfc822":
-        inner = part.get_payload()
-        inner = inner[0] if isinstance(inner, list) and inner else inner
-        found = header_values(inner, "Message-ID") if isinstance(inner, Message) else []
-        return found[0].strip() if found else None
-    payload = part.get_payload(decode=True) or b""
-    match = _MSGID_LINE.search(payload.decode(part.get_content_charset() or "utf-8", "replace"))
-    return match.group(1) if match else None
-
-
-def _original_message_id(msg: Message) -> str | None:
-    parts = [p for p in msg.walk() if p is not msg or not p.is_multipart()]
-    # The attached original is authoritative; some MTAs only quote its headers in the text part.
-    for types in (("message/rfc822", "text/rfc822-headers"), ("text/plain",)):
-        for part in parts:
-            if part.get_content_type() in types:
-                found = _attached_message_id(part)
-                if found:
-                    return found
-    return None
-
-
-def bounce_details(msg: Message) -> dict:
-    """What failed: the original Message-ID (to find the case), recipient, status and diagnostic.
-
-    Keys: original_message_id, final_recipient, action, status, diagnostic (each str or None) for the
-    first failed recipient, and recipients (every per-recipient block of the report).
-    """
-    recipients = _recipients(msg)
-    failed = [r for r in recipients if r["action"] in (None, "failed")] or recipients
-    first = failed[0] if failed else {}
-    return {
-        "original_message_id": _original_message_id(msg),
-        "final_recipient": first.get("final_recipient"),
-        "action": first.get("action"),
-        "status": first.get("status"),
-        "diagnostic": first.get("diagnostic"),
-        "recipients": recipients,
-    }

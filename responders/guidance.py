@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from leakline.config import ROLES
 from leakline.process.facts import current
 from responders.escalation import Recipient
 from responders.factform import kind_choices, prefill
@@ -28,7 +29,7 @@ CONTAINMENT = {
     "wrong_display": "display",
     "insider": "insider",
 }
-ROLE_ORDER = ("privacy_officer", "supervisor", "executive")
+ROLE_ORDER = ROLES  # privacy officer first
 MAX_SUBJECT_ECHO = 80
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Callable
 
 from intake.parse import body_digest
+from intake.thread import note_mailed
 from leakline.config import Config
 from leakline.msgid import MessageIds
 from responders.compose import Outgoing, compose
@@ -63,6 +64,8 @@ class Mailer:
                                       same_as=self.store.data_dir / raw_rel,
                                       org=self.config.org.id)
             self.store.claim_key(out.message_id, case["id"])
+            for address in out.envelope_to:
+                note_mailed(self.store, address, case["id"], out.message_id, self.now())
             uow.after_commit(self.wake)
         if not any(m.get("message_id") == out.message_id for m in case["messages"]):
             case["messages"].append(self._record(out, text, raw, raw_rel, when))

@@ -1,36 +1,38 @@
 """What leakline does about a message once intake stored it: the reactor in the pipeline.
 
-New report: flag the audience, extract facts, assess, reply with guidance (or a minimal receipt
-to outsiders; responders.replies decides), escalate to the managers. Follow-up: read the fact
-form and answer the reporter (responders.followup), or take a manager's reply as the
-acknowledgement, each only when the reply is entitled to it (responders.capability); mail on a
-closed case reaches the privacy officers. Bounce: mark the delivery failed, never answer.
-Machine mail: nothing.
-Nothing here parses mail: intake's parse, sender identity and trust come in the IntakeResult.
-Every step is idempotent (markers in case["sent"], stable Message-IDs), because a message is
-reacted to again when the spool is re-processed after a crash.
+What a message is, and so which of these is done, is decided once by leakline.disposition's
+table, in intake; here each action of the table is carried out:
+- report: flag the audience, assess (assess_report), reply with guidance or a minimal receipt
+  (responders.replies decides), escalate to the managers;
+- followup: read the fact form (its facts taken only when the table said the reply may change
+  them) and answer the reporter (responders.followup);
+- acknowledge: a manager's entitled reply is the acknowledgement (leakline.casework);
+  refuse_ack: why it was not is put on record;
+- bounce: a permanent failure marks the delivery failed, a delay is recorded; never answered;
+- closed: mail on a closed case reaches the privacy officers; keep, throttle: nothing.
+Nothing here parses mail or judges a sender: the IntakeResult brings the request (parse, trust,
+guard verdicts, bounce) and the disposition. Every step is idempotent (markers in case["sent"],
+stable Message-IDs), because a message is reacted to again when the spool is re-processed.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from email.message import Message
 from typing import Callable
 
 from intake.processor import IntakeResult
 from intake.record import storable
+from intake.request import Request
 from intake.trust import Trust
-from leakline import process
+from leakline import casework, process
 from leakline.config import Config
+from leakline.disposition import QUIET_ACTIONS, Disposition
 from responders import escalation as esc
 from responders.alerts import render_escalation
-from responders.capability import may_acknowledge, may_change_facts
 from responders.compose import ComposeError
-from responders.duties import alert, alert_dropped, required_ids
 from responders.factform import parse_fact_form, sent_form, strip_quoted
 from responders.followup import answer, closed_notice
-from responders.guards import bounce_details, no_auto_reply_reasons
 from responders.guidance import render_guidance, render_receipt
 from responders.language import reply_language
 from responders.mailer import Mailer
@@ -64,36 +66,51 @@ class Responder:
         return Ledger(self.store, timedelta(minutes=self.config.escalation.reply_window_minutes))
 
     def __call__(self, result: IntakeResult) -> None:
-        if result.case is None or result.message.get("throttled"):
-            return  # machine mail kept apart, or a follow-up past the limit: kept, not acted on
-        msg = result.parsed.msg if result.parsed.msg is not None else Message()
-        mail_from = result.entry.envelope.get("mail_from") or ""
+        disposition = result.disposition
+        if result.case is None or disposition is None or \
+                (disposition.action in QUIET_ACTIONS and not disposition.also):
+            return  # kept (machine mail, our own, a follow-up past the limit): not acted on
         key = result.message["key"]
 
         def react(case: dict) -> list[dict]:
             message = next((m for m in case["messages"] if m.get("key") == key), None)
-            if message is None or message.get("direction") == "out":
-                return []  # one of ours come back (a forward, a loop): recorded already, not news
-            kind = message.get("kind")
-            if kind == "bounce":
-                return storable(self._bounce(case, msg))
-            if kind == "machine":
+            if message is None:
                 return []
-            if kind == "report":
-                return storable(self._report(case, message, msg, mail_from, result.extracted))
-            return storable(self._follow_up(case, message, msg, mail_from))
+            events = []
+            for action in (disposition.action, *disposition.also):
+                events += self.act(action, case, message, result.request, disposition)
+            return storable(events)
 
         self.store.update(result.case["id"], react)
 
+    def act(self, action: str, case: dict, message: dict, request: Request,
+            disposition: Disposition) -> list[dict]:
+        """Carry out one action of the table on the case (under the lock); its audit events."""
+        if action == "report":
+            return self._report(case, message, request)
+        if action == "bounce":
+            return self._bounce(case, message, request)
+        if action == "acknowledge":
+            return self.acknowledge(case, message["from"], "mail")
+        if action == "refuse_ack":
+            return self._ack_refused(message, disposition.reason)
+        if action in ("followup", "followup_no_facts"):
+            refused = disposition.reason if action == "followup_no_facts" else None
+            events, recorded = self._read_fact_form(case, message, refused)
+            return events + answer(self, case, message, request, recorded)
+        if action == "closed":
+            return closed_notice(self, case, message)
+        return []  # keep, throttle
+
     # -- new report -----------------------------------------------------------------------
-    def _report(self, case: dict, message: dict, msg: Message, mail_from: str,
-                extracted=None) -> list[dict]:
+    def _report(self, case: dict, message: dict, request: Request) -> list[dict]:
         audience = Trust.from_dict(message.get("trust"))
         if "assessed" in case.get("sent", {}):
             events: list[dict] = []
         else:
-            events = self._classify(case, audience) + self._assess(case, message, extracted)
-        events += self._reply_to_reporter(case, message, msg, mail_from, audience)
+            events = self._classify(case, audience) + self.assess_report(case, message,
+                                                                         request.extracted)
+        events += self._reply_to_reporter(case, message, request, audience)
         events += self.escalate(case)
         return events
 
@@ -104,9 +121,9 @@ class Responder:
             return []
         return [{"action": "flagged", "details": {"flags": new_flags, "reasons": list(audience.reasons)}}]
 
-    def _assess(self, case: dict, message: dict, extracted=None) -> list[dict]:
-        """Facts from the report's text (as intake extracted them before the lock, when it did
-        from this very text), then the assessment."""
+    def assess_report(self, case: dict, message: dict, extracted=None) -> list[dict]:
+        """Extract the facts of a new report and assess them: the one place a new report is
+        assessed (as intake extracted them before the lock, when it did from this very text)."""
         now = self.now()
         text, subject = _head(message), message.get("subject") or ""
         found = extracted.extraction if extracted is not None and \
@@ -122,8 +139,8 @@ class Responder:
             {"action": "assessed", "details": {"assessment": case["assessment"], "notes": notes}},
         ]
 
-    def _reply_to_reporter(self, case: dict, message: dict, msg: Message,
-                           mail_from: str, audience: Trust) -> list[dict]:
+    def _reply_to_reporter(self, case: dict, message: dict, request: Request,
+                           audience: Trust) -> list[dict]:
         """Guidance (or a receipt) for the report that opened the case, once; what was held back
         and why is kept in case["reporter_reply"], for the escalation to say."""
         marker = f"reply:{message['key']}"
@@ -131,7 +148,7 @@ class Responder:
             return []
         now = self.now()
         case["sent"][marker] = now.isoformat()
-        decision = report_reply(Ask(case, message, audience, msg, mail_from, self.config,
+        decision = report_reply(Ask(case, message, audience, request.guards, self.config,
                                     self.ledger(), now))
         if decision.kind is not None:
             try:
@@ -187,49 +204,21 @@ class Responder:
         return events
 
     # -- follow-ups ---------------------------------------------------------------------------
-    def _follow_up(self, case: dict, message: dict, msg: Message, mail_from: str) -> list[dict]:
-        if self.config.manager(message.get("from") or ""):
-            return self._manager_reply(case, message, msg, mail_from) + closed_notice(self, case, message)
-        events, recorded = self._read_fact_form(case, message)
-        events += closed_notice(self, case, message)
-        return events + answer(self, case, message, msg, mail_from, recorded)
-
-    def _manager_reply(self, case: dict, message: dict, msg: Message, mail_from: str) -> list[dict]:
-        refused = may_acknowledge(case, message, self.mailer.ids(), self.config)
-        if refused is None and not self._machine_written(msg, mail_from):
-            return self._acknowledge(case, message["from"], "mail")
-        if refused and (message.get("in_reply_to") or message.get("references")):
-            # A reply that would have been an acknowledgement, were it entitled: on record.
-            return [{"action": "ack_not_taken", "actor": message["from"],
-                     "details": {"message_id": message.get("message_id"), "reason": refused}}]
-        return []
-
-    def _machine_written(self, msg: Message, mail_from: str) -> list[str]:
-        """Why a message was written by a program (an out-of-office reply, a bounce): such a reply
-        from a manager is no acknowledgement. X-Auto-Response-Suppress only asks us not to answer."""
-        return [r for r in no_auto_reply_reasons(msg, mail_from, self.config)
-                if not r.startswith("auto_response_suppress:")]
-
     def acknowledge(self, case: dict, by: str, via: str) -> list[dict]:
-        return self._acknowledge(case, by, via)
+        """leakline.casework.acknowledge at this responder's clock and organisation."""
+        return casework.acknowledge(case, by, via, now=self.now(), config=self.config)
 
-    def _acknowledge(self, case: dict, by: str, via: str) -> list[dict]:
-        if any(a["by"] == by for a in case["acks"]):
+    def _ack_refused(self, message: dict, reason: str) -> list[dict]:
+        """A manager's reply that would have been an acknowledgement, were it entitled: on record."""
+        if not (message.get("in_reply_to") or message.get("references")):
             return []
-        now = self.now()
-        case["acks"].append({"by": by, "at": now.isoformat(), "via": via})
-        events = [{"action": "acknowledged", "actor": by, "details": {"via": via}}]
-        phase = next((p for p in case.get("phases", []) if p["id"] == "report"), None)
-        if phase and phase["status"] == "open":
-            case.update(process.close(case, "report", by=by, at=now.isoformat(),
-                                      note=f"acknowledged ({via})", org=self.config.organization,
-                                      tz=self.config.service.tz, now=now))
-            events.append({"action": "phase_closed", "actor": by, "details": {"phase": "report"}})
-        return events
+        return [{"action": "ack_not_taken", "actor": message["from"],
+                 "details": {"message_id": message.get("message_id"), "reason": reason}}]
 
-    def _read_fact_form(self, case: dict, message: dict) -> tuple[list[dict], list[str]]:
-        """The facts a follow-up's form changed, if it may change them: the audit events and the
-        form fields that changed ([] when nothing was recognised, taken or new)."""
+    def _read_fact_form(self, case: dict, message: dict,
+                        refused: str | None) -> tuple[list[dict], list[str]]:
+        """The facts a follow-up's form changed, unless the table `refused` them: the audit
+        events and the form fields that changed ([] when nothing was recognised, taken or new)."""
         now = self.now()
         values = parse_fact_form(_head(message), tz=self.config.service.tz,
                                  today=now.astimezone(self.config.service.tz).date(),
@@ -237,52 +226,40 @@ class Responder:
                                  sent=sent_form(case, message))
         if not values:
             return [], []
-        refused = may_change_facts(case, message, self.mailer.ids(), self.config)
         if refused:  # stored on the case, read by no rule: say so in the audit trail
             return [{"action": "facts_not_taken", "actor": message.get("from") or "unknown",
                      "details": {"message_id": message.get("message_id"), "reason": refused,
                                  "fields": sorted(values)}}], []
-        before = case.get("assessment")
-        updated, changes = process.apply_facts(case, values, "reply", by=message["from"],
-                                               at=now.isoformat())
+        events, changes = casework.record_facts(case, values, "reply", by=message["from"], now=now,
+                                                config=self.config, mailer=self.mailer,
+                                                step=message["key"])
         if not changes:
             return [], []
-        updated, notes = process.reassess(updated, org=self.config.organization,
-                                          tz=self.config.service.tz, now=now)
-        case.update(updated)
-        events = [{"action": "facts_changed", "actor": message["from"],
-                   "details": {"source": "reply", "changes": [c.to_dict() for c in changes]}},
-                  {"action": "assessed", "details": {"assessment": case["assessment"], "notes": notes}}]
-        events += self.alert_no_longer_required(case, before, changes, message["from"],
-                                                step=message["key"])
-        events += self.alert_newly_required(case, notes)
         return events, sorted({FORM_FIELD.get(c.field, c.field) for c in changes})
 
-    def alert_newly_required(self, case: dict, notes: list[str]) -> list[dict]:
-        """A fact change made a report newly required: tell the privacy officers at once."""
-        if not notes:
-            return []
-        return alert(self.mailer, case, self.config, self.now(), stage="required",
-                     key="required:" + "|".join(notes), notes=notes, duties=required_ids(notes))
-
-    def alert_no_longer_required(self, case: dict, before: dict | None, changes: list, by: str,
-                                 step: str) -> list[dict]:
-        """A fact change made a required report no longer required: tell the privacy officers
-        at once, who changed what (mail and audit). `before` is the assessment before it."""
-        return alert_dropped(self.mailer, case, before, changes, self.config, self.now, by, step)
-
     # -- bounces --------------------------------------------------------------------------------
-    def _bounce(self, case: dict, msg: Message) -> list[dict]:
-        details = bounce_details(msg)
-        original = details.get("original_message_id")
-        for message in case["messages"]:
-            if message.get("direction") == "out" and message.get("message_id") == original:
-                if message.get("status") == "bounced":
-                    return []
-                message["status"] = "bounced"
-                message["error"] = storable(str(details.get("diagnostic") or details.get("status") or ""))[:500]
+    def _bounce(self, case: dict, message: dict, request: Request) -> list[dict]:
+        """A permanent failure marks what bounced (by its Message-ID, else our latest mail of the
+        case to the failed address) and the case delivery_failed; a delay is recorded only."""
+        bounce = request.bounce
+        if bounce is None:  # stored as a bounce by an older version, no longer read as one
+            return []
+        details = bounce.details()
+        if not bounce.permanent:
+            marker = f"delayed:{message['key']}"
+            if marker in case["sent"]:
+                return []
+            case["sent"][marker] = self.now().isoformat()
+            return [{"action": "mail_delayed", "details": details}]
+        out = [m for m in case["messages"] if m.get("direction") == "out"]
+        bounced = [m for m in out if m.get("message_id") in bounce.message_ids] or \
+            [m for m in out[::-1] if set(bounce.failed) & {t.lower() for t in m.get("to") or []}][:1]
+        if bounced and all(m.get("status") == "bounced" for m in bounced):
+            return []
+        for record in bounced:
+            record["status"] = "bounced"
+            record["error"] = storable(str(bounce.diagnostic or bounce.status or ""))[:500]
         if "delivery_failed" not in case["flags"]:
             case["flags"].append("delivery_failed")
-        return [{"action": "mail_bounced", "details": {k: details.get(k) for k in
-                ("original_message_id", "final_recipient", "status", "diagnostic")}}]
-
+        details["bounced"] = [m.get("message_id") for m in bounced]
+        return [{"action": "mail_bounced", "details": details}]

@@ -23,13 +23,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import Message
 from typing import Callable
 
 from intake.trust import Trust
 from leakline.config import Config
 from responders.audience import reply_kind
-from responders.guards import no_auto_reply_reasons
 
 REPORTER_KINDS = ("guidance", "receipt", "ack")  # what we send the reporter
 GUIDANCE_BURST = 5  # new cases from one sender within a window that still get guidance
@@ -91,15 +89,14 @@ class Ledger:
 
 @dataclass(frozen=True)
 class Ask:
-    """Everything a reply rule may look at: the message as intake stored it, its parse and
-    trust, the case, the per-sender ledger, the time; for a follow-up its own words (quotes cut)
-    and the facts it recorded."""
+    """Everything a reply rule may look at: the message as intake stored it, its trust and the
+    loop guards' verdicts (the request's), the case, the per-sender ledger, the time; for a
+    follow-up its own words (quotes cut) and the facts it recorded."""
 
     case: dict
     message: dict
     trust: Trust
-    msg: Message
-    mail_from: str
+    guards: tuple[str, ...]
     config: Config
     ledger: Ledger
     now: datetime
@@ -129,8 +126,8 @@ def no_sender(ask: Ask) -> Decision | None:
 
 
 def machine(ask: Ask) -> Decision | None:
-    reasons = no_auto_reply_reasons(ask.msg, ask.mail_from, ask.config)
-    return Decision(None, "machine", "; ".join(reasons)) if reasons else None
+    """A loop guard forbids any automatic answer (responders.guards, worked out in intake)."""
+    return Decision(None, "machine", "; ".join(ask.guards)) if ask.guards else None
 
 
 def nobody_outside(ask: Ask) -> Decision | None:

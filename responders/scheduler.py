@@ -98,8 +98,7 @@ class Scheduler:
         now = self.now()
         tz = self.config.service.tz
         events = []
-        officers = [m.email for m in self.config.managers_with("privacy_officer")] or \
-            [m.email for m in self.config.managers]
+        officers = self.config.officer_addresses()
         for reminder in due_reminders(case["id"], case["deadlines"], now=now, tz=tz, sent=case["sent"]):
             deadline = next(d for d in case["deadlines"] if d["kind"] == reminder.kind)
             phase, _, step = (deadline.get("step") or "").partition(".")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from conftest import make_config
@@ -121,6 +123,9 @@ def test_machine_mail_referencing_no_case_is_kept_apart_and_never_escalated(flow
     assert flow.case_ids() == []
     (kept,) = list(flow.store.machine_mail().records())
     assert kept["kind"] == "machine" and kept["machine"]
+    # Which rule kept it apart (X-Loop naming us is own_mail), and why, on the record itself.
+    assert kept["disposition"] in ("machine", "own_mail")
+    assert kept["rules"][0].startswith(kept["disposition"] + ": ")
     assert flow.store.raw_path(kept["raw"]).read_bytes() == raw
     flow.clock.advance(minutes=120)
     flow.tick()
@@ -215,3 +220,93 @@ def test_a_sender_we_cannot_answer_is_still_assessed_and_escalated(flow, sender)
     assert case["category"] == "loss" and case["deadlines"]
     assert to_addr(sent, OFFICER)
     assert "reply_suppressed" in flow.actions(case["id"]) or len(outgoing(case)) == 2
+
+
+def qmail_bounce(original, recipient: str) -> bytes:
+    """qmail-send's plain-text bounce: no DSN part, the original copied after a marker line."""
+    copy = original.raw.decode("utf-8", "replace").replace("\r\n", "\n")
+    return ("Return-Path: <>\n"
+            "From: MAILER-DAEMON@mx.partner.example\n"
+            f"To: {original.msg['From']}\n"
+            "Subject: failure notice\n"
+            "Message-ID: <qmail-bounce-1@mx.partner.example>\n"
+            "Date: Mon, 1 Jun 2026 10:00:00 +0900\n\n"
+            "Hi. This is the qmail-send program at mx.partner.example.\n"
+            "I'm afraid I wasn't able to deliver your message to the following addresses.\n"
+            "This is a permanent error; I've given up. Sorry it didn't work out.\n\n"
+            f"<{recipient}>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n"
+            "--- Below this line is a copy of the message.\n\n" + copy).replace("\n", "\r\n").encode()
+
+
+def test_a_qmail_bounce_of_our_escalation_joins_its_case_and_opens_none(flow):
+    """The issue's case: a plain-text bounce of an escalation once opened a new case."""
+    sent = flow.run(report())
+    escalation = next(s for s in sent if s.to == [BOSS])
+    flow.clock.advance(minutes=2)
+    assert flow.run(qmail_bounce(escalation, BOSS), mail_from="") == []
+
+    (case_id,) = flow.case_ids()  # no case of its own
+    case = flow.case(case_id)
+    assert "delivery_failed" in case["flags"]
+    bounced = [m for m in outgoing(case, "escalation") if m.get("status") == "bounced"]
+    assert [m["message_id"] for m in bounced] == [escalation.message_id]
+    assert next(m for m in case["messages"] if m.get("kind") == "bounce")["direction"] == "in"
+    event = next(e for e in flow.store.audit.for_case(case_id) if e["action"] == "mail_bounced")
+    assert event["details"]["failed"] == [BOSS] and event["details"]["found_by"] == "flufl.bounce"
+
+
+def test_the_rules_that_fired_are_in_the_message_audit_event(flow):
+    sent = flow.run(report())
+    (case_id,) = flow.case_ids()
+    escalation = next(s for s in sent if s.to == [BOSS])
+    flow.clock.advance(minutes=2)
+    flow.run(qmail_bounce(escalation, BOSS), mail_from="")
+    opened, received = [e for e in flow.store.audit.for_case(case_id)
+                        if e["action"] in ("case_opened", "message_received")]
+    assert opened["details"]["disposition"] == "new_report"
+    assert opened["details"]["rules"] == ["new_report: it names no case"]
+    assert received["details"]["disposition"] == "bounce"
+    assert received["details"]["rules"] == [f"bounce: failed: {BOSS} (flufl.bounce)"]
+
+
+def carrier_notice(address: str) -> bytes:
+    """au/KDDI-style notice: no DSN, no copy of the original, no Message-ID; only the address."""
+    subject = base64.b64encode("メールを配信できませんでした".encode()).decode()
+    return ("From: MAILER-DAEMON@ezweb.example.ne.jp\r\nTo: incident@example.com\r\n"
+            f"Subject: =?UTF-8?B?{subject}?=\r\nMessage-ID: <notice-1@ezweb.example.ne.jp>\r\n"
+            "Date: Mon, 1 Jun 2026 10:00:00 +0900\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            "Content-Transfer-Encoding: 8bit\r\n\r\n"
+            f"以下のアドレスへの配信に失敗しました。\r\n{address}\r\n宛先不明\r\n").encode()
+
+
+def test_a_carrier_notice_naming_only_the_address_joins_the_case_we_last_mailed_there(flow):
+    """It joins the case of our latest mail to the address that failed and opens none."""
+    sent = flow.run(report())
+    (guidance,) = to_addr(sent, REPORTER)
+    flow.clock.advance(minutes=5)
+    assert flow.run(carrier_notice(REPORTER), mail_from="") == []
+
+    (case_id,) = flow.case_ids()
+    case = flow.case(case_id)
+    assert "delivery_failed" in case["flags"]
+    assert [m["message_id"] for m in outgoing(case) if m.get("status") == "bounced"] == \
+        [guidance.message_id]
+    event = next(e for e in flow.store.audit.for_case(case_id) if e["action"] == "mail_bounced")
+    assert event["details"]["found_by"] == "failure notice"
+    assert event["details"]["failed"] == [REPORTER]
+
+
+def test_a_carrier_notice_long_after_our_last_mail_there_is_a_stray_bounce(flow):
+    flow.run(report())
+    flow.clock.advance(days=8)  # past intake.thread.MAILED_WINDOW
+    flow.tick()
+    flow.run()
+    assert flow.run(carrier_notice(REPORTER), mail_from="") == []
+    stray = [flow.case(c) for c in flow.case_ids() if flow.case(c)["messages"][0]["kind"] == "bounce"]
+    assert len(stray) == 1 and "bounce" in stray[0]["flags"]
+    flow.clock.advance(minutes=120)
+    flow.tick()
+    later = flow.run()  # the report's own reminders go on; nothing about the stray bounce
+    assert [s for s in later if stray[0]["id"] in s.subject] == []
+    assert outgoing(flow.case(stray[0]["id"])) == []

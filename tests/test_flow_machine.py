@@ -16,7 +16,8 @@ from conftest import make_config
 from intake.processor import MAX_UNTRUSTED_TEXT, UNTRUSTED_PER_HOUR
 from leakline.cli import main
 from mailbuilders import plain_mail
-from test_flow_harness import OFFICER, REPORTER, Clock, Flow, outgoing, report, reply_to, to_addr
+from test_flow_harness import (OFFICER, REPORTER, REPORTER_FROM, Clock, Flow, outgoing, report, reply_to,
+                               to_addr)
 
 OUTSIDER = "mallory@attacker.example"
 
@@ -147,3 +148,17 @@ def test_8bit_bytes_in_the_headers_that_say_why_are_stored(flow):
     assert flow.run(raw) == []
     nothing_lost = list(flow.store.machine_mail().records())
     assert len(nothing_lost) == 1 and not list(flow.app.spool.shunt.iterdir())
+
+
+def test_8bit_bytes_in_the_reason_of_machine_mail_on_a_case_reach_the_audit_event(flow):
+    """The rules that fired say why in the message's audit event: stored as text, never lost."""
+    sent = flow.run(report())
+    (guidance,) = to_addr(sent, REPORTER)
+    raw = reply_to(guidance, "不在です。", sender=REPORTER_FROM,
+                   extra=("Auto-Submitted: auto-replied; note=X",)).replace(b"note=X", b"note=\x81")
+    flow.run(raw)
+    (case_id,) = flow.case_ids()
+    received = [e for e in flow.store.audit.for_case(case_id) if e["action"] == "message_received"]
+    assert len(received) == 1 and received[0]["details"]["disposition"] == "machine"
+    assert "\ufffd" in received[0]["details"]["rules"][0]
+    assert not list(flow.app.spool.shunt.iterdir())

@@ -199,6 +199,10 @@ def test_a_follow_up_on_a_closed_case_reaches_the_privacy_officer_and_marks_it_u
     case = flow.case(case_id)
     assert case["status"] == "closed" and case["updated"]["reason"] == "follow-up on a closed case"
     assert "marked_updated" in flow.actions(case_id)
+    # The table's deferring rule and the one that decided, both in the message's audit event.
+    event = [e for e in flow.store.audit.for_case(case_id) if e["action"] == "message_received"][-1]
+    assert event["details"]["rules"][0] == f"closed_case: {case_id} is closed"
+    assert event["details"]["disposition"] == "fact_reply" and len(event["details"]["rules"]) == 2
 
     # A second one within the window: on the audit trail and the marker, no second mail.
     flow.clock.advance(minutes=10)

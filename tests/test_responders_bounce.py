@@ -1,4 +1,5 @@
-"""Bounces: recognised, tied to the message that failed, and never answered."""
+"""Bounces: recognised (intake.bounce, the one detector), tied to the message that failed, and
+never answered. The corpus of real formats is tests/test_bounce_corpus.py."""
 
 import email
 import email.policy
@@ -6,6 +7,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
+from intake.bounce import read_bounce
 from leakline.config import Config, Organization
 from responders import guards
 from responders.compose import compose
@@ -74,19 +76,17 @@ Auto-Submitted: auto-generated
 def parse(raw: str | bytes):
     data = raw.encode() if isinstance(raw, str) else raw
     return email.message_from_bytes(data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"),
-                                    policy=email.policy.default)
+                                    policy=email.policy.compat32)
 
 
 def test_postfix_dsn_is_a_bounce_with_details():
-    msg = parse(POSTFIX_DSN)
-    assert guards.is_bounce(msg, "<>")
-    details = guards.bounce_details(msg)
-    assert details["original_message_id"] == ORIGINAL_ID
-    assert details["final_recipient"] == "boss@partner.example"
-    assert details["action"] == "failed"
-    assert details["status"] == "5.1.1"
-    assert details["diagnostic"] == "550 5.1.1 <boss@partner.example>: Recipient address rejected: User unknown"
-    assert len(details["recipients"]) == 1
+    bounce = read_bounce(parse(POSTFIX_DSN), "<>")
+    assert bounce.original_message_id == ORIGINAL_ID
+    assert bounce.failed == ("boss@partner.example",) and bounce.permanent
+    assert bounce.details()["final_recipient"] == "boss@partner.example"
+    assert bounce.status == "5.1.1"
+    assert bounce.diagnostic == "550 5.1.1 <boss@partner.example>: Recipient address rejected: User unknown"
+    assert [b["action"] for b in bounce.blocks] == ["failed"]
 
 
 def test_dsn_is_never_answered():
@@ -138,13 +138,11 @@ Content-Type: message/rfc822
 
 def test_attached_original_message_gives_the_message_id_and_failed_recipient():
     raw, message_id = _dsn_with_attached_original()
-    msg = parse(raw)
-    assert guards.is_bounce(msg, "")
-    details = guards.bounce_details(msg)
-    assert details["original_message_id"] == message_id
-    assert details["final_recipient"] == "gone@partner.example"
-    assert details["status"] == "5.2.1"
-    assert [r["action"] for r in details["recipients"]] == ["delivered", "failed"]
+    bounce = read_bounce(parse(raw), "")
+    assert bounce.original_message_id == message_id
+    assert bounce.failed == ("gone@partner.example",)
+    assert bounce.status == "5.2.1"
+    assert [b["action"] for b in bounce.blocks] == ["delivered", "failed"]
 
 
 QMAIL_BOUNCE = f"""\
@@ -167,15 +165,16 @@ Subject: test
 
 
 def test_plain_text_bounce_from_null_sender_mailer_daemon():
-    msg = parse(QMAIL_BOUNCE)
-    assert guards.is_bounce(msg, "<>")
-    assert guards.bounce_details(msg)["original_message_id"] == ORIGINAL_ID
+    bounce = read_bounce(parse(QMAIL_BOUNCE), "<>")
+    assert bounce.original_message_id == ORIGINAL_ID
+    assert bounce.failed == ("old@example.org",)
 
 
 def test_same_text_from_a_person_is_not_a_bounce():
-    assert not guards.is_bounce(parse(QMAIL_BOUNCE), "old@example.org")
-    forwarded = parse(QMAIL_BOUNCE.replace("MAILER-DAEMON@mail.example.org", "taro@example.com"))
-    assert not guards.is_bounce(forwarded, "<>")
+    assert read_bounce(parse(QMAIL_BOUNCE), "old@example.org") is not None  # From MAILER-DAEMON
+    person = QMAIL_BOUNCE.replace("MAILER-DAEMON@mail.example.org", "taro@example.com")
+    assert read_bounce(parse(person), "taro@example.com") is None
+    assert read_bounce(parse(person), "<>") is None  # the null sender alone makes no bounce
 
 
 def test_forwarded_message_from_a_person_is_not_a_bounce():
@@ -189,11 +188,11 @@ def test_forwarded_message_from_a_person_is_not_a_bounce():
     report.set_content("転送します")
     report.add_attachment(original)
     msg = parse(report.as_bytes())
-    assert not guards.is_bounce(msg, "taro@example.com")
+    assert read_bounce(msg, "taro@example.com") is None
 
 
 def test_read_receipt_is_not_a_bounce_but_is_not_answered():
     mdn = POSTFIX_DSN.replace("report-type=delivery-status", "report-type=disposition-notification")
     msg = parse(mdn)
-    assert not guards.is_bounce(msg, "taro@example.com")
+    assert read_bounce(msg, "taro@example.com") is None
     assert any(r.startswith("delivery_report") for r in guards.no_auto_reply_reasons(msg, "taro@example.com", CONFIG))
