@@ -17,7 +17,7 @@ EX_NOUSER = 67
 NO_CONFIG_NEEDED = ("init", "completion")
 # Commands of the whole service: they need no --org. Every other command reads or changes one
 # organisation's cases, deadlines, outbox or audit trail and sees only that organisation.
-SERVICE_COMMANDS = ("serve", "ingest", "init", "completion", "org", "store", "spool")
+SERVICE_COMMANDS = ("serve", "ingest", "init", "completion", "org", "store", "spool", "db")
 ORG_HELP = ("The organisation (its id, `leakline org list`); default $LEAKLINE_ORG. Needed when "
             "more than one is configured. Also accepted after the subcommand.")
 
@@ -43,6 +43,7 @@ class LeaklineGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         from leakline.output import os_error_line, terminal_safe, terminal_safe_output
+        from store.pg.db import SchemaError
         from store.tinystore import StoreDamaged
 
         ctx.with_resource(terminal_safe_output())
@@ -52,7 +53,7 @@ class LeaklineGroup(click.Group):
             # Shown after the filter is gone: a domain error may quote what a reporter wrote.
             exc.message = terminal_safe(exc.message)
             raise
-        except StoreDamaged as exc:
+        except (StoreDamaged, SchemaError) as exc:
             raise click.ClickException(str(exc)) from None
         except OSError as exc:
             raise click.ClickException(os_error_line(exc)) from None
@@ -151,6 +152,8 @@ NO_DATA = "no leakline data at {path}; run where `serve` runs or pass --config"
 def require_data(config: Config) -> None:
     """Commands other than serve and ingest never create a data_dir: a wrong folder or config
     would otherwise look like an empty service."""
+    if config.store.shared:
+        return  # the data is in the database, whatever this host's data_dir holds
     if not config.service.data_dir.exists():
         raise click.ClickException(NO_DATA.format(path=os.path.abspath(config.service.data_dir)))
 
@@ -331,6 +334,7 @@ from leakline import cli_merge  # noqa: E402,F401  (adds cases merge)
 from leakline.cli_retention import purge  # noqa: E402
 from leakline.cli_store import spool, store  # noqa: E402
 from leakline.cli_org import org  # noqa: E402
+from leakline.cli_db import db  # noqa: E402
 
 main.add_command(cases)
 main.add_command(phase)
@@ -342,5 +346,6 @@ main.add_command(purge)
 main.add_command(store)
 main.add_command(spool)
 main.add_command(org)
+main.add_command(db)
 # Last, after every command is registered: each takes its own --config too.
 accept_config_everywhere(main)

@@ -146,6 +146,12 @@ class Database:
         self._local.conn = conn
         return conn
 
+    def adopt(self, conn) -> None:
+        """A connection made with connect() for a purpose of its own (a node's lock), closed
+        with this database's by close_all()."""
+        with self._guard:
+            self._made = [c for c in self._made if not c.closed] + [conn]
+
     def __del__(self) -> None:
         # Its connections go with it (a command that ends, an App a test drops), closed.
         for conn in getattr(self, "_made", []):

@@ -58,6 +58,7 @@ class Node:
                 conn.close()
                 raise
             self._conn = conn
+            self.db.adopt(conn)  # closed with the database's own (close_all)
             log.info("node %s holds its lock in %s", self.id, self.db.url)
             return self.id
 
