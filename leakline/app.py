@@ -22,7 +22,8 @@ from typing import Callable
 
 from functools import cached_property
 
-from leakline.backend import check_database, claiming, shared_database, shared_spool
+from leakline.backend import (SHARED_IDLE_SECONDS, check_database, claiming, shared_database,
+                              shared_spool)
 from leakline.config import Config, OrgScopeError
 from leakline.listing import listing_fields
 from leakline.orgs import (org_data_dir, org_of_outbox_item, orgs_for_envelope, root_store_entries,
@@ -276,9 +277,12 @@ class App:
         from responders.sender import SenderWorker
 
         outbox = self.outbox if self.db is None else claiming(self.outbox, self.node("sender"))
+        # On a shared database another node may queue mail, or die leaving mail queued: look
+        # every few seconds (a node's death is noticed well within 30 s).
+        idle = {} if self.db is None else {"max_idle": SHARED_IDLE_SECONDS}
         self.sender = SenderWorker(outbox, self.transport(), self.now,
                                    on_dead_letter=self.on_dead_letter, on_sent=self.record_sent,
-                                   units_for=self.unit_for)
+                                   units_for=self.unit_for, **idle)
         return [self.sender.run(stop), ServiceScheduler(self.schedulers).run(stop)]
 
     def record_sent(self, item) -> None:

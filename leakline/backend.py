@@ -13,6 +13,9 @@ from typing import Callable
 
 from leakline.config import Config
 
+# How often a node's sender looks for mail queued by another node (or left by a dead one).
+SHARED_IDLE_SECONDS = 5.0
+
 
 def shared_database(config: Config):
     """The Database of `[store] backend = "postgresql"`, None for the file store. No connection
