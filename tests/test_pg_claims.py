@@ -1,0 +1,94 @@
+"""Claims on the shared database (issue 15): two nodes never take the same spooled message or
+outbox entry (FOR UPDATE SKIP LOCKED), a dead node's claims are taken over at once, and mail a
+dead node left `sending` is never resent by itself: `outbox list --failed` shows it, `outbox
+retry` sends it again."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+from click.testing import CliRunner
+
+import pytest
+
+from leakline.cli_outbox import outbox as outbox_cli
+from leakline.config import Config, Service, StoreSettings
+from store.outbox import OutboxError
+from store.pg.nodes import Node
+from store.pg.outbox import Claiming
+from store.pg.spool import PgSpool
+from store_backends import Backend
+from test_outbox_store import enqueue
+
+pytestmark = pytest.mark.postgres
+ENVELOPE = {"mail_from": "taro@example.com", "rcpt_tos": ["incident@example.com"]}
+
+
+def node(db, role: str, name: str) -> Node:
+    """A node as another process would be (its id names its host and pid: here one process
+    plays two, told apart by `name`)."""
+    made = Node(db, role)
+    made.id += f":{name}"
+    return made
+
+
+def until(take, seconds: float = 10.0):
+    """What `take` gives once it gives something (the server ends a session a moment after
+    its client closed it), well within the issue's 30 s."""
+    deadline = time.monotonic() + seconds
+    while not (got := take()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return got
+
+
+@pytest.fixture
+def shared(pg_migrated, tmp_path):
+    """The PostgreSQL leg of tests/store_backends.py alone: claims are the shared database's."""
+    chosen = Backend("postgresql", tmp_path, pg_migrated)
+    yield chosen
+    chosen.close()
+
+
+def test_two_nodes_claim_disjoint_batches_and_take_over_a_dead_nodes(shared, tmp_path):
+    spool_a, spool_b = (PgSpool(shared.database(), tmp_path / n) for n in ("a", "b"))
+    ids = spool_a.write([(b"report %d" % n, ENVELOPE) for n in range(10)])
+    a, b = node(spool_a.db, "intake", "a"), node(spool_b.db, "intake", "b")
+    first = spool_a.claim(a.ensure(), 4, 10**6, 5)
+    second = spool_b.claim(b.ensure(), 100, 10**6, 5)
+    taken_a = {c.entry.spool_id for c in first}
+    taken_b = {c.entry.spool_id for c in second}
+    assert len(taken_a) == 4 and taken_a.isdisjoint(taken_b) and taken_a | taken_b == set(ids)
+    assert spool_b.claim(b.ensure(), 100, 10**6, 5) == []  # a live node's lease holds
+    a.close()  # node a dies: its lock goes with its session (the server notices at once)
+    again = until(lambda: spool_b.claim(b.ensure(), 100, 10**6, 5))
+    assert {c.entry.spool_id for c in again} == {sorted(taken_a)[0]}  # retried alone
+    assert again[0].attempts == 2 and spool_a.waiting() == 10
+
+
+def test_mail_a_dead_node_left_sending_is_listed_and_retried_never_resent(shared, clock):
+    box = shared.outbox(clock)
+    message_id = enqueue(box)
+    dying, other = node(box.db, "sender", "a"), node(shared.database(), "sender", "b")
+    [item] = Claiming(box, dying.ensure).due_and_next(clock())[0]
+    assert item.id == message_id
+    assert Claiming(box, other.ensure).due_and_next(clock())[0] == []  # claimed, sending
+    assert box.list(failed=True) == []  # its node lives: not stranded
+    with pytest.raises(OutboxError, match="sending it right now"):
+        box.retry(message_id)
+
+    dying.close()
+    [row] = until(lambda: box.list(failed=True))
+    assert Claiming(box, other.ensure).due_and_next(clock())[0] == []  # never resent by itself
+    assert (row["id"], row["state"], row["node"]) == (message_id, "sending", dying.id)
+    config = Config(service=Service(data_dir=shared.tmp_path),
+                    store=StoreSettings(**shared.store_section()))
+    listed = CliRunner().invoke(outbox_cli, ["list", "--failed"], obj=config)
+    assert listed.exit_code == 0 and message_id in listed.output
+    assert "stopped while sending" in listed.output
+    retried = CliRunner().invoke(outbox_cli, ["retry", message_id], obj=config)
+    assert retried.exit_code == 0, retried.output
+    later = datetime.now(timezone.utc) + timedelta(seconds=1)  # the CLI's clock is the real one
+    [again] = Claiming(box, other.ensure).due_and_next(later)[0]
+    assert again.id == message_id
+    other.close()
