@@ -92,3 +92,31 @@ def test_mail_a_dead_node_left_sending_is_listed_and_retried_never_resent(shared
     [again] = Claiming(box, other.ensure).due_and_next(later)[0]
     assert again.id == message_id
     other.close()
+
+
+
+def test_attempts_are_counted_in_the_database_and_a_shunted_message_is_retried(shared, tmp_path):
+    """The attempt count is the database's: whichever node tries a message that keeps
+    failing, it is shunted after MAX_ATTEMPTS, listed by `spool list`, put back by `retry`."""
+    from leakline.cli import main
+
+    spools = [PgSpool(shared.database(), tmp_path / n) for n in ("a", "b", "c")]
+    [spool_id] = spools[0].write([(b"poison", ENVELOPE)])
+    for n, spool in enumerate(spools):  # three nodes, one attempt each
+        worker = node(spool.db, "intake", str(n))
+        [claimed] = spool.claim(worker.ensure(), 10, 10**6, 3)
+        assert claimed.attempts == n + 1
+        spool.failed([spool_id], "ValueError: boom", worker.id)
+    assert spools[0].claim(node(spools[0].db, "intake", "d").ensure(), 10, 10**6, 3) == []
+    [row] = spools[1].shunted()
+    assert (row["id"], row["attempts"]) == (spool_id, 3) and "boom" in row["reason"]
+
+    config = tmp_path / "c.toml"
+    config.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\n[store]\n' + "".join(
+        f'{k} = "{v}"\n' for k, v in shared.store_section().items()), encoding="utf-8")
+    listed = CliRunner().invoke(main, ["--config", str(config), "spool", "list"])
+    assert listed.exit_code == 0 and spool_id in listed.output, listed.output
+    retried = CliRunner().invoke(main, ["--config", str(config), "spool", "retry", spool_id])
+    assert retried.exit_code == 0, retried.output
+    [again] = spools[2].claim(node(spools[2].db, "intake", "e").ensure(), 10, 10**6, 3)
+    assert again.attempts == 1 and again.entry.raw == b"poison"

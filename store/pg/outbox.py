@@ -59,6 +59,9 @@ class PgOutbox:
     enqueue = Outbox.enqueue
     _ensure_message_id = staticmethod(Outbox._ensure_message_id)
 
+    def prepare(self) -> None:
+        """Nothing to take in or mend: the rows are the database's (`db upgrade` made them)."""
+
     def enqueue_bytes(self, data: bytes, *, message_id: str, envelope_from: str,
                       envelope_to: list[str], case_id: str | None, kind: str, subject: str,
                       same_as=None, org: str | None = None) -> str:
