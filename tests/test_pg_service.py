@@ -52,6 +52,8 @@ def cases(config_path) -> list[dict]:
 
 def test_db_upgrade_makes_the_schema_once_and_refuses_a_newer_one(pg_database, tmp_path):
     path = write_config(tmp_path, tmp_path / "data", pg_database.store_config())
+    before = leakline(path, "ingest", "-", "--sender", "taro@example.com", data=mail(1))
+    assert before.returncode == 75 and b"run `leakline db upgrade`" in before.stderr
     first = leakline(path, "db", "upgrade")
     assert first.returncode == 0, first.stderr
     assert b"schema upgraded to version 1" in first.stdout
