@@ -5,6 +5,7 @@ from the file store to the database and back, verified."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -105,6 +106,7 @@ def test_db_copy_moves_a_file_store_to_the_database_and_back_verified(
     assert there.returncode == 0, there.stderr
     assert b"copy verified" in there.stdout and b"copied case: 3" in there.stdout
     assert b"copied spool: 1" in there.stdout  # the message not yet processed goes too
+    assert re.search(rb"copied outbox: [1-9]", there.stdout)  # the replies, queued
     assert b"audit verify default: " in there.stdout
 
     on_pg = write_config(tmp_path, tmp_path / "node", pg_migrated.store_config())

@@ -28,7 +28,7 @@ CONNECT_TIMEOUT = 5
 BACKOFF_FIRST, BACKOFF_MAX = 0.25, 5.0
 # A node that stops in the middle of a transaction (frozen, cut off) holds its organisation's
 # lock: the server ends such a session after this long, and another node takes over.
-IDLE_IN_TRANSACTION = "60s"
+IDLE_IN_TRANSACTION = "20s"
 
 
 # Every Database of this process, so that a test (or a process stopping) can close them all.

@@ -107,6 +107,7 @@ class FileSide:
                         yield "event", org, number, line[:-1].decode("utf-8")
 
     def _outbox_items(self) -> Iterator[tuple]:
+        yield from self._outbox_rows()
         folders = {"queued": ["queue"], "failed": ["failed"],
                    "sent": [f"sent/{m.name}" for m in sorted((self.root / "outbox" / "sent").glob("*"))]}
         for state, names in folders.items():
@@ -116,6 +117,32 @@ class FileSide:
                     yield "outbox", record.get("org"), path.stem, {
                         "state": state, "record": record,
                         "message": path.with_suffix(".eml").read_bytes()}
+
+    def _outbox_rows(self) -> Iterator[tuple]:
+        """An outbox kept as rows of outbox/outbox.sqlite (store/rows.py): the record in the
+        group of its state, the message in the case's raw evidence (`raw`) or a row
+        `<key>.eml` of its own."""
+        table = self.root / "outbox" / "outbox.sqlite"
+        if not table.exists():
+            return
+        import sqlite3
+
+        db = sqlite3.connect(f"file:{table}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT key, grp, value FROM rows WHERE grp IN "
+                              "('queued', 'sent', 'failed') ORDER BY key").fetchall()
+            for key, state, value in rows:
+                record = json.loads(value)
+                if record.get("raw"):
+                    message = (self.root / record["raw"]).read_bytes()
+                else:
+                    found = db.execute("SELECT value FROM rows WHERE key = ?",
+                                       (f"{key}.eml",)).fetchone()
+                    message = bytes(found[0]) if found else b""
+                yield "outbox", record.get("org"), key, {"state": state, "record": record,
+                                                         "message": message}
+        finally:
+            db.close()
 
     def _spool_items(self) -> Iterator[tuple]:
         spool = Spool(self.root)
