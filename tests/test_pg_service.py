@@ -128,3 +128,26 @@ def test_db_copy_moves_a_file_store_to_the_database_and_back_verified(
     assert len(cases(returned)) == 4
     listed = json.loads(leakline(returned, "outbox", "list", "--json").stdout or b"[]")
     assert isinstance(listed, list)
+
+
+def test_organisations_on_one_database_stay_apart(pg_migrated, tmp_path):
+    from orgs_helpers import ACME_IN, GLOBEX_IN, JANE, TARO
+    from orgs_helpers import mail as org_mail
+    from orgs_helpers import write_config as orgs_config
+
+    path = orgs_config(tmp_path)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("\n[store]\n" + "".join(f'{k} = "{v}"\n'
+                                          for k, v in pg_migrated.store_config().items()))
+    for sender, to, n in ((TARO, ACME_IN, 1), (JANE, GLOBEX_IN, 2)):
+        raw = org_mail("誤送信の報告", "顧客名簿を誤送信しました", sender=sender, to=[to],
+                       message_id=f"<orgs{n}@example.com>")
+        result = leakline(path, "ingest", "-", "--sender", sender, "--recipient", to, data=raw)
+        assert result.returncode == 0, result.stderr
+    assert drain(path) == 2
+    for org, prefix in (("acme", "ACME"), ("globex", "GLX")):
+        listed = leakline(path, "cases", "list", "--org", org, "--json")
+        assert listed.returncode == 0, listed.stderr
+        assert [row["id"][:len(prefix)] for row in json.loads(listed.stdout)] == [prefix]
+        verify = leakline(path, "audit", "verify", "--org", org)
+        assert verify.returncode == 0 and b"intact" in verify.stdout, verify.stderr
