@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Callable
 
 from leakline.config import Config
-from store.pg.transfer import KINDS, DbSide, FileSide, fingerprint
+from store.pg.transfer import KINDS, DbSide, fingerprint
+from store.pg.transfer_files import FileSide
 
 
 class CopyError(Exception):
