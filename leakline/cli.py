@@ -43,7 +43,7 @@ class LeaklineGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         from leakline.output import os_error_line, terminal_safe, terminal_safe_output
-        from store.pg.db import SchemaError
+        from store.pg.db import DatabaseUnavailable, SchemaError
         from store.tinystore import StoreDamaged
 
         ctx.with_resource(terminal_safe_output())
@@ -53,7 +53,8 @@ class LeaklineGroup(click.Group):
             # Shown after the filter is gone: a domain error may quote what a reporter wrote.
             exc.message = terminal_safe(exc.message)
             raise
-        except (StoreDamaged, SchemaError) as exc:
+        except (StoreDamaged, SchemaError, DatabaseUnavailable) as exc:
+            # DatabaseUnavailable is an OSError, but of no file: said as the database says it.
             raise click.ClickException(str(exc)) from None
         except OSError as exc:
             raise click.ClickException(os_error_line(exc)) from None
@@ -210,6 +211,7 @@ def serve(ctx: click.Context) -> None:
     # aiosmtpd logs every SMTP command at INFO; keep case data out of the log.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     from leakline.servelock import AlreadyServing, ServeLock
+    from store.pg.db import DatabaseUnavailable
 
     config = ctx.find_object(Config)
     holder = ServeLock(config.service.data_dir).holder()
@@ -224,6 +226,8 @@ def serve(ctx: click.Context) -> None:
     try:
         run_event_loop(server.serve(app, announce=_announcer(config)))
     except (ConfigError, AlreadyServing) as exc:
+        raise click.ClickException(str(exc)) from None
+    except DatabaseUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {app.config.service.host}:"

@@ -151,3 +151,13 @@ def test_organisations_on_one_database_stay_apart(pg_migrated, tmp_path):
         assert [row["id"][:len(prefix)] for row in json.loads(listed.stdout)] == [prefix]
         verify = leakline(path, "audit", "verify", "--org", org)
         assert verify.returncode == 0 and b"intact" in verify.stdout, verify.stderr
+
+
+def test_a_database_that_cannot_be_reached_is_one_line_naming_it(tmp_path):
+    path = write_config(tmp_path, tmp_path / "data", {
+        "backend": "postgresql", "url": "postgresql://leakline@127.0.0.1:1/leakline"})
+    result = leakline(path, "cases", "list")
+    assert result.returncode == 1
+    assert result.stderr.decode().startswith(
+        "Error: database postgresql://leakline@127.0.0.1:1/leakline unavailable: ")
+    assert result.stderr.count(b"\n") == 1 and b"data_dir" not in result.stderr
