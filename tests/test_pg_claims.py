@@ -120,3 +120,40 @@ def test_attempts_are_counted_in_the_database_and_a_shunted_message_is_retried(s
     assert retried.exit_code == 0, retried.output
     [again] = spools[2].claim(node(spools[2].db, "intake", "e").ensure(), 10, 10**6, 3)
     assert again.attempts == 1 and again.entry.raw == b"poison"
+
+
+def test_the_same_message_on_two_nodes_at_once_makes_one_case(pg_migrated, tmp_path):
+    """The MTA's retry to the other MX while the first node is still at work: both copies are
+    drained at the same time by two nodes; each message is one case (the second copy finds the
+    first's key under the organisation's row lock)."""
+    import threading
+
+    from conftest import make_config
+    from leakline.app import App
+    from mailbuilders import iso2022jp_mail
+
+    apps = [App(make_config(tmp_path / name, store=pg_migrated.store_config()))
+            for name in ("one", "two")]
+    for app in apps:
+        app.prepare()
+        app.pipeline.batch = 1
+    for n in range(10):
+        raw = iso2022jp_mail(f"誤送信 {n}", "顧客名簿を誤送信しました", message_id=f"<twice{n}@example.com>")
+        for app in apps:  # each node acknowledged its copy
+            app.spool.write([(raw, {"mail_from": "taro@example.com", "peer": "127.0.0.1",
+                                    "rcpt_tos": ["incident@example.com"]})])
+    barrier = threading.Barrier(2)
+    handled = []
+
+    def drain(app):
+        barrier.wait(10)
+        handled.append(app.pipeline.drain())
+    threads = [threading.Thread(target=drain, args=(app,)) for app in apps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert sum(handled) == 20 and apps[0].spool.waiting() == 0
+    assert sorted(r["subject"] for r in apps[0].store.summaries("all")) == \
+        [f"誤送信 {n}" for n in range(10)]
+    assert apps[1].store.audit.verify().ok
