@@ -161,3 +161,33 @@ def test_a_database_that_cannot_be_reached_is_one_line_naming_it(tmp_path):
     assert result.stderr.decode().startswith(
         "Error: database postgresql://leakline@127.0.0.1:1/leakline unavailable: ")
     assert result.stderr.count(b"\n") == 1 and b"data_dir" not in result.stderr
+
+
+def test_db_copy_of_several_organisations_there_and_back(pg_migrated, tmp_path):
+    from orgs_helpers import ACME_IN, GLOBEX_IN, JANE, TARO
+    from orgs_helpers import mail as org_mail
+    from orgs_helpers import write_config as orgs_config
+
+    files = orgs_config(tmp_path)
+    for sender, to, n in ((TARO, ACME_IN, 1), (JANE, GLOBEX_IN, 2), (TARO, ACME_IN, 3)):
+        raw = org_mail(f"誤送信の報告 {n}", "顧客名簿を誤送信しました", sender=sender, to=[to],
+                       message_id=f"<copy{n}@example.com>")
+        assert leakline(files, "ingest", "-", "--sender", sender, "--recipient", to,
+                        data=raw).returncode == 0
+    assert drain(files) == 3
+    listing = {org: leakline(files, "cases", "list", "--org", org, "--json").stdout
+               for org in ("acme", "globex")}
+    env = pg_migrated.password_env
+    there = leakline(files, "db", "copy", "--from", str(tmp_path / "data"), "--to",
+                     pg_migrated.url, "--password-env", env)
+    assert there.returncode == 0 and b"copy verified" in there.stdout, there.stdout + there.stderr
+    assert b"audit verify acme: " in there.stdout and b"audit verify globex: " in there.stdout
+    back = leakline(files, "db", "copy", "--from", pg_migrated.url, "--to",
+                    str(tmp_path / "back"), "--password-env", env)
+    assert back.returncode == 0 and b"copy verified" in back.stdout, back.stdout + back.stderr
+    text = files.read_text(encoding="utf-8").replace(str(tmp_path / "data"), str(tmp_path / "back"))
+    returned = tmp_path / "back.toml"
+    returned.write_text(text, encoding="utf-8")
+    for org in ("acme", "globex"):
+        assert leakline(returned, "cases", "list", "--org", org, "--json").stdout == listing[org]
+        assert leakline(returned, "audit", "verify", "--org", org).returncode == 0
