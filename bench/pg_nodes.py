@@ -1,6 +1,6 @@
 """Issue 15: the pipeline on PostgreSQL with one and with two nodes, against TinyDB, same run.
 
-    python bench/pg_nodes.py [--reports 2000]
+    python bench/pg_nodes.py [--reports 2000] [--orgs 1]
 
 The reports (2 KB, Japanese, each from its own sender) are spooled first (the listener's
 part, not measured here: bench/acceptance.py measures it), then N drain processes start, wait
@@ -57,29 +57,37 @@ print(json.dumps({"start": start, "end": end, "handled": handled, "cpu": cpu}))
 """
 
 
-def config(folder: Path, store: dict | None) -> Path:
+def config(folder: Path, store: dict | None, orgs: int = 1) -> Path:
     path = folder / "leakline.toml"
-    text = (f'[service]\ndata_dir = "{folder / "data"}"\n'
-            '[[managers]]\nname = "PO"\nemail = "po@example.com"\nrole = "privacy_officer"\n')
+    text = f'[service]\ndata_dir = "{folder / "data"}"\n'
+    if orgs == 1:
+        text += '[[managers]]\nname = "PO"\nemail = "po@example.com"\nrole = "privacy_officer"\n'
+    for k in range(orgs if orgs > 1 else 0):
+        text += (f'[[organizations]]\nid = "org{k}"\nname = "Org {k}"\n'
+                 f'incident_address = "incident@org{k}.example.com"\n'
+                 f'domains = ["org{k}.example.com", "example.com"]\n'
+                 f'[[organizations.managers]]\nname = "PO"\nemail = "po@org{k}.example.com"\n'
+                 'role = "privacy_officer"\n')
     if store:
         text += "[store]\n" + "".join(f'{k} = "{v}"\n' for k, v in store.items())
     path.write_text(text, encoding="utf-8")
     return path
 
 
-def spool(path: Path, reports: int, tag: str) -> None:
+def spool(path: Path, reports: int, tag: str, orgs: int = 1) -> None:
     from leakline.app import App
     from leakline.config import load
 
     app = App(load(path))
     app.prepare()
-    envelope = {"mail_from": "", "rcpt_tos": ["incident@example.com"], "peer": "bench",
-                "received_at": "2026-11-30T10:00:00+00:00"}
+    envelope = {"mail_from": "", "peer": "bench", "received_at": "2026-11-30T10:00:00+00:00"}
     for first in range(0, reports, 100):
         batch = []
         for i in range(first, min(reports, first + 100)):
             sender = f"staff{i}@example.com"
-            batch.append((make_mail(i, tag=tag, sender=sender), dict(envelope, mail_from=sender)))
+            to = "incident@example.com" if orgs == 1 else f"incident@org{i % orgs}.example.com"
+            batch.append((make_mail(i, tag=tag, sender=sender),
+                          dict(envelope, mail_from=sender, rcpt_tos=[to])))
         app.spool.write(batch)
 
 
@@ -125,6 +133,8 @@ def pg_cpu(cluster) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reports", type=int, default=2000)
+    parser.add_argument("--orgs", type=int, default=1,
+                        help="organisations the reports are spread over (each locks apart)")
     args = parser.parse_args()
     header()
     from pg_helpers import PG_PASSWORD_ENV, PgCluster
@@ -149,15 +159,15 @@ def main() -> None:
                     upgrade(db)
                     db.close_all()
                     store = database.store_config()
-                path = config(work, store)
-                spool(path, args.reports, f"{name}{nodes}")
+                path = config(work, store, args.orgs)
+                spool(path, args.reports, f"{name}{nodes}", args.orgs)
                 before = pg_cpu(cluster)
                 result = run(path, nodes, work)
                 result.update(name=name, nodes=nodes, pg_cpu=pg_cpu(cluster) - before)
                 rows.append(result)
                 cpus = ", ".join(f"{o['cpu'] / max(o['handled'], 1) * 1000:.1f} ms "
                                  f"({o['handled']} reports)" for o in result["per_process"])
-                print(f"{name} x{nodes}: {result['handled']} reports in {result['wall']:.1f} s = "
+                print(f"{name} x{nodes}, {args.orgs} org(s): {result['handled']} reports in {result['wall']:.1f} s = "
                       f"{result['handled'] / result['wall']:.1f} reports/s; CPU per report per "
                       f"process: {cpus}; PostgreSQL CPU {result['pg_cpu']:.1f} s "
                       f"({result['pg_cpu'] / result['handled'] * 1000:.1f} ms/report)", flush=True)
