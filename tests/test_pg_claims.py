@@ -157,3 +157,16 @@ def test_the_same_message_on_two_nodes_at_once_makes_one_case(pg_migrated, tmp_p
     assert sorted(r["subject"] for r in apps[0].store.summaries("all")) == \
         [f"誤送信 {n}" for n in range(10)]
     assert apps[1].store.audit.verify().ok
+
+
+def test_a_batch_holds_the_messages_of_one_organisation(shared, tmp_path):
+    """Organisations lock apart: two nodes draining different organisations never wait on each
+    other's commit, so a claimed batch keeps to the organisations of its first message."""
+    spool = PgSpool(shared.database(), tmp_path / "a")
+    ids = spool.write([(b"report %d" % n, dict(ENVELOPE, orgs=[f"org{n % 2}"]))
+                       for n in range(6)])
+    first = spool.claim(node(spool.db, "intake", "a").ensure(), 100, 10**6, 5)
+    second = spool.claim(node(spool.db, "intake", "b").ensure(), 100, 10**6, 5)
+    assert [c.entry.spool_id for c in first] == ids[0::2]
+    assert [c.entry.spool_id for c in second] == ids[1::2]
+    assert {c.entry.envelope["orgs"][0] for c in second} == {"org1"}

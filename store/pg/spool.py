@@ -90,9 +90,9 @@ class PgSpool:
         is retried alone, so the one at fault is found); those tried `max_attempts` times are
         shunted instead."""
         with self.db.transaction() as tx:
-            rows = tx.execute(f"SELECT n, spool_id, attempts, last_error, length(raw) FROM spool "
-                              f"WHERE {CLAIMABLE} ORDER BY n LIMIT %s FOR UPDATE SKIP LOCKED",
-                              (limit,)).fetchall()
+            rows = tx.execute(f"SELECT n, spool_id, attempts, last_error, length(raw), "
+                              f"envelope::json->>'orgs' FROM spool WHERE {CLAIMABLE} ORDER BY n "
+                              f"LIMIT %s FOR UPDATE SKIP LOCKED", (limit,)).fetchall()
             while rows and rows[0][2] >= max_attempts:
                 n, spool_id, attempts, error = rows.pop(0)[:4]
                 self._shunt(tx, n, error or "the worker stopped while processing it")
@@ -172,10 +172,15 @@ class PgSpool:
 
 
 def _first_untried(rows: list[tuple], max_bytes: int) -> list[tuple]:
+    """The untried rows from the first on, up to `max_bytes`, of the first row's organisations
+    only: a batch locks the rows of the organisations it stores for, so batches of different
+    organisations commit in parallel on different nodes (rows of others stay for them)."""
     taken, size = [], 0
     for row in rows:
         if row[2] or (taken and size + row[4] > max_bytes):
             break
+        if taken and row[5] != taken[0][5]:
+            continue
         taken.append(row)
         size += row[4]
     return taken
