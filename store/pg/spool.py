@@ -26,6 +26,9 @@ from store.pg.nodes import LIVE_NODES
 from store.spool import Body, Spool, SpoolEntry, escaped
 
 LEASE_SECONDS = 20
+# A claim looks this many batches ahead for messages of the first one's organisations (the rows
+# it passes over are locked only for the claim's own short transaction).
+LOOK_AHEAD = 4
 CLAIMABLE = (f"shunted_at IS NULL AND (claimed_by IS NULL OR lease_until < now() "
              f"OR claimed_by NOT IN ({LIVE_NODES}))")
 
@@ -92,13 +95,13 @@ class PgSpool:
         with self.db.transaction() as tx:
             rows = tx.execute(f"SELECT n, spool_id, attempts, last_error, length(raw), "
                               f"envelope::json->>'orgs' FROM spool WHERE {CLAIMABLE} ORDER BY n "
-                              f"LIMIT %s FOR UPDATE SKIP LOCKED", (limit,)).fetchall()
+                              f"LIMIT %s FOR UPDATE SKIP LOCKED", (limit * LOOK_AHEAD,)).fetchall()
             while rows and rows[0][2] >= max_attempts:
                 n, spool_id, attempts, error = rows.pop(0)[:4]
                 self._shunt(tx, n, error or "the worker stopped while processing it")
             if not rows:
                 return []
-            taken = [rows[0]] if rows[0][2] else _first_untried(rows, max_bytes)
+            taken = [rows[0]] if rows[0][2] else _first_untried(rows, limit, max_bytes)
             numbers = [row[0] for row in taken]
             found = tx.execute(
                 "UPDATE spool SET attempts = attempts + 1, claimed_by = %s, last_error = NULL, "
@@ -171,7 +174,7 @@ class PgSpool:
         return shunt_id
 
 
-def _first_untried(rows: list[tuple], max_bytes: int) -> list[tuple]:
+def _first_untried(rows: list[tuple], limit: int, max_bytes: int) -> list[tuple]:
     """The untried rows from the first on, up to `max_bytes`, of the first row's organisations
     only: a batch locks the rows of the organisations it stores for, so batches of different
     organisations commit in parallel on different nodes (rows of others stay for them)."""
@@ -183,6 +186,8 @@ def _first_untried(rows: list[tuple], max_bytes: int) -> list[tuple]:
             continue
         taken.append(row)
         size += row[4]
+        if len(taken) == limit:
+            break
     return taken
 
 
