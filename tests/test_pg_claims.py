@@ -15,7 +15,7 @@ import pytest
 from leakline.cli_outbox import outbox as outbox_cli
 from leakline.config import Config, Service, StoreSettings
 from store.outbox import OutboxError
-from store.pg.nodes import Node
+from store.pg.nodes import Node, live_nodes
 from store.pg.outbox import Claiming
 from store.pg.spool import PgSpool
 from store_backends import Backend
@@ -170,3 +170,24 @@ def test_a_batch_holds_the_messages_of_one_organisation(shared, tmp_path):
     assert [c.entry.spool_id for c in first] == ids[0::2]
     assert [c.entry.spool_id for c in second] == ids[1::2]
     assert {c.entry.envelope["orgs"][0] for c in second} == {"org1"}
+
+
+def test_a_sender_waits_quietly_while_the_database_is_away(shared, clock, pg_cluster, caplog):
+    box = shared.outbox(clock)
+    enqueue(box)
+    sender = node(shared.database(), "sender", "a")
+    claiming = Claiming(box, sender.ensure)
+    sender.ensure()
+    pg_cluster.stop()
+    try:
+        for _ in range(3):
+            assert claiming.due_and_next(clock()) == ([], clock() + timedelta(seconds=5))
+    finally:
+        pg_cluster.start()
+    assert len([r for r in caplog.records if "waits for the database" in r.message]) == 1
+    [item] = until(lambda: claiming.due_and_next(clock())[0], 30)
+    assert item.kind == "guidance"
+    # The node took its lock again with the database back: it counts as alive, and what it is
+    # sending is not offered to a person as stranded.
+    assert sender.id in live_nodes(box.db) and box.list(failed=True) == []
+    sender.close()

@@ -40,8 +40,10 @@ class Node:
         """The node's id, its lock held (taken again after the database came back)."""
         with self._guard:
             conn = self._conn
-            if conn is not None and not conn.closed and not conn.broken:
+            if conn is not None and not conn.closed and not conn.broken and _alive(conn):
                 return self.id
+            if conn is not None:
+                conn.close()  # its session, and with it the lock, is gone: take it again
             self._conn = None
             conn = self.db.connect(application_name=f"leakline {self.role}")
             try:
@@ -67,6 +69,16 @@ class Node:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+
+def _alive(conn) -> bool:
+    """Whether the lock's session still stands (a restarted database ended it without the
+    client knowing until it asks): one round trip per claim."""
+    try:
+        conn.execute("SELECT 1")
+        return True
+    except Exception:  # psycopg's errors of a dead connection, whichever
+        return False
 
 
 def live_nodes(db: Database) -> set[str]:

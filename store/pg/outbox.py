@@ -17,16 +17,22 @@ for the queries.
 from __future__ import annotations
 
 import json
+import logging
+import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Callable
 
 from store.files import dump_json
 from store.outbox import (FAILED, QUEUED, SENT, Item, Outbox, OutboxError, UnknownMessage,
                           message_key, normalize_id)
-from store.pg.db import Database
+from store.pg.db import Database, DatabaseUnavailable
 from store.pg.nodes import LIVE_NODES
+
+log = logging.getLogger("leakline.store.pg")
+AWAY_RETRY = timedelta(seconds=5)  # how soon a sender looks again while the database is away
+QUIET_SECONDS = 30.0  # ... and says so once in this long, not at every look
 
 SENDING = "sending"
 COLUMNS = "key, org, state, next_attempt_at, created_at, node, alert_pending, record, message"
@@ -243,10 +249,17 @@ class Claiming:
         self.outbox = outbox
         self.node = node
         self.limit = limit
+        self._said = float("-inf")
 
     def due_and_next(self, now: datetime) -> tuple[list[Item], datetime | None]:
-        items = self.outbox.claim(now, self.node(), self.limit)
-        later = now if len(items) >= self.limit else self.outbox._later(now)
+        try:
+            items = self.outbox.claim(now, self.node(), self.limit)
+            later = now if len(items) >= self.limit else self.outbox._later(now)
+        except DatabaseUnavailable as exc:  # nothing claimed: nothing can go twice; look again
+            if time.monotonic() - self._said >= QUIET_SECONDS:
+                self._said = time.monotonic()
+                log.error("outbox: the sender waits for the database: %s", exc)
+            return [], now + AWAY_RETRY
         return items, later
 
     def __getattr__(self, name: str):
