@@ -191,3 +191,18 @@ def test_a_sender_waits_quietly_while_the_database_is_away(shared, clock, pg_clu
     # sending is not offered to a person as stranded.
     assert sender.id in live_nodes(box.db) and box.list(failed=True) == []
     sender.close()
+
+
+def test_the_rows_of_dead_nodes_go_when_a_node_starts(shared):
+    first = node(shared.database(), "intake", "a")
+    first.ensure()
+    first.close()
+    second = node(shared.database(), "intake", "b")
+    second.ensure()
+    assert until(lambda: live_nodes(second.db) == {second.id})
+    third = node(shared.database(), "sender", "c")
+    third.ensure()
+    rows = {r[0] for r in third.db.query("SELECT id FROM nodes")}
+    assert rows == {second.id, third.id}
+    second.close()
+    third.close()

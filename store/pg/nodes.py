@@ -56,6 +56,10 @@ class Node:
                                      (self.id, socket.gethostname(), os.getpid(), self.role,
                                       self._key))
                     conn.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_NAMESPACE, self._key))
+                    # The rows of nodes that died go (what they held is known by their id in the
+                    # spool and outbox rows, and a node without a row counts as dead).
+                    conn.execute(f"DELETE FROM nodes WHERE id <> %s AND id NOT IN ({LIVE_NODES})",
+                                 (self.id,))
             except BaseException:
                 conn.close()
                 raise
