@@ -157,6 +157,15 @@ class App:
 
         return Pipeline(self.spool, None, route=self.route, checkpoint=self.checkpoint)
 
+    def spool_waker(self):
+        """What wakes an idle intake worker when another node accepted mail (None: the file
+        spool, which only this node's listener fills)."""
+        if self.db is None:
+            return None
+        from store.pg.spool import Waker
+
+        return Waker(self.db)
+
     def node(self, role: str):
         """This process as a node of the shared database (`role`: intake, sender): the
         callable that registers it once and gives its id (store/pg/nodes.py)."""

@@ -206,3 +206,17 @@ def test_the_rows_of_dead_nodes_go_when_a_node_starts(shared):
     assert rows == {second.id, third.id}
     second.close()
     third.close()
+
+
+def test_an_idle_node_is_woken_by_mail_another_node_accepted(shared, tmp_path):
+    import select
+
+    from store.pg.spool import Waker
+
+    waker = Waker(shared.database())
+    fd = waker.fileno()
+    assert select.select([fd], [], [], 0)[0] == []
+    PgSpool(shared.database(), tmp_path / "b").write([(b"report", ENVELOPE)])
+    assert select.select([fd], [], [], 30)[0] == [fd]  # at the other node's commit
+    assert waker.consume() == 1
+    assert select.select([fd], [], [], 0)[0] == []

@@ -26,6 +26,7 @@ from store.pg.nodes import LIVE_NODES
 from store.spool import Body, Spool, SpoolEntry, escaped
 
 LEASE_SECONDS = 20
+CHANNEL = "leakline_spool"  # NOTIFY at every commit of accepted mail
 # A claim looks this many batches ahead for messages of the first one's organisations (the rows
 # it passes over are locked only for the claim's own short transaction).
 LOOK_AHEAD = 4
@@ -75,6 +76,7 @@ class PgSpool:
             ids.append(spool_id)
         with self.db.transaction() as tx:
             tx.executemany("INSERT INTO spool (spool_id, envelope, raw) VALUES (%s, %s, %s)", rows)
+            tx.execute(f"NOTIFY {CHANNEL}")  # idle nodes wake at the commit (Waker)
         return ids
 
     write_each = Spool.write_each
@@ -194,3 +196,35 @@ def _first_untried(rows: list[tuple], limit: int, max_bytes: int) -> list[tuple]
 def _entry(envelope: str, raw) -> SpoolEntry:
     meta = json.loads(envelope)
     return SpoolEntry(meta["spool_id"], meta, bytes(raw))
+
+
+class Waker:
+    """A connection that LISTENs for accepted mail of every node: an idle intake worker selects
+    on `fileno()` beside its own wake-up pipe (and still polls, should the connection be gone:
+    then `fileno()` is None until it is made again)."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self._conn = None
+
+    def fileno(self) -> int | None:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            try:
+                conn = self.db.connect(application_name="leakline intake wake")
+                conn.execute(f"LISTEN {CHANNEL}")
+            except Exception:  # the database is away: the worker polls meanwhile
+                return None
+            self._conn = conn
+            self.db.adopt(conn)
+        return self._conn.fileno()
+
+    def consume(self) -> int:
+        """Read what woke us (how many notifications); a dead connection is dropped."""
+        if self._conn is None:
+            return 0
+        try:
+            return sum(1 for _ in self._conn.notifies(timeout=0))
+        except Exception:
+            self._conn.close()
+            self._conn = None
+            return 0
