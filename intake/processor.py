@@ -47,6 +47,22 @@ class IntakeResult:
     is_new_case: bool
     duplicate: bool
     trust: Trust = Trust(False, None, ("external",))
+    extracted: Extracted | None = None  # the facts its text states, read before the lock
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """Extraction (leakline.process.extract) done in `prepare`, outside the data lock, with the
+    inputs it was done with: a responder uses it only for the very same subject, text and
+    time of receipt, and extracts again otherwise."""
+
+    subject: str
+    text: str
+    received_at: str
+    extraction: object
+
+    def matches(self, subject: str, text: str, received_at: str | None) -> bool:
+        return (subject, received_at) == (self.subject, self.received_at) and text == self.text
 
 
 @dataclass
@@ -62,6 +78,7 @@ class Prepared:
     when: datetime
     trust: Trust | None = None
     machine: list[str] | None = None
+    extracted: Extracted | None = None
 
 
 def received_at(envelope: dict, tz) -> datetime:
@@ -93,6 +110,8 @@ class Intake:
                             received_at(entry.envelope, self.config.service.tz))
         if self._duplicate(parsed, raw, prepared.sha, mend=False) is None:
             self._judge(prepared)
+            if not prepared.machine:
+                prepared.extracted = extracted(parsed, prepared.when)
         return prepared
 
     def _judge(self, prepared: Prepared) -> None:
@@ -113,8 +132,10 @@ class Intake:
                                     Trust.from_dict(found[1].get("trust")))
             if prepared.trust is None:
                 self._judge(prepared)  # looked like a duplicate when prepared, and is not
-            return self._store(entry, parsed, sha, prepared.when, prepared.trust,
-                               prepared.machine)
+            result = self._store(entry, parsed, sha, prepared.when, prepared.trust,
+                                 prepared.machine)
+            result.extracted = prepared.extracted
+            return result
 
     def _store(self, entry: SpoolEntry, parsed: ParsedMessage, sha: str, when: datetime,
                trust: Trust, machine: list[str]) -> IntakeResult:
@@ -307,6 +328,16 @@ class Intake:
         if self.config.manager(parsed.from_addr):
             return "manager_reply"
         return "followup"
+
+
+def extracted(parsed: ParsedMessage, when: datetime) -> Extracted:
+    """The facts the message states if it opens a case (the text as the case will keep it,
+    received at `when`): the most CPU a report costs, here done before the data lock."""
+    from leakline.process.extract import ANALYSED_CHARS, extract
+
+    subject, text = parsed.subject or "", parsed.text[:MAX_TEXT][:ANALYSED_CHARS]
+    received = when.isoformat(timespec="seconds")
+    return Extracted(subject, text, received, extract(subject, text, received_at=received))
 
 
 def new_case(case_id: str, parsed: ParsedMessage, message: dict, when: datetime) -> dict:

@@ -275,6 +275,7 @@ class App:
         self.spool.prepare()
         if self.db is not None:
             check_database(self.db)
+        self.outbox.prepare()  # an older outbox's records taken in, before any unit joins it
         try:
             self.tenant(self.config.org.id)
         except OrgScopeError:

@@ -80,18 +80,19 @@ class Responder:
             if kind == "machine":
                 return []
             if kind == "report":
-                return storable(self._report(case, message, msg, mail_from))
+                return storable(self._report(case, message, msg, mail_from, result.extracted))
             return storable(self._follow_up(case, message, msg, mail_from))
 
         self.store.update(result.case["id"], react)
 
     # -- new report -----------------------------------------------------------------------
-    def _report(self, case: dict, message: dict, msg: Message, mail_from: str) -> list[dict]:
+    def _report(self, case: dict, message: dict, msg: Message, mail_from: str,
+                extracted=None) -> list[dict]:
         audience = Trust.from_dict(message.get("trust"))
         if "assessed" in case.get("sent", {}):
             events: list[dict] = []
         else:
-            events = self._classify(case, audience) + self._assess(case, message)
+            events = self._classify(case, audience) + self._assess(case, message, extracted)
         events += self._reply_to_reporter(case, message, msg, mail_from, audience)
         events += self.escalate(case)
         return events
@@ -103,10 +104,14 @@ class Responder:
             return []
         return [{"action": "flagged", "details": {"flags": new_flags, "reasons": list(audience.reasons)}}]
 
-    def _assess(self, case: dict, message: dict) -> list[dict]:
+    def _assess(self, case: dict, message: dict, extracted=None) -> list[dict]:
+        """Facts from the report's text (as intake extracted them before the lock, when it did
+        from this very text), then the assessment."""
         now = self.now()
-        updated, changes = process.apply_extraction(case, _head(message),
-                                                    message.get("subject") or "", now.isoformat())
+        text, subject = _head(message), message.get("subject") or ""
+        found = extracted.extraction if extracted is not None and \
+            extracted.matches(subject, text, case.get("received_at")) else None
+        updated, changes = process.apply_extraction(case, text, subject, now.isoformat(), found)
         updated, notes = process.reassess(updated, org=self.config.organization,
                                           tz=self.config.service.tz, now=now)
         case.update(updated)

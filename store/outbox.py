@@ -1,18 +1,16 @@
-"""The durable outbox: messages the responders queued, kept on disk until delivered or dead-lettered.
+"""The durable outbox: messages the responders queued, kept until delivered or dead-lettered.
 
-Layout under `<data_dir>/outbox/` (folders 0700, files 0600):
-
-    queue/<key>.json + <key>.eml      waiting for (re)delivery
-    sent/YYYY-MM/<key>.json + .eml    delivered, by month of delivery
-    failed/<key>.json + .eml          dead letters, until `retry` puts them back in the queue
-
-`<key>` is a hash of the Message-ID (Message-IDs may hold `/` and other characters a file name
-must not). The `.eml` is the message as serialized once (policy SMTP, CRLF), a hard link to its
-raw evidence under raw/ when the case keeps one, and is never rewritten, so a resend after a
-crash carries the same bytes and the same Message-ID. A message is queued while
-`queue/<key>.json` exists. Every change is part of a unit of work (store/unit.py): queueing a
-case's mail commits with the case, and a batch of deliveries is recorded in one commit; a move to
-sent or failed is one unit, so it happens whole or not at all.
+One row a message in `<data_dir>/outbox/outbox.sqlite` (store/rows.py), keyed by a hash of its
+Message-ID (`message_key`), in the group of its state (queued, sent, failed) and ordered by its
+next attempt (or when it was sent or failed); the value is its record as JSON. The message
+itself is kept once, as serialised (policy SMTP, CRLF): the record names the file of the case's
+raw evidence holding those very bytes (`raw`, relative to data_dir), or, for mail of no case
+evidence, the bytes are a row of their own (`<key>.eml`). It is never rewritten, so a resend
+after a crash carries the same bytes and the same Message-ID. Every change is part of a unit of
+work (store/unit.py): queueing a case's mail commits with the case, a batch of deliveries is
+recorded in one commit, and no change makes a file. Records of an older outbox (a file each
+under queue/, sent/<month>/, failed/) are taken in at the first start and their folders kept
+aside under `outbox/files-imported-<time>/`.
 
 Message ids are returned and stored with their angle brackets, as in the case documents
 (`"<...@example.com>"`); every method also accepts them without.
@@ -23,24 +21,27 @@ from __future__ import annotations
 import contextlib
 import copy
 import email.policy
-import os
 import email.utils
 import hashlib
-import logging
 import json
+import logging
+import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator
 
 from store.files import DataLock, dump_json
+from store.outbox_files import import_files
 from store.unit import UnitOfWork
-from store.units import Units
+from store.units import Units, in_unit
 
 log = logging.getLogger(__name__)
 
 QUEUED, SENT, FAILED = "queued", "sent", "failed"
+TABLE = "outbox/outbox.sqlite"  # relative to data_dir
+MESSAGE = "message"  # the group of rows that hold a message's bytes
 LIST_FIELDS = ("id", "case_id", "kind", "to", "subject", "state", "attempts",
                "next_attempt_at", "last_error", "created_at")
 
@@ -88,15 +89,16 @@ class Item:
     queued_at: datetime  # enqueue or the last manual retry; the retry window counts from here
     next_attempt_at: datetime
     last_error: str | None
-    path: Path  # the .eml
+    path: Path | None  # the file holding the message (its case's raw evidence), or None:
     org: str | None = None  # the organisation it was queued for (None: queued before issue 14)
+    data: bytes | None = None  # the message itself, kept in the outbox (mail of no evidence)
 
     def message_bytes(self) -> bytes:
-        return self.path.read_bytes()
+        return self.data if self.data is not None else self.path.read_bytes()
 
 
 class Outbox:
-    """File-backed queue; its changes join the open unit of work, or commit one of their own."""
+    """The queue; its changes join the open unit of work, or commit one of their own."""
 
     def __init__(self, data_dir: Path, lock: DataLock, now: Callable[[], datetime],
                  units: Units | None = None,
@@ -110,12 +112,11 @@ class Outbox:
         # messages is made in (that store's, which the outbox's joins), so one journal orders
         # all of a message's changes. None: the outbox's own units.
         self.unit_for_org = unit_for_org
-        self.queue_dir = self.root / "queue"
-        self.sent_dir = self.root / "sent"
-        self.failed_dir = self.root / "failed"
+        self._imported = False
 
     @contextlib.contextmanager
-    def _unit(self, org: str | None) -> Iterator[UnitOfWork]:
+    def _unit(self, org: str | None = None) -> Iterator[UnitOfWork]:
+        self.prepare()
         if org and self.unit_for_org is not None:
             with self.unit_for_org(org), self.units.unit() as uow:
                 yield uow
@@ -123,18 +124,30 @@ class Outbox:
             with self.units.unit() as uow:
                 yield uow
 
+    def prepare(self) -> None:
+        """Take in the records of an older outbox (a file each), once; a unit of its own."""
+        if self._imported or in_unit():
+            return  # inside another unit: at the next one of the outbox's own
+        self._imported = True
+        if any((self.root / name).is_dir() for name in ("queue", "sent", "failed")) or \
+                any(not (f / ".done").exists() for f in self.root.glob("files-imported-*")):
+            count = import_files(self.units.unit, self.root, TABLE, self._put)
+            log.warning("outbox: %d records taken in from %s (the files kept aside)", count,
+                        self.root)
+
     def _org_of(self, key: str) -> str | None:
         """The organisation of a message, read before its unit is opened (it never changes)."""
         if self.unit_for_org is None:
             return None
-        for folder in [self.queue_dir, self.failed_dir, *sorted(self.sent_dir.glob("*"))]:
-            with contextlib.suppress(OSError, ValueError):
-                return (_loads((folder / f"{key}.json").read_bytes()) or {}).get("org")
+        with contextlib.suppress(ValueError, OSError):
+            row = self._table().get(key)
+            return None if row is None else json.loads(row[2]).get("org")
         return None
 
-    def _rel(self, folder: Path, name: str = "") -> str:
-        rel = str(folder.relative_to(self.data_dir))
-        return f"{rel}/{name}" if name else rel
+    def _table(self):
+        from store.rows import RowTable
+
+        return RowTable.at(self.data_dir / TABLE)
 
     # -- enqueue -------------------------------------------------------------------------------
 
@@ -159,8 +172,8 @@ class Outbox:
                       same_as: Path | str | None = None, org: str | None = None) -> str:
         """Queue a message already serialised (policy SMTP, no Bcc): each mail is serialised once.
 
-        `same_as`: a file holding these very bytes (the message's raw evidence, an absolute path
-        or one relative to data_dir), of which the queue's copy is made a hard link. `org`: the
+        `same_as`: the file holding these very bytes (the message's raw evidence; absolute, or
+        relative to data_dir), which the record names instead of keeping a copy. `org`: the
         organisation it is queued for.
         """
         if not envelope_to:
@@ -168,7 +181,7 @@ class Outbox:
         message_id = normalize_id(message_id)
         key = message_key(message_id)
         with self._unit(org) as uow:
-            if self._find(uow, key) is not None:
+            if uow.get_row(TABLE, key) is not None:
                 return message_id
             now = self.now().isoformat()
             record = {
@@ -178,12 +191,13 @@ class Outbox:
                 "state": QUEUED, "attempts": 0, "created_at": now, "queued_at": now,
                 "next_attempt_at": now, "last_error": None, "org": org,
             }
-            eml = self._rel(self.queue_dir, f"{key}.eml")
             if same_as is not None:
-                uow.link(os.path.relpath(self.data_dir / same_as, self.data_dir), eml)
+                # `same_as` is a path as the caller names it (absolute, or relative to the working
+                # folder like a relative data_dir): relative to data_dir once both are absolute.
+                record["raw"] = os.path.relpath(os.path.abspath(same_as), os.path.abspath(self.data_dir))
             else:
-                uow.write(eml, data)
-            uow.write(self._rel(self.queue_dir, f"{key}.json"), dump_json(record))
+                uow.put_row(TABLE, f"{key}.eml", (MESSAGE, "", data))
+            self._put(uow, key, record)
         return message_id
 
     @staticmethod
@@ -203,23 +217,24 @@ class Outbox:
 
     def due_and_next(self, now: datetime) -> tuple[list[Item], datetime | None]:
         """due(now), and when the earliest item not due yet will be: one read of the queue."""
-        with self.units.unit() as uow:
-            items = [self._item(path, rec) for path, rec in self._records(uow, self.queue_dir)]
-        due = [item for item in items if item.next_attempt_at <= now]
-        later = min((i.next_attempt_at for i in items if i.next_attempt_at > now), default=None)
-        return sorted(due, key=lambda item: (item.next_attempt_at, item.created_at)), later
+        upto = _order(now)
+        with self._unit() as uow:
+            rows = uow.group(TABLE, QUEUED)
+            due = [self._item(uow, _loads(value)) for _, order, value in rows if order <= upto]
+        later = next((order for _, order, _ in rows if order > upto), None)
+        return sorted(due, key=lambda item: (item.next_attempt_at, item.created_at)), \
+            None if later is None else _from_order(later)
 
     def next_attempt_at(self) -> datetime | None:
         """When the earliest queued item is due, or None with an empty queue."""
-        with self.units.unit() as uow:
-            times = [datetime.fromisoformat(rec["next_attempt_at"])
-                     for _, rec in self._records(uow, self.queue_dir)]
-        return min(times, default=None)
+        with self._unit() as uow:
+            rows = uow.group(TABLE, QUEUED)
+        return _from_order(rows[0][1]) if rows else None
 
     def pending_alerts(self) -> list[Item]:
         """Dead letters whose on_dead_letter callback has not completed (after a crash)."""
-        with self.units.unit() as uow:
-            return [self._item(path, rec) for path, rec in self._records(uow, self.failed_dir)
+        with self._unit() as uow:
+            return [self._item(uow, rec) for rec in self._records(uow, FAILED)
                     if rec.get("alert_pending")]
 
     # -- state changes ---------------------------------------------------------------------------
@@ -233,8 +248,7 @@ class Outbox:
             key, record = self._load_queued(uow, message_id)
             record.update(state=SENT, sent_at=self.now().isoformat(), pending_to=[],
                           next_attempt_at=None)
-            month = datetime.fromisoformat(record["sent_at"]).strftime("%Y-%m")
-            self._move(uow, key, record, self.queue_dir, self.sent_dir / month)
+            self._put(uow, key, record)
 
     def mark_retry(self, message_id: str, error: str, next_at: datetime, *,
                    recipients: list[str] | None = None) -> None:
@@ -245,7 +259,7 @@ class Outbox:
                           next_attempt_at=next_at.isoformat())
             if recipients:
                 record["pending_to"] = list(recipients)
-            self._rewrite(uow, self.queue_dir, key, record)
+            self._put(uow, key, record)
 
     def mark_failed(self, message_id: str, error: str, *, recipients: list[str] | None = None,
                     alert: bool = False) -> None:
@@ -257,15 +271,15 @@ class Outbox:
                           alert_pending=alert)
             if recipients:
                 record["pending_to"] = list(recipients)
-            self._move(uow, key, record, self.queue_dir, self.failed_dir)
+            self._put(uow, key, record)
 
     def mark_alerted(self, message_id: str) -> None:
         with self._changing(message_id) as uow:
-            rel = self._rel(self.failed_dir, f"{message_key(normalize_id(message_id))}.json")
-            record = _loads(uow.read(rel))
-            if record is not None and record.get("alert_pending"):
+            key = message_key(normalize_id(message_id))
+            record = self._record(uow, key)
+            if record is not None and record["state"] == FAILED and record.get("alert_pending"):
                 record["alert_pending"] = False
-                self._rewrite(uow, self.failed_dir, message_key(normalize_id(message_id)), record)
+                self._put(uow, key, record)
 
     def retry(self, message_id: str) -> dict:
         """Put a dead letter (or a queued message waiting for its next attempt) in line now.
@@ -276,44 +290,38 @@ class Outbox:
         message_id = normalize_id(message_id)
         key = message_key(message_id)
         with self._unit(self._org_of(key)) as uow:
-            found = self._find(uow, key)
-            if found is None:
+            record = self._record(uow, key)
+            if record is None:
                 raise UnknownMessage(f"{message_id}: no such message in the outbox")
-            folder, record = found
             if record["state"] == SENT:
                 raise OutboxError(f"{message_id}: already sent at {record.get('sent_at')}")
             now = self.now().isoformat()
-            record.update(state=QUEUED, next_attempt_at=now, alert_pending=False)
-            if folder == self.failed_dir:
+            if record["state"] == FAILED:
                 record.update(queued_at=now, retried_at=now)
                 record.pop("failed_at", None)
-                self._move(uow, key, record, self.failed_dir, self.queue_dir)
-            else:
-                self._rewrite(uow, self.queue_dir, key, record)
+            record.update(state=QUEUED, next_attempt_at=now, alert_pending=False)
+            self._put(uow, key, record)
         return self._summary(record)
 
     # -- reading for people ----------------------------------------------------------------------
 
     def list(self, failed: bool = False) -> list[dict]:
         """The queue (default) or the dead letters, oldest first, as plain dicts."""
-        folder = self.failed_dir if failed else self.queue_dir
-        with self.units.unit() as uow:
-            records = [rec for _, rec in self._records(uow, folder)]
+        with self._unit() as uow:
+            records = self._records(uow, FAILED if failed else QUEUED)
         return [self._summary(rec) for rec in sorted(records, key=lambda r: r["created_at"])]
 
     def list_sent(self) -> list[dict]:
-        """Delivered messages (all months kept under sent/), oldest delivery first."""
-        with self.units.unit() as uow:
-            months = uow.listdir(self._rel(self.sent_dir))
-            records = [rec for month in months
-                       for _, rec in self._records(uow, self.sent_dir / month)]
+        """Delivered messages, oldest delivery first."""
+        with self._unit() as uow:
+            records = self._records(uow, SENT)
         return [self._summary(rec) for rec in sorted(records, key=lambda r: r.get("sent_at") or "")]
 
     def get(self, message_id: str) -> dict | None:
         """One message in any state (queued, sent or failed), or None."""
-        with self.units.unit() as uow:
-            found = self._find(uow, message_key(normalize_id(message_id)))
-        return None if found is None else self._summary(found[1])
+        with self._unit() as uow:
+            record = self._record(uow, message_key(normalize_id(message_id)))
+        return None if record is None else self._summary(record)
 
     @staticmethod
     def _summary(record: dict) -> dict:
@@ -323,73 +331,63 @@ class Outbox:
                 summary[extra] = record[extra]
         return summary
 
-    # -- files -----------------------------------------------------------------------------------
-
-    def _records(self, uow: UnitOfWork, folder: Path) -> Iterator[tuple[Path, dict]]:
-        rel = self._rel(folder)
-        for name in uow.listdir(rel):
-            if not name.endswith(".json") or name.startswith("."):
-                continue
-            try:
-                record = _loads(uow.read(f"{rel}/{name}"))
-            except ValueError:
-                # Atomic writes make this a hand edit; skip it rather than stall the whole queue.
-                log.error("outbox: unreadable record %s skipped", folder / name)
-                continue
-            if record is not None:
-                yield folder / name, record
+    # -- forgetting --------------------------------------------------------------------------------
 
     def forget_sent(self, message_id: str) -> bool:
-        """Remove the stored copy of a sent message (retention purge); True if there was one."""
+        """Remove the record of a sent message (retention purge); True if there was one."""
         key = message_key(normalize_id(message_id))
         with self._unit(self._org_of(key)) as uow:
-            found = self._find(uow, key)
-            if found is None or not found[0].is_relative_to(self.sent_dir):
+            record = self._record(uow, key)
+            if record is None or record["state"] != SENT:
                 return False
-            for suffix in (".eml", ".json"):
-                uow.delete(self._rel(found[0], f"{key}{suffix}"))
+            uow.put_row(TABLE, key, None)
+            uow.put_row(TABLE, f"{key}.eml", None)
         return True
 
     def forget(self, message_id: str) -> bool:
         """Remove a message in any state, queued ones included (an organisation purged whole)."""
         key = message_key(normalize_id(message_id))
         with self._unit(self._org_of(key)) as uow:
-            removed = False
-            while (found := self._find(uow, key)) is not None:
-                for suffix in (".json", ".eml"):
-                    uow.delete(self._rel(found[0], f"{key}{suffix}"))
-                removed = True
-        return removed
+            if self._record(uow, key) is None:
+                return False
+            uow.put_row(TABLE, key, None)
+            uow.put_row(TABLE, f"{key}.eml", None)
+        return True
 
-    def _find(self, uow: UnitOfWork, key: str) -> tuple[Path, dict] | None:
-        # The queue first: a record found there is the one that counts.
-        candidates = [self.queue_dir, self.failed_dir]
-        candidates += [self.sent_dir / m for m in reversed(uow.listdir(self._rel(self.sent_dir)))]
-        for folder in candidates:
-            record = _loads(uow.read(self._rel(folder, f"{key}.json")))
-            if record is not None:
-                return folder, record
-        return None
+    # -- rows ------------------------------------------------------------------------------------
+
+    def _records(self, uow: UnitOfWork, state: str) -> list[dict]:
+        out = []
+        for key, _, value in uow.group(TABLE, state):
+            try:
+                out.append(_loads(value))
+            except ValueError:  # a hand edit: skipped rather than stall the whole queue
+                log.error("outbox: unreadable record %s skipped", key)
+        return out
+
+    def _record(self, uow: UnitOfWork, key: str) -> dict | None:
+        row = uow.get_row(TABLE, key)
+        return None if row is None or row[0] == MESSAGE else _loads(row[2])
 
     def _load_queued(self, uow: UnitOfWork, message_id: str) -> tuple[str, dict]:
         message_id = normalize_id(message_id)
         key = message_key(message_id)
-        record = _loads(uow.read(self._rel(self.queue_dir, f"{key}.json")))
-        if record is None:
+        record = self._record(uow, key)
+        if record is None or record["state"] != QUEUED:
             raise UnknownMessage(f"{message_id}: not in the outbox queue")
         return key, record
 
-    def _move(self, uow: UnitOfWork, key: str, record: dict, source: Path, target: Path) -> None:
-        """The record and the message renamed from `source` to `target`, the record rewritten
-        there: one unit, and no new file (outbox records are read only under the data lock)."""
-        for suffix, data in ((".eml", None), (".json", dump_json(record))):
-            uow.move(self._rel(source, f"{key}{suffix}"), self._rel(target, f"{key}{suffix}"), data)
+    @staticmethod
+    def _put(uow: UnitOfWork, key: str, record: dict) -> None:
+        when = {QUEUED: "next_attempt_at", SENT: "sent_at", FAILED: "failed_at"}[record["state"]]
+        uow.put_row(TABLE, key, (record["state"], _order(record.get(when) or record["created_at"]),
+                                 dump_json(record)))
 
-    def _rewrite(self, uow: UnitOfWork, folder: Path, key: str, record: dict) -> None:
-        rel = self._rel(folder, f"{key}.json")
-        uow.move(rel, rel, dump_json(record))  # in place: a new file costs about an fsync here
-
-    def _item(self, path: Path, record: dict[str, Any]) -> Item:
+    def _item(self, uow: UnitOfWork, record: dict[str, Any]) -> Item:
+        data = None
+        if not record.get("raw"):
+            row = uow.get_row(TABLE, f"{message_key(record['id'])}.eml")
+            data = b"" if row is None else row[2]
         return Item(
             id=record["id"], envelope_from=record["envelope_from"],
             recipients=tuple(record.get("pending_to") or record["to"]),
@@ -399,9 +397,21 @@ class Outbox:
             queued_at=datetime.fromisoformat(record.get("queued_at") or record["created_at"]),
             next_attempt_at=datetime.fromisoformat(
                 record.get("next_attempt_at") or record["created_at"]),
-            last_error=record.get("last_error"), path=path.with_suffix(".eml"),
-            org=record.get("org"),
+            last_error=record.get("last_error"),
+            path=self.data_dir / record["raw"] if record.get("raw") else None,
+            org=record.get("org"), data=data,
         )
+
+
+def _order(when: datetime | str) -> str:
+    """A time as a row's order: UTC, fixed width, so that text order is time order."""
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when)
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _from_order(order: str) -> datetime:
+    return datetime.strptime(order, "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc)
 
 
 def _loads(data: bytes | None) -> dict | None:

@@ -3,8 +3,9 @@
 Operations, by path relative to the folder of the store whose journal holds them (a joined
 store's paths start with `../`): ["w", path, blob] write, ["c", path, blob] create where missing
 (evidence), ["l", source, target] hard link, ["r", source, target, blob or -1] rename then
-rewrite in place, ["u", path] remove. Applying is idempotent: again after a crash, or every
-record of a journal in order after a power cut (store/units.py).
+rewrite in place, ["u", path] remove. Rows: [table file, key, group, order, blob] written,
+[table file, key, None, None, -1] removed (store/rows.py). Applying is idempotent: again after a
+crash, or every record of a journal in order after a power cut (store/units.py).
 """
 
 from __future__ import annotations
@@ -16,15 +17,22 @@ from pathlib import Path
 
 from store.files import FILE_MODE, atomic_write, ensure_dir, inject_fault, write_all
 from store.journal import Record
+from store.rows import RowTable
 from store.unit import Link, Moved, UnitOfWork
 
 log = logging.getLogger("leakline.store")
 
 
-def ready_files(data_dir: Path, ops: list[list]) -> None:
+def ready_files(data_dir: Path, ops: list[list], rows: list[list] = ()) -> None:
     """Fail before the commit what would fail after it: a folder that cannot be made, a
-    folder where a file goes. A unit whose files cannot be written is refused whole; what
-    fails only later (a disk that fills up meanwhile) is written again at the next unit."""
+    folder where a file goes, a table that cannot be opened. A unit whose files cannot be
+    written is refused whole; what fails only later (a disk that fills up meanwhile) is written
+    again at the next unit."""
+    for table in {op[0] for op in rows}:
+        path = data_dir / table
+        inject_fault("write", path)
+        ensure_dir(path.parent)
+        RowTable.at(path)._db()
     folders = set()
     for op in ops:
         if op[0] in ("w", "c", "l", "r"):
@@ -55,6 +63,24 @@ def apply_files(data_dir: Path, ops: list[list], blobs: list[bytes]) -> None:
     for op in ops:
         if op[0] == "u":
             (data_dir / op[1]).unlink(missing_ok=True)
+
+
+def row_ops(uow: UnitOfWork, rows: list[list], blobs: list[bytes], here) -> None:
+    for (table, key), row in uow.rows.items():
+        if row is None:
+            rows.append([here(table), key, None, None, -1])
+        else:
+            rows.append([here(table), key, row[0], row[1], len(blobs)])
+            blobs.append(row[2])
+
+
+def apply_rows(data_dir: Path, ops: list[list], blobs: list[bytes]) -> None:
+    """Each table's rows in one transaction."""
+    tables: dict[str, list] = {}
+    for table, key, grp, order, blob in ops:
+        tables.setdefault(table, []).append((key, None if grp is None else (grp, order, blobs[blob])))
+    for table, entries in tables.items():
+        RowTable.at(data_dir / table).write(entries)
 
 
 def file_ops(uow: UnitOfWork, files: list[list], blobs: list[bytes], here) -> None:

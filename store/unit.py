@@ -1,7 +1,7 @@
 """A unit of work: what one batch writes, collected in memory until it commits (store/units.py).
 
-Files by path relative to data_dir (bytes, a hard link, a rename, or a removal), message keys and
-audit events. Inside a unit every read sees the unit's own writes. docs/STORE.md has the
+Files by path relative to data_dir (bytes, a hard link, a rename, or a removal), rows of tables
+(store/rows.py), message keys and audit events. Inside a unit every read sees the unit's own writes. docs/STORE.md has the
 guarantees; store/units.py opens, commits and recovers units.
 """
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from store.keys import digest
+from store.rows import Row, RowTable
 
 if TYPE_CHECKING:
     from store.units import Units
@@ -43,6 +44,7 @@ class UnitOfWork:
         self.files: dict[str, bytes | Link | Moved | None] = {}
         self.create_only: set[str] = set()  # evidence: written only where it is missing
         self.keys: dict[str, tuple[str, bool]] = {}  # digest -> (value, first_wins)
+        self.rows: dict[tuple[str, str], Row | None] = {}  # (table file, key) -> row or removed
         self.events: list[dict] = []  # stamped, not chained yet
         self.state: dict = {}  # what a layer above keeps for this unit (Store: dirty cases)
         # Units of other stores that joined this one (their lock held until it commits).
@@ -123,6 +125,25 @@ class UnitOfWork:
                 (names.discard if pending is None else names.add)(path[len(prefix):])
         return sorted(names)
 
+    # -- rows (store/rows.py) ------------------------------------------------------------------
+    def table(self, rel: str) -> RowTable:
+        return RowTable.at(self.units.data_dir / rel)
+
+    def get_row(self, rel: str, key: str) -> Row | None:
+        pending = self.rows.get((rel, key), ...)
+        return self.table(rel).get(key) if pending is ... else pending
+
+    def put_row(self, rel: str, key: str, row: Row | None) -> None:
+        """Write (None: remove) a row of the table file `rel`."""
+        self.rows[(rel, key)] = row
+
+    def group(self, rel: str, grp: str) -> list[tuple[str, str, bytes]]:
+        """(key, order, value) of a group's rows as this unit leaves them, in order."""
+        mine = {key: row for (table, key), row in self.rows.items() if table == rel}
+        rows = [r for r in self.table(rel).group(grp) if r[0] not in mine]
+        rows += [(key, row[1], row[2]) for key, row in mine.items() if row and row[0] == grp]
+        return sorted(rows, key=lambda r: r[1]) if mine else rows
+
     # -- keys --------------------------------------------------------------------------------
     def get_key(self, key: str) -> str | None:
         pending = self.keys.get(digest(key))
@@ -146,7 +167,7 @@ class UnitOfWork:
         self._after.append(callback)
 
     def empty(self) -> bool:
-        return not (self.files or self.keys or self.events)
+        return not (self.files or self.rows or self.keys or self.events)
 
     def run_before(self) -> None:
         for uow in (self, *self.joined.values()):

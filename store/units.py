@@ -28,12 +28,21 @@ from store.files import DataLock, flush_file_system
 from store.hosts import Hosts
 from store.journal import Journal, Record, current_boot
 from store.keys import KeyIndex
-from store.records import apply_files, file_ops, ready_files, record_blobs
+from store.records import apply_files, apply_rows, file_ops, ready_files, record_blobs, row_ops
 from store.unit import UnitOfWork
 
 log = logging.getLogger("leakline.store")
 CHECKPOINT_BYTES = 8 << 20  # the journal is emptied (after one flush) when it grows past this
 _thread = threading.local()  # .open: the unit open at the top of this thread, of whichever store
+
+
+def in_unit() -> bool:
+    """Whether a unit of work (of any store) is open in this thread."""
+    return getattr(_thread, "open", None) is not None
+
+
+def _same(rel: str) -> str:
+    return rel
 
 
 class LockOrderError(RuntimeError):
@@ -186,29 +195,36 @@ class Units:
     def _record(self, uow: UnitOfWork, joined: list[UnitOfWork]) -> tuple[dict, list[bytes]]:
         blobs: list[bytes] = []
         files: list[list] = []
-        file_ops(uow, files, blobs, lambda rel: rel)
+        rows: list[list] = []
+        file_ops(uow, files, blobs, _same)
+        row_ops(uow, rows, blobs, _same)
         for part in joined:
             if part.keys or part.events:
-                raise LockOrderError(f"{part.units.data_dir}: a joined unit writes files only")
+                raise LockOrderError(f"{part.units.data_dir}: a joined unit writes no keys or events")
             base = part.units.data_dir
 
             def here(rel: str, base: Path = base) -> str:
                 return os.path.relpath(os.path.join(base, rel), self.data_dir)
             file_ops(part, files, blobs, here)
+            row_ops(part, rows, blobs, here)
         keys = [[d, value, first] for d, (value, first) in uow.keys.items()]
         events = self.audit.chain_events(uow.events) if uow.events else []
         meta = {"v": 1, "boot": current_boot(), "sizes": [len(b) for b in blobs],
                 "files": files, "keys": keys, "events": events}
+        if rows:
+            meta["rows"] = rows
         if joined:
             meta["joined"] = [os.path.relpath(p.units.data_dir, self.data_dir) for p in joined]
         return meta, blobs
 
     def _ready(self, meta: dict) -> None:
-        ready_files(self.data_dir, meta["files"])
+        ready_files(self.data_dir, meta["files"], meta.get("rows", []))
 
     def _apply(self, meta: dict, blobs: list[bytes]) -> None:
         """Make the files, keys and chain say what the record says; idempotent."""
         apply_files(self.data_dir, meta["files"], blobs)
+        if meta.get("rows"):
+            apply_rows(self.data_dir, meta["rows"], blobs)
         if meta["keys"]:
             self.keys.write(tuple(k) for k in meta["keys"])
         if meta["events"]:

@@ -185,13 +185,12 @@ def test_a_bounce_matching_no_case_is_kept_and_not_escalated(flow):
 def test_a_failed_reaction_does_not_cost_the_reporter_the_guidance(flow):
     """The outbox cannot be written (disk trouble): the message is processed again later, and
     the reporter still gets the guidance, once."""
-    queue = flow.app.outbox.queue_dir
-    queue.parent.mkdir(parents=True, exist_ok=True)
-    queue.write_text("in the way")  # a file where the queue folder should be
+    table = flow.app.outbox.root / "outbox.sqlite"
+    table.mkdir(parents=True)  # a folder where the outbox's table should be
     flow.receive(report())
     flow.drain()
     assert flow.app.spool.segments()  # kept for another try
-    queue.unlink()
+    table.rmdir()
     flow.clock.advance(seconds=30)
     sent = flow.run()
     assert len(to_addr(sent, REPORTER)) == 1

@@ -13,8 +13,7 @@ def test_purge_removes_raw_mail_in_and_out_and_the_outbox_copies(tmp_path):
     case = flow.case()
     outgoing = [m for m in case["messages"] if m["direction"] == "out"]
     assert outgoing and all(flow.app.outbox.get(m["message_id"]) for m in outgoing)
-    sent_dir = flow.app.outbox.sent_dir
-    assert list(sent_dir.rglob("*.eml"))
+    assert {row["id"] for row in flow.app.outbox.list_sent()} == {m["message_id"] for m in outgoing}
 
     def close(c):
         c["status"], c["closed_at"] = "closed", flow.clock().isoformat()
@@ -29,6 +28,6 @@ def test_purge_removes_raw_mail_in_and_out_and_the_outbox_copies(tmp_path):
     after = flow.case(case["id"])
     assert all(m["text"] is None and m["purged"] for m in after["messages"])
     assert not any(flow.store.raw_path(m["raw"]).exists() for m in after["messages"])
-    assert not list(sent_dir.rglob("*.eml")) and not list(sent_dir.rglob("*.json"))
+    assert flow.app.outbox.list_sent() == []  # the records gone, the raw with the case's
     assert flow.store.audit.verify().ok
     assert after["assessment"] == case["assessment"] and after["phases"] == case["phases"]

@@ -36,3 +36,20 @@ def test_a_report_is_parsed_once_and_its_replies_never(config, clock, monkeypatc
     assert len(parses) == 1  # guidance and escalations were composed and delivered unparsed
     monkeypatch.undo()
     assert len(flow.delivered()) >= 2
+
+
+def test_a_report_is_read_for_facts_once_and_before_the_data_lock(config, clock, monkeypatch):
+    """Extraction, the costliest part of a report, runs in Intake.prepare (outside the lock,
+    where two intake processes can overlap it) and the responder uses that result."""
+    import leakline.process.extract as extraction
+
+    real, held = extraction.extract, []
+    flow = Flow(config, clock)
+
+    def counted(*args, **kwargs):
+        held.append(flow.app.store.lock.held())
+        return real(*args, **kwargs)
+    monkeypatch.setattr(extraction, "extract", counted)
+    flow.run(report())
+    assert held == [False]
+    assert flow.case()["facts"]["category"]["value"] == "misdirected_email"

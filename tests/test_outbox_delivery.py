@@ -391,7 +391,7 @@ def test_run_delivers_at_once_on_wake_and_stops(tmp_path):
         await asyncio.to_thread(enqueue, box)
         await asyncio.to_thread(sender.wake)  # as the SMTP server thread would
         while not (maildir / "new").is_dir() or not any((maildir / "new").iterdir()):
-            assert loop.time() - started < 2, "not delivered within 2 seconds"
+            assert loop.time() - started < 10, "not woken: delivered only by the 30 s poll"
             await asyncio.sleep(0.01)
         elapsed = loop.time() - started
         stop.set()

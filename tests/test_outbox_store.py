@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-import shutil
 import stat
 from datetime import timedelta
 from email.message import EmailMessage
@@ -54,24 +53,35 @@ def either(backend, clock):
     return backend.outbox(clock)
 
 
-def test_enqueue_writes_private_files_with_the_message_as_serialized(box, tmp_path):
+def test_enqueue_keeps_the_message_as_serialized_in_one_private_table(box, tmp_path):
     message = make_message(message_id="<abc.123@example.com>")
     message_id = box.enqueue(message, envelope_from="", envelope_to=["taro@example.com"],
                              case_id="INC-2026-0001", kind="guidance")
 
     assert message_id == "<abc.123@example.com>"
-    queue = tmp_path / "outbox" / "queue"
-    files = sorted(p.suffix for p in queue.iterdir())
-    assert files == [".eml", ".json"]
-    for path in [tmp_path / "outbox", queue]:
-        assert mode(path) == 0o700
-    for path in queue.iterdir():
+    outbox = tmp_path / "outbox"
+    assert mode(outbox) == 0o700
+    assert {p.name for p in outbox.iterdir()} <= {"outbox.sqlite", "outbox.sqlite-wal",
+                                                  "outbox.sqlite-shm"}  # no file a message
+    for path in outbox.iterdir():
         assert mode(path) == 0o600
-    raw = next(queue.glob("*.eml")).read_bytes()
+    [item] = box.due(T0)
+    raw = item.message_bytes()
     assert b"\r\n" in raw and b"\n" not in raw.replace(b"\r\n", b"")
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert parsed["Subject"] == SUBJECT
     assert parsed["Message-ID"] == "<abc.123@example.com>"
+
+
+def test_mail_of_a_case_is_kept_once_the_outbox_naming_its_evidence(box, tmp_path):
+    evidence = tmp_path / "raw" / "2026" / "11" / "x.eml"
+    evidence.parent.mkdir(parents=True)
+    evidence.write_bytes(b"Message-ID: <e@x>\r\n\r\nbody\r\n")
+    box.enqueue_bytes(evidence.read_bytes(), message_id="<e@x>", envelope_from="",
+                      envelope_to=["taro@example.com"], case_id="INC-2026-0001", kind="guidance",
+                      subject="s", same_as=evidence)
+    [item] = box.due(T0)
+    assert item.path == evidence and item.message_bytes().endswith(b"body\r\n")
 
 
 def test_bcc_recipients_are_in_the_envelope_only(either):
@@ -135,37 +145,45 @@ def test_the_queue_survives_a_restart(backend, clock):
     assert item.message_bytes() == first.due(T0 + timedelta(hours=1))[0].message_bytes()
 
 
-def test_sent_messages_go_to_their_month_and_leave_the_queue(backend, clock):
+def test_sent_messages_leave_the_queue(backend, clock):
     box = backend.outbox(clock)
     message_id = enqueue(box)
     clock.advance(days=6)  # 2026-12-02
     box.mark_sent(message_id)
 
     assert box.due(clock()) == [] and box.list() == []
-    if not backend.shared:
-        month = backend.tmp_path / "outbox" / "sent" / "2026-12"
-        assert sorted(p.suffix for p in month.iterdir()) == [".eml", ".json"]
-        assert mode(backend.tmp_path / "outbox" / "sent") == 0o700 and mode(month) == 0o700
-    assert box.get(message_id)["sent_at"] == clock().isoformat()
     assert [row["id"] for row in box.list_sent()] == [message_id]
+    assert box.get(message_id)["sent_at"] == clock().isoformat()
     with pytest.raises(UnknownMessage):
         box.mark_sent(message_id)
 
 
-def test_a_crash_between_writing_sent_and_leaving_the_queue_keeps_it_queued(box, tmp_path):
-    message_id = enqueue(box)
-    queue = tmp_path / "outbox" / "queue"
-    saved = tmp_path / "saved"
-    shutil.copytree(queue, saved)
-    box.mark_sent(message_id)
-    # Put the queue record back as if the process died before removing it.
-    for path in saved.iterdir():
-        shutil.copy2(path, queue / path.name)
-
+def test_records_of_an_older_outbox_are_taken_in_once_and_their_files_kept(tmp_path, clock):
+    """Before issue 13 the second half: a file each under queue/, sent/<month>/, failed/."""
+    def legacy(folder: Path, key: str, record: dict) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{key}.json").write_text(json.dumps(record))
+        (folder / f"{key}.eml").write_bytes(b"Message-ID: %s\r\n\r\nold\r\n" % record["id"].encode())
+    base = {"case_id": "INC-2026-0001", "kind": "guidance", "envelope_from": "",
+            "to": ["taro@example.com"], "subject": "s", "attempts": 0, "last_error": None,
+            "created_at": T0.isoformat(), "queued_at": T0.isoformat()}
+    root = tmp_path / "outbox"
+    legacy(root / "queue", "a" * 32, {**base, "id": "<q@x>", "state": "queued",
+                                      "next_attempt_at": T0.isoformat()})
+    legacy(root / "sent" / "2026-11", "b" * 32, {**base, "id": "<s@x>", "state": "sent",
+                                                 "sent_at": T0.isoformat()})
+    legacy(root / "failed", "c" * 32, {**base, "id": "<f@x>", "state": "failed",
+                                       "failed_at": T0.isoformat(), "last_error": "550"})
+    box = Outbox(tmp_path, DataLock(tmp_path / ".lock"), clock)
     [item] = box.due(T0)
-    assert item.id == message_id and box.get(message_id)["state"] == "queued"
-    box.mark_sent(message_id)
-    assert box.due(T0) == [] and box.get(message_id)["state"] == "sent"
+    assert item.id == "<q@x>" and item.message_bytes().endswith(b"old\r\n")
+    assert [r["id"] for r in box.list_sent()] == ["<s@x>"]
+    assert [r["id"] for r in box.list(failed=True)] == ["<f@x>"]
+    assert not (root / "queue").exists()
+    (aside,) = root.glob("files-imported-*")
+    assert (aside / ".done").exists() and (aside / "sent" / "2026-11" / f"{'b' * 32}.eml").exists()
+    again = Outbox(tmp_path, DataLock(tmp_path / ".lock"), clock)
+    assert len(again.list()) == 1 and len(again.list_sent()) == 1  # once
 
 
 def test_dead_letter_and_manual_retry(either, clock):

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from corpus.score import read
-from leakline.process import counts, dates, gates, kinds, lexicon
+from leakline.process import counts, dates, gates, kinds, lexicon, othercounts
 from leakline.process.extract import normalize
 
 CORPUS = sorted(Path(__file__).parent.joinpath("corpus").glob("reports_dev*.txt"))
 TEXTS = [normalize(r["subject"], r["body"]).lower() for path in CORPUS for r in read(path)[::15]]
 PATTERNS = [p for _, _, p in kinds.COMPILED] + [lexicon._compiled(rule)[0] for rule in lexicon.DATA_ITEM_RULES] + [
-    counts.JA_COUNT, counts.EN_COUNT, counts.OTHER_COUNTS, dates.DATES, dates.DISCOVERY]
+    counts.JA_COUNT, counts.EN_COUNT, othercounts.OTHER_COUNTS, dates.DATES, dates.DISCOVERY]
 
 
 @pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: p.pattern[:30])

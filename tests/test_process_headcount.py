@@ -107,3 +107,141 @@ def test_those_contacted_with_misused_data_are_the_persons():
             "携帯番号を見て、23名に案内を送っていたことが分かりました。副業の教室の勧誘に使っていました。")
     assert extract("会員様からのご指摘", text).values.get("category") == "misuse"
     assert persons(text, "会員様からのご指摘") == 23
+
+
+@pytest.mark.parametrize("text,number", [
+    # a count "worth of" (分) is of persons' data whatever noun follows
+    ("届いた枚数によって、少なくとも17名、最大で21名分のスタッフの氏名、勤務時間です。", 21),
+    # お二人 before who they are
+    ("お名前の似ているお二人(伊藤様・伊東様)のお薬袋を取り違えてお渡ししてしまいました。", 2),
+    ("児童票には、園児1名と、その保護者お二人(お父様・お母様)の氏名、住所が記載されています。", 3),
+    # a count that is the subject of its own clause is no part of the next one
+    ("名簿は46行ありますが、2日間とも参加の2名が2回ずつ載っているため、対象は44名です。", 44),
+    # the person and the family
+    ("別の事業所の被保険者ご本人と、扶養家族2名の保険証(計3枚)が混入していました。", 3),
+    ("通知書には、その組合員様ご本人(氏名、組合員番号)と、被扶養者として認定されたご家族3名の氏名が記載されています。", 4),
+    ("その方の契約情報と、同居しているご家族2名の情報を閲覧していました。", 3),
+    ("The envelope held the cards of another family: the parents and their two children, with full name.", 4),
+    # dozens
+    ("It was two dozen customer files from 2025: repair requests with names and addresses.", 24),
+])
+def test_counts_told_with_their_parts(text, number):
+    assert persons(text) == number
+
+
+@pytest.mark.parametrize("text,over,bound", [
+    ("The table in the sample has at least 8,000 customer accounts.", False, None),   # at least: not "more than"
+    ("抜き取られた可能性があるのは、少なくとも1,000名以上、それを上回る見込みです。", True, None),
+    ("リストは会員の千数百名分(氏名、住所)で、A4で38ページです。", False, 1999),          # 1,000 + several hundred
+    ("They estimate a few dozen patients' appointments were visible.", False, 99),
+    ("ログイン試行が数万件ありました。ログインに成功したアカウントが数十件あります。", False, 99),  # attempts are no persons
+    ("窃取された可能性があるのは、過去のメール数千件とアドレス帳です。", False, None),             # nor are mails
+])
+def test_bounds_and_more_than(text, over, bound):
+    values = extract("", text).values
+    assert bool(values.get("persons_over")) is over and values.get("persons_max") == bound
+
+
+@pytest.mark.parametrize("text,number", [
+    # who saw it, on whose screens, who can read it, who came in, who rode along: not whose data it is
+    ("画面を開いた会員は約400名です。表示された可能性のあるチケットは会員60名分と、その同伴者の家族会員12名分でした。", 72),
+    ("特定の患者様お一人の氏名です。この方の画面が、同じ時間帯に予約された3名の患者様のアプリに表示されていました。", 1),
+    ("Ms. Tanaka's booking details were shown on the screens of 7 other customers.", 1),
+    ("So the vendor's team (about 25 people can read that inbox) got the two customers' names.", 2),
+    ("5名のお客様から問い合わせがあり、調べたところ、120名分の情報が表示されていました。", 120),
+    # the group it came from, the day's work, the batch sent with it
+    ("成績表は3枚か4枚(3名分か4名分)です。クラスは22名です。", 4),
+    ("It is one customer's passport page. The tour has 36 participants but only that one passport was attached.", 1),
+    ("山口様の診断書を山本様にお渡ししました。本日の相談予約は8件です。", 1),
+    # the count the leak reached; a later correction
+    ("35名宛のお知らせのうち、26通は宛先不明で戻っており、第三者に届いたのは9通(9名分)です。", 9),
+    ("会員約3万2千名のうち、子会社に提供したのは8,400名分です。", 8400),
+    ("2025年度の応募者は412名、このうち不採用となった約300名全員に配信されています。", 300),
+    ("持ち出されたのは約8千件で、同じお客様の重複を除くと約6千人です。", 6000),
+    ("流出したのは会員1,200名と、退会者340名の情報です。", 1540),
+    ("The number of individual customers is 212, not 300.", 212),
+    ("The export has 1,020 rows; some customers appear twice, 980 people in all.", 980),
+    # checking words apply to their own clause
+    ("箱には患者様7〜8名分の指示書が入っていました(1名分は追加したかどうか、記録を確認中です)。", 8),
+    # papers of two persons in one envelope: one is the addressee's own
+    ("1通の封筒にお客様2名分の案内が入っていたと、受け取られたお客様から連絡がありました。", 1),
+    # papers that are one per person, or that each went to the wrong person
+    ("はがきは 1,180通(1名1通)、使ったのは患者さんの氏名と住所です。", 1180),
+    ("The cage held more than 1,000 statements, one per customer (name, address).", 1000),
+    ("The envelope held 14 payslips, one for each employee, with name and salary.", 14),
+    ("About 60 reminders went to the wrong customers. Each one shows the customer's name.", 60),
+    ("The box contained a dozen application forms: full name, address, phone.", 12),
+    ("The three whose slips were exposed will be called today.", 3),
+    # persons listed by role; a role list that restates a count is no part
+    ("入居予定者として、世帯主 渡辺健一様、奥様 由美様、長男 翔太様、長女 美咲様のお名前が記載されています。", 4),
+    ("申込書には契約者と奥様、お子様2名の氏名が記載されています。", 4),
+    ("The form lists the applicant, his wife and their three children.", 5),
+    ("The application is a joint one, so it covers two customers, husband and wife: names and address.", 2),
+    ("It holds the payroll of our 240 employees and the dependants' forms, which add about 180 family members.", 420),
+    # readers and staff
+    ("19時すぎに工務店さん(CC6名)に、お客様3名分の現場情報を送りました。", 3),
+    ("会員30名の一覧を、200名のメーリングリストに送ってしまいました。", 30),
+    ("We are a company of 80 staff. The list had 25 customers.", 25),
+    # a swap: who received the other's are whose it was; names in a swap
+    ("On Sunday two customers wrote to support to say they had received each other's order.", 2),
+    ("長谷部様と長谷川様の源泉徴収票を取り違えて封入し、お二人に互いの源泉徴収票が届いていました。", 2),
+    # a list one looks a number up in is not a list that leaked; "listed" is no list
+    ("患者の佐々木様の処方箋を、一覧の隣の行の薬局にFAXしてしまいました。", 1),
+    ("A customer, Mrs. Hayashi, called: the page showed her full name. She had asked to be listed as H.Y. only.", 1),
+])
+def test_the_role_of_a_count_and_persons_told_by_role(text, number):
+    assert persons(text) == number
+
+
+@pytest.mark.parametrize("text,number", [
+    # letters that reached other persons are theirs; those that came back are not
+    ("120名にお知らせを郵送しましたが、そのうち15通は宛先不明で返送され、残りの105通が別の方に届きました。", 105),
+    ("Of the 240 letters, 18 went to the wrong address.", 18),
+    # one person's data that many can see is one person's
+    ("A様お一人の情報が、約50名の社員が見られる共有フォルダに置かれていました。", 1),
+    ("One patient's chart was visible to about 40 staff.", 1),
+    # お二人 before the papers they are on
+    ("夫婦お二人の住民票が別の方に渡りました。", 2),
+])
+def test_letters_that_reached_others_and_data_seen_by_many(text, number):
+    assert persons(text) == number
+
+
+@pytest.mark.parametrize("text,number", [
+    # who could see it, who may have heard it, who was there
+    ("同じ時間帯にログインしていた約30名の会員が、B様の注文履歴を閲覧できる状態でした。", 1),
+    ("エレベーターに乗り合わせた4名ほどに、E様の件が聞こえていたかもしれません。", 1),
+    # the whole a part comes from
+    ("当院の患者数は約8,000名ですが、今回の対象は紹介状1通(H様)のみです。", 1),
+    ("会員は全部で2,300名おり、そのうち誤配信の対象は145名でした。", 145),
+    ("The school has 640 pupils. The lost folder held the reports of 28 pupils in one class.", 28),
+    # 本人と奥様の2名: the number after の is both of them
+    ("保険証の写しには、契約者ご本人と奥様の2名分の情報が載っています。", 2),
+    ("The tax form covers the employee and four family members.", 5),
+    ("The box had 60 customers' forms plus 15 guarantors' forms.", 75),
+    # papers one per person, told before or after the number
+    ("受験票は1人1枚で、50枚が入っていました。", 50),
+    ("The binder held 35 CVs, each from a different applicant.", 35),
+])
+def test_more_roles_parts_and_papers(text, number):
+    assert persons(text) == number
+
+
+@pytest.mark.parametrize("text,bound", [("十数名分の連絡先が書かれた手帳です。", 19), ("千数百名分", 1999), ("数十名", 99)])
+def test_orders_of_magnitude_with_a_number_before_or_after(text, bound):
+    values = extract("", text).values
+    assert values.get("persons") is None and values.get("persons_max") == bound
+
+
+def test_a_couple_is_two():
+    assert persons("I faxed a couple of customers' application forms to the wrong branch.") == 2
+
+
+@pytest.mark.parametrize("subject,text,number", [
+    ("", "A様、B様、C様の健診結果を別の事業所に送付しました。", 3),                       # enumerated as whose the data is
+    ("", "We sent the results of Mr. Ito, Ms. Abe and Mr. Ueno to the wrong company by email.", 3),
+    ("invoices", "Dear Ms. Fujita,\n\nMr. Lee and Mr. Kim received each other's invoices: the envelopes were swapped.", 2),
+    ("", "Ms. Oda and Mr. Hasegawa joined on the same day. Her receipts were emailed to him.", 1),  # named, not enumerated as owners
+])
+def test_named_persons_enumerated_and_the_reader_greeted(subject, text, number):
+    assert persons(text, subject) == number

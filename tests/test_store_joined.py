@@ -16,6 +16,7 @@ from store.cases import Store
 from store.files import DataLock
 from store.hosts import Hosts
 from store.outbox import Outbox
+from store.rows import RowTable
 from store.units import LockOrderError, Units
 from test_store_units import case, opened
 
@@ -53,15 +54,14 @@ def test_a_case_and_its_mail_commit_in_the_organisations_journal_with_one_fsync(
     fsyncs[0] = 0
     queue_case_mail(stores["acme"], box, "acme", 2)
     assert fsyncs[0] == 1
-    (record, *_), = [stores["acme"].units.journal.records()[:1]]
+    record = stores["acme"].units.journal.records()[0]
     assert record.meta["joined"] == ["../.."]
-    assert any(op[-1 if op[0] == "l" else 1].startswith("../../outbox/queue/")
-               for op in record.meta["files"])
+    assert {op[0] for op in record.meta["rows"]} == {"../../outbox/outbox.sqlite"}
     assert box.units.journal.size() == 0  # the outbox's own journal holds none of it
     (item,) = [i for i in box.due(NOW) if i.id == "<m1@x>"]
     assert item.org == "acme" and item.message_bytes().endswith(b"guidance 1\r\n")
     raw = stores["acme"].data_dir / "raw" / "2026" / "11"
-    assert item.path.stat().st_ino in {p.stat().st_ino for p in raw.iterdir()}  # one copy
+    assert item.path.parent == raw  # kept once: the case's evidence
     assert Hosts(tmp_path / "journal").names() == ["orgs/acme"]
 
 
@@ -74,7 +74,7 @@ def test_what_a_crash_left_unapplied_is_applied_before_the_outbox_is_read(tmp_pa
     monkeypatch.setattr(acme, "_apply", die_after_the_commit)
     with pytest.raises(OSError):
         queue_case_mail(stores["acme"], box, "acme", 1)
-    assert not list((tmp_path / "outbox" / "queue").iterdir())  # folders are made before
+    assert RowTable(tmp_path / "outbox" / "outbox.sqlite").group("queued") == []
     assert Hosts(tmp_path / "journal").pending() == ["orgs/acme"]
     # Another process reads the outbox: the organisation's record is applied first.
     lock = DataLock.at(tmp_path / ".lock")
@@ -115,7 +115,9 @@ def test_a_journal_written_before_the_machine_started_is_applied_whole(tmp_path,
     lost = [store._case_path(f"INC-2026-{n:04d}") for n in (1, 2)]
     for path in lost:  # applied, then lost with the page cache in a power cut
         path.unlink()
-    (tmp_path / "outbox" / "queue").rename(tmp_path / "outbox" / "gone")
+    RowTable.at(tmp_path / "outbox" / "outbox.sqlite").close()  # as a process that ended
+    for path in (tmp_path / "outbox").glob("outbox.sqlite*"):
+        path.rename(path.with_name("gone-" + path.name))
     monkeypatch.setattr("store.units.current_boot", lambda: "the next boot")
     again, box = service(tmp_path)
     assert all(path.exists() for path in lost)

@@ -71,16 +71,19 @@ def reassess(case: dict, *, org: Any, tz: tzinfo, now: datetime) -> tuple[dict, 
     return updated, notes
 
 
-def apply_extraction(case: dict, text: str, subject: str, at: Any) -> tuple[dict, list[Change]]:
+def apply_extraction(case: dict, text: str, subject: str, at: Any,
+                     found: Any = None) -> tuple[dict, list[Change]]:
     """The case with facts extracted from a report's text (source "extracted"), and what changed.
 
     Extraction replaces earlier extraction field by field and never a reply's or an admin's
     word. discovered_at is the discovery the text dates before the case's received_at (昨日,
-    先週金曜), else when the report was received. Call reassess afterwards.
+    先週金曜), else when the report was received. Call reassess afterwards. `found`: the
+    extraction of this very subject and text at the case's received_at, done beforehand.
     """
-    from .extract import extract  # here, not at import: listing a case needs no extractor
+    if found is None:
+        from .extract import extract  # here, not at import: listing a case needs no extractor
 
-    found = extract(subject, text, received_at=case.get("received_at"))
+        found = extract(subject, text, received_at=case.get("received_at"))
     values, evidence = dict(found.values), dict(found.evidence)
     records = case.get("facts") or {}
     received = case.get("received_at")

@@ -17,6 +17,8 @@ from typing import NamedTuple
 
 from . import gates
 from .counts import Count, Persons, counts, persons
+from .othercounts import is_role_list
+from .uncounted import SWAPPED
 
 SENTENCE_END = gates.compile(r"[。!?\n]|\.(?:\s|$)")
 # Who received the mail or is on the list: the readers, not the persons whose data it is.
@@ -25,34 +27,60 @@ AUDIENCE_AFTER = gates.compile(
     r"|\s*\)?\s*の?\s*(?:distribution list|メーリングリスト|mailing list|配信リスト|ml\b|dl\b)"
     r"|\s*(?:が|も)?\s*含まれ")
 AUDIENCE_BEFORE = gates.compile(r"(?:全社員|全職員|全従業員|受信者|送信先の|フォロワー|followers?|recipients?|sent (?:it |this )?to(?: all)?|mailed to"
+                             r"|\b(?:cc|bcc)\b\s*:?"
                              r"|e-?mailed to|distribution list of|(?:to|cc|bcc) field of)\s*\(?\s*(?:約|about|around)?\s*$")
+# 会員30名の一覧, 30名分: a count of those whose data it is, even in a sentence about a mailing list.
+DATA_AFTER = gates.compile(r"\s*(?:分|の(?:一覧|名簿|リスト|情報|データ|個人情報|氏名|住所|連絡先|ファイル|成績|結果))"
+                           r"|'?s?'? (?:data|details|records|information|names|addresses|files)\b")
 AUDIENCE_SENTENCE = gates.compile(r"mailing list|distribution list|メーリングリスト|\bml\b|recipients")
 # Mail to the persons themselves (an apology, a notice): they are the persons, not readers.
 TO_THE_PERSONS = gates.compile(r"お詫び|おわび|謝罪|ご案内を送付予定|削除のお願い|apolog|notif|notice to")
 # Who saw, heard, asked, called or was present: witnesses, not the persons whose data it is.
 WITNESS_AFTER = gates.compile(
-    r"\s*\)?\s*(?:の方|様)?\s*から(?:「[^」\n]{0,120}」)?[^。\n]{0,20}?(?:問い?合|電話|連絡|申し?出|返信|苦情|指摘|メール|お叱り"
+    r"\s*\)?\s*(?:の方|様|の(?:お?客様|会員様?|利用者様?|保護者の方|患者様?))?\s*から(?:「[^」\n]{0,120}」)?[^。\n]{0,20}?(?:問い?合|電話|連絡|申し?出|返信|苦情|指摘|メール|お叱り"
     r"|通報|相談|了承)"
     r"|\s*(?:の方|様)?\s*が\s*(?:見(?!え|られ)|閲覧(?!でき|可能|され)|ご覧|受け取|受信|聞|気づ)"
     r"|\s*(?:の方|様)?\s*に\s*(?:見|閲覧|ご覧|表示)"
-    r"|\s*(?:くらい|ほど|程度)?\s*(?:が)?\s*(?:いらっしゃ|い(?:ました|た|る|ます)|おられ|お待ち|待って)"
-    r"|[^。、\n()]{0,8}?(?:来られ|来店|来院|来庁|来館|いらっしゃ|お待ち|待って|並んで)"
+    # who can see it: 約50名の社員が見られる共有フォルダ
+    r"|\s*(?:の[^。、\n]{0,6}?)?が\s*(?:見られる|見ることができ|閲覧でき|閲覧可能|アクセスでき|アクセス可能)"
+    r"|\s*(?:の[^。、\n]{0,6}?)?が[、,]?[^。\n]{0,24}?を\s*(?:閲覧|見|確認|ご覧)(?:でき|られ|ることができ|可能)"
+    # who may have heard or seen it: 4名ほどに、E様の件が聞こえていた
+    r"|\s*(?:ほど|くらい|程度)?\s*(?:の方|様)?\s*に[、,]?[^。\n]{0,16}?(?:聞こえ|見え|知られ|伝わ)"
+    # on whose screens it was shown: 3名の患者様のアプリに表示
+    r"|\s*(?:の方|様)?\s*の[^。、\n]{0,10}?(?:アプリ|画面|端末|マイページ|スマホ|ページ)(?:上)?に(?:も)?(?:表示|出て|見え)"
+    r"|\s*(?:くらい|ほど|程度)?\s*(?:が)?\s*(?:いらっしゃ|い(?:ました|た|る|ます|て)|おられ|お待ち|待って)"
+    r"|[^。、\n()]{0,8}?(?:来られ|来店|来院|来庁|来館|いらっしゃ|お待ち|待って|並んで|乗車|同乗)"
     # who did something: 2名がIDとパスワードを入力, 常駐SE 1名がエクスポート
     r"|\s*(?:が|で)[^。\n]{0,30}?(?:エクスポート|持ち出|コピー|ダウンロード|入力し|入力して|クリック|開封し|撮影)"
     r"|\s+(?:have |had |has )?(?:already )?(?:complained|called|phoned|wrote|written|emailed|contacted|replied"
-    r"|reported|asked|noticed|told|were waiting|waiting|were talking|were chatting|in the (?:queue|line|room|waiting))\b"
+    r"|reported|asked|noticed|told|were waiting|waiting|were talking|were chatting|in the (?:queue|line|room|waiting)"
+    r"|can (?:read|see|view|open|access))\b"
     r"|\s+(?:[a-z]+\s+){0,4}?(?:were|was)\s+(?:waiting|present|in the (?:queue|line|room))")
 WITNESS_BEFORE = gates.compile(
-    r"(?:見た|閲覧した|受け取った|聞いた|気づいた|受信した|目にした)(?:の|人|方)?(?:は|が)\s*(?:ご家族|お客様)?\s*$"
-    r"|(?:電話|返信|苦情|申し出|指摘|通報)(?:が|は)[^。\n]{0,10}$|問い?合わせが[^。\n]{0,10}$|うち\s*$|of (?:whom|them|these)\s*$"
+    r"(?:見た|閲覧した|開いた|受け取った|聞いた|気づいた|受信した|目にした)(?:の|人|方|[^。、\n]{0,4}?(?:会員|利用者|お客様|保護者"
+    r"|ユーザー|患者|生徒|学生|社員)(?:様|さん)?)?(?:は|が)\s*(?:ご家族|お客様)?\s*(?:約|およそ)?\s*$"
+    r"|(?:来店|来院|来場|来館|来庁)(?:客|者|数|された方)?(?:は|が)\s*(?:約|およそ)?\s*$"
+    r"|(?:電話|返信|苦情|申し出|指摘|通報)(?:が|は)[^。、\n]{0,10}$|問い?合わせが[^。、\n]{0,10}$|うち\s*$|of (?:whom|them|these)\s*$"
+    r"|(?:screens?|apps?|devices?|phones?|mailboxes|inboxes) of\s*$|(?:visible|accessible|available|shown|open|exposed|disclosed) to\s*$"
     r"|(?:seen|viewed|read|opened|received|noticed) by\s*(?:about|around)?\s*$|calls? from\s*$"
     r"|(?:chatting|talking|speaking|spoke|talked|chatted) (?:with|to)\s*$")
 # The whole population the leaked part comes from.
 POPULATION_BEFORE = gates.compile(
-    r"(?:全校|全学年|全学生|全生徒|全児童|全社員|全従業員|全職員|全会員|全戸|全体|会員数|社員数|従業員数|職員数|生徒数|学生数"
-    r"|在籍(?:者)?数?|定員|総数|out of)(?:では|は|が|で|:)?\s*(?:約|およそ|about|around)?\s*$")
+    r"(?:全校|全学年|全学生|全生徒|全児童|全社員|全従業員|全職員|全会員|全戸|全体|(?:会員|社員|従業員|職員|生徒|学生|患者|利用者|顧客|登録者"
+    r"|契約者|受講者|加入者|組合員|入居者|来場者)数"
+    r"|在籍(?:者)?数?|定員|総数|out of)(?:では|は|が|で|:)?\s*(?:約|およそ|about|around)?\s*$"
+    # the group it came from, the day's work, the batch sent with it: クラスは22名, 本日の相談予約は8件
+    r"|(?:(?:クラス|学級|学年|ツアー|コース|講座|教室)(?:全体)?(?:は|が|の人数は)|(?:本日|当日|今日|その日|同日|この日)の[^。、\n]{0,8}?(?:は|が)"
+    r"|(?:同時に|一緒に|同じ日に|同じ便で)[^。、\n]{0,6}?(?:発送|送付|郵送|配送|送信|出荷)[^。、\n]{0,4}?は"
+    r"|\b(?:tour|class|course|group|trip|event|seminar|session|school|clinic|hospital|practice|pharmacy|shop|store|branch"
+    r"|hotel|gym|club|site|service|app) (?:has|had|serves|served))\s*(?:全部で|合計|約|about|around)?\s*$")
 POPULATION_AFTER = gates.compile(r"\s*(?:が)?在籍|\s*\)?\s*から[^。\n]{0,20}?(?:抽出|選|絞)"
+                                 # 412名、このうち…約300名に配信: the part that the leak reached is the count
+                                 r"|\s*(?:おり|いて|います|いる)?[、,]?\s*(?:この|その)?うち(?=[^。\n]{0,30}?(?:配信|送信|送付|提供|流出|漏え?い|漏洩"
+                                 r"|届|表示され|閲覧され|持ち出|対象|誤))"
                                  r"|\s+(?:registered|signed up|enrolled)\b")
+# 1通の封筒に2名分: papers of N persons in one person's envelope; the addressee's own did not leak (N - 1).
+ONE_ENVELOPE = gates.compile(r"(?:1|一)\s*通(?:の封筒)?に[^。、\n\d]{0,8}$")
 # A sentence that says a batch was checked and found right: its counts are not of the leak.
 CHECKED = gates.compile(r"確認|照合|チェック|点検|調べ|調査|checked|verified|reviewed|compared|went through")
 # A sentence that says a batch is being checked for the same fault: its count is not (yet) of the leak.
@@ -64,14 +92,18 @@ TOTAL = gates.compile(r"つまり|すなわち|要するに|in total|in all|alto
                       r"|(?:合計|合わせて|あわせて|総計)(?=\s*(?:で)?\s*(?:約)?[\d〇一二三四五六七八九十百千万]+\s*(?:名|人|件))")
 CORRECTED = gates.compile(r"実人数|実際の人数|実数|正しくは|訂正|重複を除|名寄せ|除くと|を除いた|を除き|含めると|を含めて"
                           r"|(?:漏え?い|漏洩|流出|ずれ)[^。、\n]{0,8}のは"
+                          r"|(?:届い|提供し|渡っ|送付し|送信し|発送し|表示され|閲覧され|持ち出され)た(?:もの)?の?は"
                           r"|deduplicated|de-duplicated|unique (?:persons|people|customers|individuals|users)"
                           r"|so (?:it|that)(?: is|'s| makes)|which (?:is|makes|means)|i\.e\.|actual number")
 WHOLE_OR_BOUND = gates.compile(r"計|合計|総計|全|総|最大|最低|少なくとも|多くて|up to|at least|a total|total|all\b|as many as")
+# The employees' family members or dependents are more persons, however far in the sentence they are told.
+FAMILY_PART = gates.compile(r"family members|dependents|dependants")
+EACH_OF_THEM = gates.compile(r"\s*(?:それぞれ|全員|ともに|各々|each\b|all\b)")
 # Counts of one sentence joined as parts of one whole: 1課が19名、2課が24名; A社(312名)とB社(118名).
 JOINED = gates.compile(r"^(?=[^。\n]{0,32}$)[^。\n]*?(?:と|、|,|and|plus|\+|及び|および)")
-NOT_JOINED = gates.compile(r"うち|of (?:whom|them|these)|including|除|から|〜|~|\bto\b|\bor\b|または|もしくは|最大|最低|少なくとも"
+NOT_JOINED = gates.compile(r"^\s*[がはをに]|うち|of (?:whom|them|these)|including|除|から|〜|~|\bto\b|\bor\b|または|もしくは|最大|最低|少なくとも"
                            r"|up to|at least|実|正しくは|訂正|so\b|つまり|確認|confirmed|but\b|instead|however|only|計|total"
-                           r"|ではなく|ですが|しかし|ただし|^[^)]*\(|もう|other|another")
+                           r"|ではなく|ですが|しかし|ただし|この|these\b|^[^)]*\((?![^()]*\))|もう|other|another")
 
 
 class Role(NamedTuple):
@@ -80,33 +112,50 @@ class Role(NamedTuple):
     sentence: tuple[int, int]
 
 
-def _sentence(marks: list[tuple[int, int]], size: int, start: int, end: int) -> tuple[int, int]:
-    """The sentence around start..end, given the spans of the text's sentence ends (at most 200
-    characters back)."""
-    i = bisect_right([e for _, e in marks], start)
-    j = bisect_left([s for s, _ in marks], end)
-    return max(marks[i - 1][1] if i else 0, start - 200), marks[j][0] if j < len(marks) else size
+def _sentence(marks: tuple[list[int], list[int]], size: int, start: int, end: int) -> tuple[int, int]:
+    """The sentence around start..end, given where the text's sentence ends start and end (at most
+    200 characters back)."""
+    starts, ends = marks
+    i = bisect_right(ends, start)
+    j = bisect_left(starts, end)
+    return max(ends[i - 1] if i else 0, start - 200), starts[j] if j < len(starts) else size
 
 
-def _sentence_says(text: str, sentence: tuple[int, int]) -> tuple[bool, bool, bool]:
-    """Whether a sentence says a batch was checked, mail went to the persons, or it is about a list."""
+class Says(NamedTuple):
+    """What a sentence says of all its counts."""
+
+    checked: bool  # a batch was checked and found right
+    checking: tuple[int, ...]  # where it says a batch is being checked for the same fault
+    to_the_persons: bool  # mail went to the persons themselves
+    about_a_list: bool
+
+
+def _sentence_says(text: str, sentence: tuple[int, int]) -> Says:
     a, b = sentence
-    checked = bool(CHECKED.search(text, a, b) and FOUND_RIGHT.search(text, a, b) or CHECKING.search(text, a, b))
-    return checked, bool(TO_THE_PERSONS.search(text, a, b)), bool(AUDIENCE_SENTENCE.search(text, a, b))
+    checked = bool(CHECKED.search(text, a, b) and FOUND_RIGHT.search(text, a, b))
+    checking = tuple(m.start() for m in CHECKING.finditer(text, a, b))
+    return Says(checked, checking, bool(TO_THE_PERSONS.search(text, a, b)), bool(AUDIENCE_SENTENCE.search(text, a, b)))
 
 
-def _role(text: str, count: Count, sentence: tuple[int, int], says: tuple[bool, bool, bool]) -> str:
+def _same_clause(text: str, count: Count, at: int) -> bool:
+    """No bracket opens or closes between a count and a place in its sentence: (1名分は…確認中) is its own clause."""
+    between = text[count.end:at] if at >= count.end else text[at:count.start]
+    return not any(c in between for c in "()「」")
+
+
+def _role(text: str, count: Count, sentence: tuple[int, int], says: Says) -> str:
     low, (_, end) = max(count.start - 16, sentence[0]), sentence
     if WITNESS_AFTER.match(text, count.end, end) or WITNESS_BEFORE.search(text, low, count.start):
-        return "witness"
+        # each got the other's: who received it are also whose it was
+        return "subject" if SWAPPED.search(text, *sentence) else "witness"
     if POPULATION_BEFORE.search(text, low, count.start) or POPULATION_AFTER.match(text, count.end, end):
         return "population"
-    checked, to_the_persons, about_a_list = says
-    if checked:
+    if says.checked or any(_same_clause(text, count, at) for at in says.checking):
         return "checked"
-    if to_the_persons:
+    if says.to_the_persons:
         return "subject"
-    if AUDIENCE_AFTER.match(text, count.end, end) or AUDIENCE_BEFORE.search(text, low, count.start) or about_a_list:
+    if AUDIENCE_AFTER.match(text, count.end, end) or AUDIENCE_BEFORE.search(text, low, count.start) or (
+            says.about_a_list and not DATA_AFTER.match(text, count.end, end)):
         return "audience"
     return "subject"
 
@@ -114,9 +163,13 @@ def _role(text: str, count: Count, sentence: tuple[int, int], says: tuple[bool, 
 def roles(text: str) -> list[Role]:
     """Every count of the text with its role in its sentence."""
     found = []
-    marks = [m.span() for m in SENTENCE_END.finditer(text)]
-    said: dict[tuple[int, int], tuple[bool, bool, bool]] = {}
+    spans = [m.span() for m in SENTENCE_END.finditer(text)]
+    marks = [start for start, _ in spans], [end for _, end in spans]
+    said: dict[tuple[int, int], Says] = {}
     for count in counts(text):
+        if count.number and count.number > 1 and "通" in text[max(count.start - 16, 0):count.start] and ONE_ENVELOPE.search(
+                text, max(count.start - 16, 0), count.start):
+            count = count._replace(number=count.number - 1, words=f"{count.words} in one envelope, one of them its addressee's")
         sentence = _sentence(marks, len(text), count.start, count.end)
         if sentence not in said:
             said[sentence] = _sentence_says(text, sentence)
@@ -132,29 +185,50 @@ def _summed(parts: list[Count], why: str) -> Persons:
 
 def _joined(text: str, parts: list[Count]) -> bool:
     """Counts of one sentence joined by と / 、 / and, of one kind (persons or records): parts of one whole.
-    A count that says it is the whole or a bound (計21名, 最大で4,050名) is no part."""
+    A count that says it is the whole or a bound (計21名, 最大で4,050名, 3名それぞれ) is no part, nor is a list of
+    roles that restates them (two customers, husband and wife)."""
     return len(parts) > 1 and len({c.strength for c in parts}) == 1 and all(
-        JOINED.match(text[a.end:b.start]) and not NOT_JOINED.search(text[a.end:b.start])
-        and not WHOLE_OR_BOUND.match(b.words) for a, b in zip(parts, parts[1:]))
+        (JOINED.match(text[a.end:b.start]) or FAMILY_PART.search(b.words) and a.end < b.start
+         and not SENTENCE_END.search(text, a.end, b.start))
+        and not NOT_JOINED.search(text[a.end:b.start])
+        and not WHOLE_OR_BOUND.match(b.words) and not EACH_OF_THEM.match(text, b.end) and not is_role_list(b.words)
+        for a, b in zip(parts, parts[1:]))
+
+
+def _corrected(text: str, subjects: list[Role], sentence: tuple[int, int]) -> Persons | None:
+    """The first count after the last word of correction in a sentence that has one after it (a later
+    correction supersedes: 持ち出されたのは約8千件で、重複を除くと約6千人)."""
+    for corrected in reversed(list(CORRECTED.finditer(text, *sentence))):
+        after = [r.count for r in subjects if r.sentence == sentence and r.count.start >= corrected.start()
+                 and r.count.number is not None]
+        if after:
+            whole = _whole(_run(text, after))[0]  # 流出したのは会員1,200名と、退会者340名: the parts summed
+            return Persons(whole.number, whole.estimated, whole.over, None, f"{corrected.group(0)} {whole.words}")
+    return None
+
+
+def _run(text: str, counts: list[Count]) -> list[Count]:
+    """The first count and those joined to it as parts of one whole."""
+    run = counts[:1]
+    for count in counts[1:]:
+        if not _joined(text, [run[-1], count]):
+            break
+        run.append(count)
+    return run
 
 
 def _total(text: str, subjects: list[Role]) -> Persons | None:
     """The count a sentence corrects to (実人数は271名) or sums up to (つまり13名, 4 customers in total)."""
-    for role in subjects:
-        whole = text[role.sentence[0]:role.sentence[1]]
-        if corrected := CORRECTED.search(whole):
-            after = [r.count for r in subjects if r.sentence == role.sentence and r.count.start >= role.sentence[0]
-                     + corrected.start() and r.count.number is not None]
-            if after:
-                first = after[0]
-                return Persons(first.number, first.estimated, first.over, None, f"{corrected.group(0)} {first.words}")
+    for sentence in dict.fromkeys(role.sentence for role in subjects):
+        if corrected := _corrected(text, subjects, sentence):
+            return corrected
     for role in subjects:
         if TOTAL.search(text, role.sentence[0], role.sentence[1]):
             parts = [r.count for r in subjects if r.sentence == role.sentence and r.count.number is not None]
             if _joined(text, parts):
                 return _summed(parts, "in total")
             if parts:
-                best = max(parts, key=lambda c: c.number)
+                best = max(parts, key=lambda c: (c.strength, c.number))  # 1,020 rows…, 980 people in all
                 return Persons(best.number, best.estimated, best.over, None, best.words)
     return None
 

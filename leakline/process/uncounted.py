@@ -14,12 +14,14 @@ from . import gates
 from .counts import Persons
 
 # One or two identified persons told by name (A様, 田中様, Bくん, ○○様, Ms. Sato).
-NAMED = gates.compile(r"(?<![一-龥ぁ-んァ-ヴa-z])((?:[a-z]|[一-龥]{1,3}))(?:\s[一-龥ぁ-ん]{1,4})?\s?(?:様|さま)(?![方々])"
+NAMED = gates.compile(r"(?<![一-龥ぁ-てな-んァ-ヴa-z])((?:[a-z]|[一-龥]{1,3}))(?:\s[一-龥ぁ-ん]{1,4})?\s?(?:様|さま)(?![方々])"
                    r"|(?<![a-z])([a-z])(?:さん|くん|君|ちゃん)"
                    r"|(?<![一-龥])([一-龥]{2,3})さんの"
                    r"|([〇○◯]{1,3})(?:様|さん|さま)"
                    r"|(?:患者|利用者|会員|生徒|児童|依頼者|申込者|応募者|顧客|入居者|受診者)(?:の)?\s?([a-z])(?![a-z])(?:さん|様)?"
                    r"|(?<![a-z])(?:mr|ms|mrs|miss|dr)\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)")
+# 営業部様 is a department, 長谷部様 or 阿部様 a person.
+DEPARTMENTS = frozenset("営業 総務 人事 経理 管理 企画 開発 技術 製造 本 支 事業 情報 法務 財務 広報 購買 学".split())
 # Words after a title that are not a surname: "Mrs. Yamazaki to another client".
 NOT_SURNAMES = frozenset("to in from and of the a an at on is was has had who with for by called said hasn".split())
 NOT_NAMES = frozenset({"皆", "各", "先方", "客", "お客", "患者", "利用者", "会員", "保護者", "業者", "担当者", "店長", "社",
@@ -28,14 +30,14 @@ NOT_NAMES = frozenset({"皆", "各", "先方", "客", "お客", "患者", "利�
                        "受取人", "受信者", "送信者", "事業者", "病院", "医院", "薬局", "会社", "取引先", "ご本人", "本人",
                        "店員", "職員", "社員", "先生", "担当", "皆さん", "同僚", "上司", "部長", "課長", "係長", "主任",
                        "荷主", "組合", "施主", "家主", "大家", "貸主", "借主", "株主", "健保", "顧問", "加盟店", "取引", "委託元"})
-# A list, a file or "others" means more people than those named.
-MANY = gates.compile(r"(?:一覧|リスト)(?!から|で|の中|上)|名簿|台帳|データベース|全員(?!に返信|へ返信)|全件|複数|多数|大量|エクセル|excel|csv|スプレッドシート"
-                  r"|(?<![a-z])list|database|roster|spreadsheet|everyone|several|multiple|\bmany\b|\ball (?:the |our )?"
+# A list, a file or "others" means more people than those named (not a list one looked a number up in).
+MANY = gates.compile(r"(?:一覧|リスト)(?!から|で|の中|上|の隣|の次|を見)|名簿|台帳|データベース|全員(?!に返信|へ返信)|全件|複数|多数|大量|エクセル|excel|csv"
+                  r"|スプレッドシート|(?<![a-z])lists?\b(?! (?:i|we) (?:was|were|am|are) (?:working|looking))|database|roster|spreadsheet|everyone|several|multiple|\bmany\b|\ball (?:the |our )?"
                   r"(?:customers|members|students|patients|users|employees|staff|participants)"
                   r"|(?:顧客|会員|患者|利用者|社員|従業員|生徒|学生|受講者|参加者)(?:の)?(?:情報|データ)(?:の)?(?:ファイル|一式)?(?:を|が|の入った|入りの)"
                   r"|(?:customer|member|patient|user|employee|student)s?'? (?:data|information|records|files?)\b")
 # Papers swapped between two people leak both; otherwise one person's data went to another.
-SWAPPED = gates.compile(r"お互い|互いに|逆に|入れ違|入れ替わ|入れ替え|swapped|each other|switched"
+SWAPPED = gates.compile(r"お互い|互いに|互いの|逆に|入れ違|入れ替わ|入れ替え|swapped|each other|switched"
                         r"|each [a-z]+ (?:into|in|to|for) the other")
 # The text says the number is not known: nothing is inferred.
 UNKNOWN = gates.compile(r"何名|何人|何件|人数は(?:不明|調査中|確認中|分かって|わかって)|how many (?:people|customers|persons|users)"
@@ -70,6 +72,25 @@ NAME_CORES = gates.compile(r"様|さま|さん|くん|君|ちゃん|患者|利�
                            r"|mr|ms|mrs|miss|dr")
 
 
+# The first line of a mail that only greets its reader (小池様, Dear Ms. Fujita,): a name there is the reader's.
+GREETING = gates.compile(r"[ \t]*(?:(?:dear|hi|hello|to:?)\s[^\n]{0,40}|[^\n。]{0,24}(?:様|さま|さん|殿|先生)[,、]?)[ \t]*(?=\n|$)")
+# Names enumerated as whose the data is (A様、B様、C様の結果; the results of Mr. Ito, Ms. Abe and Mr. Ueno).
+_NAME = r"(?:[a-z]|[一-龥々]{1,3})\s?(?:様|さま|さん)"
+_EN_NAME = r"(?:mr|ms|mrs|miss|dr)\.?\s+[a-z][a-z\-]+"
+NAME_LIST = gates.compile(rf"(?<![一-龥ぁ-んァ-ヴa-z]){_NAME}(?:\s*(?:、|・|,|と|及び)\s*{_NAME})+(?=\s*(?:の(?!方)|分))"
+                          rf"|(?:(?<=of )|(?<=for )){_EN_NAME}(?:,?\s+(?:and\s+)?{_EN_NAME})+")
+NAME_ITEM = gates.compile(rf"{_NAME}|{_EN_NAME}")
+
+
+def _without_greeting(text: str) -> str:
+    """The text with the line after the subject blanked when it only greets the reader."""
+    start = text.find("\n") + 1
+    while text.startswith("\n", start):
+        start += 1
+    greeting = GREETING.match(text, start) if start else None
+    return text if not greeting else text[:start] + " " * (greeting.end() - start) + text[greeting.end():]
+
+
 def _names(text: str) -> set[str]:
     names = set()
     cores = [m.span() for m in NAME_CORES.finditer(text)]
@@ -78,7 +99,8 @@ def _names(text: str) -> set[str]:
         if " " in name:  # Ms. Emi Sato: the surname; Mrs. Yamazaki to ...: the first word
             first, last = name.split(None, 1)
             name = first if last in NOT_SURNAMES or last.endswith("ed") else last
-        if name not in NOT_NAMES and not name.endswith(("社", "店", "院", "局", "課", "部", "所", "室", "係")):
+        if name not in NOT_NAMES and not name.endswith(("社", "店", "院", "局", "課", "所", "室", "係")) and not (
+                name.endswith("部") and name[:-1] in DEPARTMENTS):
             names.add(name)
     return names
 
@@ -106,12 +128,14 @@ def _crossed(text: str, names: set[str]) -> bool:
 
 
 def named(text: str) -> Persons | None:
-    """The persons a report names one by one, when it names few and lists nothing."""
-    names = _names(text)
+    """The persons a report names one by one, when it names few and lists nothing: one (whose papers went
+    to another), each of those swapped, or each of those it enumerates (A様、B様、C様の結果)."""
+    names = _names(_without_greeting(text))
     if not names or len(names) > 3 or MANY.search(text):
         return None
     number = len(names) if SWAPPED.search(text) or _crossed(text, names) else 1
-    return Persons(number, False, False, None, "named: " + "、".join(sorted(names)))
+    enumerated = max((len(NAME_ITEM.findall(m.group(0))) for m in NAME_LIST.finditer(text)), default=0) if len(names) > 1 else 0
+    return Persons(max(number, min(enumerated, len(names))), False, False, None, "named: " + "、".join(sorted(names)))
 
 
 def paired(text: str) -> Persons | None:
