@@ -50,7 +50,7 @@ def load_cost() -> None:
             "t1=time.perf_counter();r1=rss()\n"
             "from leakline.process import kindmodel;m=kindmodel.load()\n"
             "t2=time.perf_counter();r2=rss()\n"
-            "p.extract('報告','昨日USBを紛失しました。顧客120名分。',received_at='2026-03-09T10:00:00+09:00')\n"
+            "from leakline.process.extract import extract;extract('報告','昨日USBを紛失しました。顧客120名分。',received_at='2026-03-09T10:00:00+09:00')\n"
             "t3=time.perf_counter();r3=rss()\n"
             "print(f'import leakline.process: {(t1-t0)*1000:.0f} ms, RSS +{(r1-r0)/1024:.1f} MB')\n"
             "print(f'kind model load: {(t2-t1)*1000:.0f} ms, RSS +{(r2-r1)/1024:.1f} MB ({len(m.weights)} features)')\n"

@@ -50,17 +50,24 @@ ESTIMATE_WORDS = frozenset({"約", "およそ", "おおよそ", "概ね", "お�
 
 # What follows a count that is not of persons: mails, letters, pages, devices, our own staff.
 NOT_PERSONS_AFTER = gates.compile(
-    r"\s*(?:目|番目|ずつ|当たり|あたり|ごと|による|増員|減員|採用|募集|出勤|勤務|\d+\s*(?:通|枚|部)"
+    r"\s*(?:目|番目|ずつ|当たり|あたり|ごと|による|増員|減員|採用|募集|出勤|勤務|(?:\d+|[一二三])\s*(?:通|枚|部|アカウント|件|台|個|口|回|社|冊)"
     r"|で(?:食事|飲|話|行|作業|対応|訪問|向か|担当)"
-    r"|(?:の|が|は)?\s*(?:メール(?!アドレス)|通(?!知)|回|枚|台|日|箇所|か所|担当|スタッフ|体制|規模|会社|企業|事業所"
+    r"|(?:の|が|は)?\s*(?:メール(?!アドレス)|通(?!知)|回|枚|台|日|箇所|か所|担当|スタッフ|体制|規模|会社|企業|事業所|部署|部門|チーム|職場|事務所|支店|営業所|工場"
     r"|(?:が|で)(?:閲覧(?!でき|可能|され)|見(?!え|られ)|確認し|対応|作業|受け取|出席|参加し)))")
 # 3名分のスタッフの氏名: a count "worth of" (分) is of persons' data, whatever noun follows.
 DATA_OF = gates.compile(r"\s*(?:目|番目|ずつ|当たり|あたり|ごと)")
 NOT_PERSONS_BEFORE = gates.compile(
     r"(?:(?:(?:当社|弊社|当館|当院|当店)の?)?(?:従業員|社員|職員|スタッフ|教職員)(?:数(?:は|が|:)?|は|が)(?:全部で|全体で|全員で|計|合計)?"
     r"|staff of|workforce of|team of|employs|we have|we employ|(?:company|firm|business|office|group) (?:of|has|had)|(?:whole|entire) team \(|課員|部員"
-    r"|受付番号|番号|no\.|#|第|部屋|号室|ページ|電話|tel|fax|招待人数|招待客|ゲスト数|guest count)\s*\(?\s*(?:約|およそ)?\s*$")
-EN_NOT_PERSONS_AFTER = gates.compile(r"\s+(?:saw|viewed|received|opened|were cc'?d|attended|work|worked|per|each)\b")
+    r"|受付番号|番号|no\.|#|第|部屋|号室|ページ|電話|tel|fax|招待人数|招待客|ゲスト数|guest count"
+    # ourselves: 私を含め3名, including me, we are about 60 people
+    r"|(?:私|自分|わたし)(?:を|も)含めて?|including (?:me|myself)|we (?:are|were)|we're)\s*\(?\s*(?:約|およそ|about|around|roughly)?\s*$")
+EN_NOT_ONE = gates.compile(r"\b(?:each|every|no|any|the|this|that|which)\s+$")
+EN_NOT_PERSONS_AFTER = gates.compile(r"\s+(?:received|were cc'?d|attended|work|worked|per|each"
+                                     # our own people at work: three staff were on the desk, on duty, on shift
+                                     r"|(?:were |are |was )?(?:on (?:the )?(?:desk|duty|shift|counter|call)|working|at the (?:desk|counter)))\b"
+                                     # a field of a signature: Sample Corp. | 1,200 employees | Tokyo
+                                     r"|(?:(?<=employees)|(?<=staff))\s*\|")
 
 
 def _qualifiers(match: re.Match) -> set[str]:
@@ -130,6 +137,8 @@ def _stated(text: str, ja: list, en: list, cued: dict):
     for match in gates.near(EN_COUNT, text, en, EN_REACH):
         if any(a <= match.start() < b for a, b in listed):
             continue
+        if match.group("num") == "one" and EN_NOT_ONE.search(text, max(match.start("num") - 8, 0), match.start("num")):
+            continue  # each one, no one, the one: words, not a count
         if not (_excluded(text, match, EN_NOT_PERSONS_AFTER) or re.search(r"\b(pages?|times?)\b", match.group("adj"))):
             yield _count(match, 1 if EN_RECORDS.match(match.group("unit")) else 2)
 

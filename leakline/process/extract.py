@@ -42,9 +42,10 @@ WRONGFUL_WORDS = Rule("wrongful", (
     r"脅迫", r"恐喝", r"心当たりはない", r"phishing", r"extortion", r"wrongful", r"fraud", r"scam", r"impersonat",
     r"pretending to be", r"posing as", r"claimed to be", r"pretended", r"\blied\b"), negatable=True)
 # Someone who said who they were, and the person they named says it was not them: a lie to get the
-# data (SPEC: "someone obtaining data by lying"). Told as what each said, seldom as "a lie".
+# data (SPEC: "someone obtaining data by lying"). Told as what each said, seldom as "a lie". A caller
+# who speaks of their own kin (「うちのおじいちゃんの名前だけど…」) says who they are talking about, not who they are.
 IMPERSONATION = Rule("wrongful", (
-    r"「[^」\n]{0,30}(?:息子|娘|兄|弟|姉|妹|夫|妻|家族|親戚|親族|友人|同僚|担任|先生|警察|本人|父|母|祖父|祖母|おじいちゃん|おばあちゃん)"
+    r"「[^」\n]{0,30}(?<!うちの)(?<!私の)(?<!自分の)(?:息子|娘|兄|弟|姉|妹|夫|妻|家族|親戚|親族|友人|同僚|担任|先生|警察|本人|父|母|祖父|祖母|おじいちゃん|おばあちゃん)"
     r"[^」\n]{0,6}(?:です|だ|の者です|ですが)[^」\n]{0,40}」(?:と(?:いう|言う|名乗る)?)?(?:男性|女性|人|方|電話|お電話)",
     r"(?:息子|娘|兄|弟|姉|妹|夫|妻)(?:は|なんて)(?:い|おり)(?:ない|ません)", r"(?:昨日|その日|当日)は?(?:電話|連絡)(?:は|を)?して(?:い)?(?:ない|ません)",
     r"(?:電話|問い合わせ)(?:は|を|など)?(?:頼んで|依頼して)(?:い)?(?:ない|ません)", r"そのような電話", r"そんな電話", r"本人ではな", r"別人だった",

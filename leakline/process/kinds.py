@@ -111,11 +111,11 @@ CUES = (
     ("malware", 3, r"不正(?:な)?プログラム|スパイウェア|キーロガー|情報窃取|stealer|keylogger|spyware|backdoor|remote access (?:tool|trojan)"
                    r"|知らない(?:sms|メール)[^。\n]{0,20}送信|(?:sms|メール)が[^。\n]{0,10}大量|fake (?:browser |chrome )?update"
                    r"|(?:アプリ|app)[^。\n]{0,15}(?:インストールしてしま|入れてしま|installed)|拡張機能[^。\n]{0,30}(?:検出|不正)"),
-    # -- insiders taking data
+    # -- insiders taking data (a former employee who took it; not "the files of former employees", whose data it is)
     ("insider", 4, r"内部不正|(?:不正|無断)[^。\n]{0,6}持ち?出|無断で[^。\n]{0,30}(?:持ち?出|アップロード|転送|コピー|ダウンロード|エクスポート)"
-                   r"|元(?:従業員|社員|職員)|退職[^。\n]{0,40}(?:持ち?出|ダウンロード|コピー|転送|エクスポート)|転職先|競合(?:他社|会社)"
+                   r"|(?<!現)(?<!及び)(?<!と)元(?:従業員|社員|職員)|退職[^。\n]{0,40}(?:持ち?出|ダウンロード|コピー|転送|エクスポート)|転職先|競合(?:他社|会社)"
                    r"|私用の(?:gmail|メール|アドレス|クラウド|usb|pc|スマホ)|個人の(?:gmail|メール|アドレス|クラウド)"
-                   r"|insider|former (?:employee|staff)|before (?:leaving|he left|she left|they left)"
+                   r"|insider|(?<!of )(?<!and )(?<!current )(?<!or )former (?:employee|staff)|before (?:leaving|he left|she left|they left)"
                    r"|(?:personal|private) (?:gmail|e-?mail|drive|account|dropbox|cloud)|to (?:his|her|their) own (?:e-?mail|account|drive)"
                    r"|(?:downloaded|copied|exported|took)[^.\n]{0,60}(?:before|after) (?:leaving|resigning|he|she|quitting)"
                    r"|(?:competitor|new employer)"),

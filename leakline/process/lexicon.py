@@ -34,7 +34,7 @@ class Rule(NamedTuple):
 
 JA_NEGATION = gates.compile(r"(?:(?!こと|ため|ので|ところ|たが|だが|すが|けど|ものの|場合)[^、。,.!?\n]){0,14}?"
                          r"(?:ない|なく|なし|無し|ません|おらず|なかった|せず|含まず|ございません|不要)")
-EN_NEGATION = frozenset({"no", "not", "without", "never", "none", "nor", "neither", "excluding", "except"})
+EN_NEGATION = frozenset({"no", "not", "nobody", "without", "never", "none", "nor", "neither", "excluding", "except"})
 # "…かどうかは不明", "not sure whether": the writer does not know; neither yes nor no.
 HEDGE = gates.compile(r"不明|わから|分から|わかりませ|分かりませ|かどうか|か否か|確認中|調査中|未確認|はっきりしない|定かでな"
                    r"|覚えていな|記憶が|かもしれ|not sure|unsure|unknown|unclear|don'?t know|do not know"

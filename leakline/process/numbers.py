@@ -34,14 +34,22 @@ JA_NUMBER = rf"(?:{_DIGITS})(?:[万千百億](?:\d+)?)*|{_KANJI}"
 _EN_WORD = "|".join(sorted((w for w in ENGLISH_NUMBERS if w != "zero"), key=len, reverse=True))
 # How far before its unit a count can start: counts are read in windows this wide around units.
 JA_REACH, EN_REACH = 40, 110
-EN_NUMBER = rf"{_DIGITS}|(?:{_EN_WORD})(?:[ -](?:one|two|three|four|five|six|seven|eight|nine))?"
+_EN_SMALL = rf"(?:{_EN_WORD})(?:[ -](?:one|two|three|four|five|six|seven|eight|nine))?"
+# A scale after the number (three thousand, 1.5 million, one hundred and twenty): never read as its first word.
+_EN_SCALE = rf"(?:\s+(?:hundred|thousand|million)(?:\s+(?:and\s+)?{_EN_SMALL}(?=\s))?){{1,2}}"
+EN_NUMBER = rf"(?:{_DIGITS}|{_EN_SMALL})(?:{_EN_SCALE})?"
 EN_PERSONS = (r"customers?|people|persons?|individuals?|records?|patients?|employees?|members?|users?"
               r"|students?|pupils?|applicants?|clients?|subscribers?|entries|recipients?|residents?|guests?"
               r"|children|parents|candidates|staff|attendees|participants|policyholders?|households?"
               r"|tenants?|families|accounts?|contacts?|donors?|visitors?|passengers?|consumers?|owners?"
               r"|borrowers?|account holders?|cardholders?|job seekers?|volunteers?|workers?|alumni|end-?users?"
               r"|learners?|trainees?|travell?ers?|tourists?|registrants?|invitees?|enrollees?|buyers?|purchasers?"
-              r"|sellers?|guarantors?|lessees?|claimants?|debtors?|creditors?|shareholders?|investors?|beneficiar(?:y|ies)|charts?|rows|(?:e-?mail )?addresses|bookings?|reservations?|cards?")
+              r"|prospects?|sellers?|guarantors?|lessees?|claimants?|debtors?|creditors?|shareholders?|investors?|beneficiar(?:y|ies)|charts?|rows|(?:e-?mail )?addresses|bookings?|reservations?|cards?")
+
+
+SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+ENGLISH_SCALED = re.compile(r"(?P<head>[\d,.]+|[a-z][a-z \-]*?)\s+(?P<s1>hundred|thousand|million)(?:\s+(?P<s2>thousand|million))?"
+                            r"(?:\s+(?:and\s+)?(?P<tail>[a-z][a-z\-]*(?:[ -][a-z]+)?))?")
 
 
 class Count(NamedTuple):
@@ -80,6 +88,13 @@ def parse_number(text: str) -> int:
     text = text.strip().lower()
     if text in ENGLISH_NUMBERS:
         return ENGLISH_NUMBERS[text]
+    scaled = ENGLISH_SCALED.fullmatch(text)
+    if scaled:  # twelve hundred, three thousand, 1.5 million, one hundred and twenty
+        head = scaled.group("head")
+        number = float(head.replace(",", "")) if head[0].isdigit() else 1 if head == "a" else parse_number(head)
+        for scale in (scaled.group("s1"), scaled.group("s2")):
+            number *= SCALES.get(scale, 1)
+        return round(number + (parse_number(scaled.group("tail")) if scaled.group("tail") else 0))
     if re.fullmatch(r"[a-z]+[ -][a-z]+", text):  # twenty-five
         tens, ones = re.split(r"[ -]", text)
         return ENGLISH_NUMBERS.get(tens, 0) + ENGLISH_NUMBERS.get(ones, 0)

@@ -68,15 +68,26 @@ def _listed(match: re.Match, item: re.Pattern) -> int | None:
 WHOSE = gates.compile(rf"\bthe (?P<whose>{EN_NUMBER}) whose\b")
 MISSENT = gates.compile(rf"(?<![\w,.])(?P<missent>{EN_NUMBER}) (?:(?:[a-z\-]+ ){{0,2}}?(?:reminders|notices|letters|slips|statements"
                       rf"|e-?mails|messages|notifications|invoices|payslips) |of (?:them|these|those) )?"
-                      rf"(?:went|were sent|were delivered|were mailed|were put|ended up|reached) (?:to |in |into )?(?:the )?"
+                      rf"(?:went|were sent|were delivered|were mailed|were e-?mailed|were handed|were given|were put|ended up|reached)"
+                      rf" (?:out )?(?:to |in |into )?(?:the )?"
                       rf"(?:wrong|someone else|other|another|old addresses)\b"
                       # 残りの105通が別の方に届きました: letters that reached others
                       rf"|(?P<missent_ja>{JA_NUMBER})\s*通(?:が|は|も)?[^。、\n]{{0,8}}?(?:別の方|別人|第三者|他の方|他人|誤った(?:宛先|住所))"
-                      rf"(?:に|へ)[^。\n]{{0,4}}?(?:届|配達|渡)")
+                      rf"(?:に|へ)[^。\n]{{0,4}}?(?:届|配達|渡)"
+                      # 請求書240通を、それぞれ別のお客様の封筒に: each letter went to another person
+                      rf"|(?P<each_ja>{JA_NUMBER})\s*通(?:を|が|は|とも)?[、,]?\s*(?:それぞれ|すべて|全て|全部)[^。\n]{{0,6}}?(?:別の|他の|違う|誤った)")
 # Papers counted with what each holds ("a dozen application forms: full name, address"): one person's each.
 PAPERS = gates.compile(rf"(?<![\w,.])(?P<papers>{EN_NUMBER}) (?:[a-z\-]+ ){{0,2}}?(?:forms|notes|slips|statements|letters"
                        rf"|invoices|payslips|certificates|applications|questionnaires|receipts|cards|files|folders|cvs|profiles"
-                       rf"|contracts): (?:[a-z\-]+ ){{0,2}}?(?:full )?names?\b")
+                       rf"|contracts): (?:[a-z\-]+ ){{0,2}}?(?:full )?names?\b"
+                       # "There were 17 forms from the event. Each has name, address": the next sentence says what each holds
+                       rf"|(?<![\w,.])(?P<each_paper>{EN_NUMBER}) (?:[a-z\-]+ ){{0,2}}?(?:forms|slips|applications|questionnaires"
+                       rf"|cvs|profiles|contracts|letters|statements|certificates)\b[^.\n]{{0,40}}\.\s+each (?:one )?(?:has|had|contains|contained"
+                       rf"|shows|showed|lists|listed|includes|included|holds|held|carries|carried|with) (?:a |the |their |his |her )?"
+                       rf"(?:[a-z\-]+'s )?(?:full )?names?\b")
+# Persons counted per organisation: 取引先138社…担当者は1社1名 (138 persons), 各店舗2名.
+PER_ONE = gates.compile(r"(?:(?<![\d,])(?:1|一)|各)\s*(?P<per>社|店舗|校|施設|事業所|法人|団体)\s*(?:につき|あたり|当たり)?\s*"
+                        r"(?P<each>[1-9一二三四五])\s*(?:名|人)")
 LETTERS = gates.compile(rf"(?P<all>{JA_NUMBER})\s*通\s*(?:すべて|全て|全部)(?=[^。\n]{{0,15}}(?:ずれ|誤|間違|違|別の|他人))")
 EN_MAGNITUDE = gates.compile(r"(?P<mag>several tens of thousands|tens of thousands|hundreds of thousands"
                           r"|(?:several|a few) (?:thousand|hundred|dozen)|thousands|hundreds|dozens)"
@@ -92,16 +103,17 @@ NOT_RECORDS_AFTER = gates.compile(r"\s*の(?:入出金|取引|明細|注文|商�
 # A word each of these patterns cannot match without, found in one scan of the text, and how far before
 # and after it a match can reach: the patterns run only there (gates.near).
 CUES = gates.compile(
-    r"(?P<MISSENT>\b(?:went|were (?:sent|delivered|mailed|put)|ended up|reached)\b"
-    r"|(?:別の方|別人|第三者|他の方|他人|誤った(?:宛先|住所))(?:に|へ))"
+    r"(?P<MISSENT>\b(?:went|were (?:sent|delivered|mailed|e-?mailed|handed|given|put)|ended up|reached)\b"
+    r"|(?:別の方|別人|第三者|他の方|他人|誤った(?:宛先|住所))(?:に|へ)|通(?:を|が|は|とも)?[、,]?\s*(?:それぞれ|すべて|全て|全部))"
     r"|(?P<PAPERS>(?:forms|notes|slips|statements|letters|invoices|payslips|certificates|applications"
-    r"|questionnaires|receipts|cards|files|folders|cvs|profiles|contracts): )"
+    r"|questionnaires|receipts|cards|files|folders|cvs|profiles|contracts): "
+    r"|\beach (?:one )?(?:has|had|contains|contained|shows|showed|lists|listed|includes|included|holds|held|carries|carried|with) )"
     r"|(?P<EN_FAMILY_LIST>\b(?:wife|husband|spouse|partner|sons?|daughters?|father|mother|children|kids"
     r"|dependants|dependents|family members|guarantors?|parents|couple)\b)"
     r"|(?P<ONE_EACH>[名人]様?\s*(?:につき)?\s*[1一]\s*[通枚部件]|\b(?:one|1) (?:per|for each|for every|for one)\b"
     r"|\beach (?:from|for|of|belonging to)\b)"
     r"|(?P<WHOSE>\bwhose\b)")
-REACH = {"MISSENT": (60, 50), "PAPERS": (50, 30), "EN_FAMILY_LIST": (90, 70), "ONE_EACH": (60, 40), "WHOSE": (30, 10)}
+REACH = {"MISSENT": (60, 50), "PAPERS": (80, 40), "EN_FAMILY_LIST": (90, 70), "ONE_EACH": (60, 40), "WHOSE": (30, 10)}
 
 
 def cues(text: str) -> dict[str, list[tuple[int, int]]]:
@@ -123,6 +135,17 @@ def not_records(text: str, match: re.Match) -> bool:
                 or NOT_RECORDS_BEFORE.search(text, max(match.start() - 10, 0), match.start()))
 
 
+def _per_one(text: str):
+    """取引先138社…1社1名: the organisations counted times the persons each gave (one ratio per text)."""
+    ratio = PER_ONE.search(text) if "社" in text or "店舗" in text or "校" in text or "施設" in text or "法人" in text else None
+    if not ratio:
+        return
+    for match in re.finditer(rf"(?P<n>{JA_NUMBER})\s*{ratio.group('per')}", text):
+        if parse_number(match.group("n")) > 1:  # not the ratio's own 1社
+            number = parse_number(match.group("n")) * parse_number(ratio.group("each"))
+            yield Count(number, False, False, None, f"{match.group(0)} × {ratio.group(0)}", 2, match.start(), match.end())
+
+
 def told(text: str, ja: list, en: list, cued: dict):
     """お二人, a family of four, 名刺300枚, 320通すべて, and orders of magnitude (数百名); `cued` is `cues(text)`."""
     for match in JA_POLITE.finditer(text):
@@ -133,9 +156,10 @@ def told(text: str, ja: list, en: list, cued: dict):
                   *near(PAPERS, "PAPERS", text, cued)):
         said = match.groupdict()
         number = parse_number(next(g for g in match.groups() if g)) + (1 if said.get("plus") else 0)
-        strength = 1 if said.get("cards") or said.get("papers") else 2  # a letter or a family is a person; a card, a record
+        strength = 1 if said.get("cards") or said.get("papers") or said.get("each_paper") else 2  # a letter or a family is a person; a card, a record
         if number:
             yield Count(number, False, False, None, match.group(0), strength, match.start(), match.end())
+    yield from _per_one(text)
     for match, item in ((m, KIN) for m in FAMILY_LIST.finditer(text)):
         if number := _listed(match, item):
             yield Count(number, False, False, None, match.group(0), 2, match.start(), match.end())

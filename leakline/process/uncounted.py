@@ -31,10 +31,11 @@ NOT_NAMES = frozenset({"皆", "各", "先方", "客", "お客", "患者", "利�
                        "店員", "職員", "社員", "先生", "担当", "皆さん", "同僚", "上司", "部長", "課長", "係長", "主任",
                        "荷主", "組合", "施主", "家主", "大家", "貸主", "借主", "株主", "健保", "顧問", "加盟店", "取引", "委託元"})
 # A list, a file or "others" means more people than those named (not a list one looked a number up in).
-MANY = gates.compile(r"(?:一覧|リスト)(?!から|で|の中|上|の隣|の次|を見)|名簿|台帳|データベース|全員(?!に返信|へ返信)|全件|複数|多数|大量|エクセル|excel|csv"
+MANY = gates.compile(r"(?<!品の)(?<!品)(?<!物の)(?<!日程の)(?:一覧|リスト)(?!から|で|の中|上|の隣|の次|を見)|名簿|台帳|データベース"
+                  r"|全員(?!に?返信|へ返信)|全件|複数|多数|大量|エクセル|excel|csv"
                   r"|スプレッドシート|(?<![a-z])lists?\b(?! (?:i|we) (?:was|were|am|are) (?:working|looking))|database|roster|spreadsheet|everyone|several|multiple|\bmany\b|\ball (?:the |our )?"
                   r"(?:customers|members|students|patients|users|employees|staff|participants)"
-                  r"|(?:顧客|会員|患者|利用者|社員|従業員|生徒|学生|受講者|参加者)(?:の)?(?:情報|データ)(?:の)?(?:ファイル|一式)?(?:を|が|の入った|入りの)"
+                  r"|(?<!さんの)(?<!様の)(?<!さまの)(?:顧客|会員|患者|利用者|社員|従業員|生徒|学生|受講者|参加者)(?:の)?(?:情報|データ)(?:の)?(?:ファイル|一式)?(?:を|が|の入った|入りの)"
                   r"|(?:customer|member|patient|user|employee|student)s?'? (?:data|information|records|files?)\b")
 # Papers swapped between two people leak both; otherwise one person's data went to another.
 SWAPPED = gates.compile(r"お互い|互いに|互いの|逆に|入れ違|入れ替わ|入れ替え|swapped|each other|switched"
@@ -48,6 +49,9 @@ _ROLE = (r"(?:申込者|申請者|連帯保証人|保証人|連帯債務者|ご�
 _KIN = r"(?:wife|husband|spouse|son|daughter|father|mother|partner|guarantor|co-borrower)"
 PAIR = gates.compile(rf"{_ROLE}(?:の方|様|さん)?(?:\([^)]{{0,12}}\))?\s*(?:と|及び|および|並びに)、?[^。、\n]{{0,12}}?{_ROLE}"
                      r"|新郎新婦|ご夫妻|ご夫婦"
+                     # the policy names its beneficiary too: 死亡保険金受取人(奥様), the beneficiary (his wife)
+                     r"|受取人\s*\(\s*(?:奥様|ご主人|妻|夫|配偶者|お子様|ご長男|ご長女|長男|長女|息子|娘)"
+                     rf"|beneficiary \((?:his|her|their) {_KIN}\)"
                      rf"|(?:customer|applicant|borrower|patient|client|guest|tenant|employee|'s)\s+and\s+(?:his|her|their)\s+{_KIN}"
                      rf"|(?:same (?:details|information|data) for|and for|plus) (?:his|her|their) {_KIN}")
 # The one person whose data it is, told without a count.
