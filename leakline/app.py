@@ -22,6 +22,8 @@ from typing import Callable
 
 from functools import cached_property
 
+from leakline.backend import (SHARED_IDLE_SECONDS, check_database, claiming, shared_database,
+                              shared_spool)
 from leakline.config import Config, OrgScopeError
 from leakline.listing import listing_fields
 from leakline.orgs import (org_data_dir, org_of_outbox_item, orgs_for_envelope, root_store_entries,
@@ -70,8 +72,14 @@ def check_layout(config: Config) -> None:
             "give them to their organisation first: leakline org adopt ID (with serve stopped)")
 
 
-def org_store(config: Config, now: Clock) -> Store:
-    """The store of the organisation `config` is scoped to, over its own folder."""
+def org_store(config: Config, now: Clock, db=None) -> Store:
+    """The store of the organisation `config` is scoped to, over its own folder (or its rows
+    of the shared database `db`, with `[store] backend = "postgresql"`)."""
+    if db is not None:
+        from store.pg.cases import PgStore
+
+        return PgStore(db, config.org.id, config.service.case_prefix, now=now,
+                       summarize=listing_fields)
     return Store(org_data_dir(config, config.org.id), config.service.case_prefix, now=now,
                  summarize=listing_fields)
 
@@ -83,7 +91,7 @@ class Tenant:
         self.app = app
         self.config = config
         self.org = config.org
-        self.store = store or org_store(config, app.now)
+        self.store = store or org_store(config, app.now, app.db)
 
     @cached_property
     def intake(self):
@@ -121,13 +129,17 @@ class App:
             else config.for_org(config.org.id)
         self.now = now
         self.data_dir = config.service.data_dir
-        self.spool = Spool(self.data_dir)
+        # [store] backend = "postgresql": spool, stores and outbox in one database every node
+        # shares (store/pg/, leakline/backend.py); else files under data_dir.
+        self.db = shared_database(config)
+        self.spool = Spool(self.data_dir) if self.db is None else shared_spool(self.db, self.data_dir)
         self._tenants: dict[str, Tenant] = {}
         self._root_store: Store | None = None
-        if not config.org_subtrees:
+        self._nodes: dict[str, object] = {}
+        if not config.org_subtrees and self.db is None:
             # The one store at the root of data_dir: the outbox shares its lock and its units.
             self._root_store = org_store(self.config, now)
-        self.outbox = service_outbox(config, now, self._root_store, self._org_unit)
+        self.outbox = service_outbox(config, now, self._root_store, self._org_unit, self.db)
         self.sender = None  # built by background_tasks, in the process that delivers
         # Where the sender runs in another process (serve): how to tell it mail was queued.
         self.on_mail_queued: Callable[[], None] | None = None
@@ -137,9 +149,31 @@ class App:
 
     @cached_property
     def pipeline(self):
+        if self.db is not None:
+            from intake.dbpipeline import DbPipeline
+
+            return DbPipeline(self.db, self.spool, self.route, self.node("intake"))
         from intake.pipeline import Pipeline
 
         return Pipeline(self.spool, None, route=self.route, checkpoint=self.checkpoint)
+
+    def spool_waker(self):
+        """What wakes an idle intake worker when another node accepted mail (None: the file
+        spool, which only this node's listener fills)."""
+        if self.db is None:
+            return None
+        from store.pg.spool import Waker
+
+        return Waker(self.db)
+
+    def node(self, role: str):
+        """This process as a node of the shared database (`role`: intake, sender): the
+        callable that registers it once and gives its id (store/pg/nodes.py)."""
+        if role not in self._nodes:
+            from store.pg.nodes import Node
+
+            self._nodes[role] = Node(self.db, role)
+        return self._nodes[role].ensure
 
     # -- organisations ------------------------------------------------------------------------
     def tenant(self, org_id: str, prepare: bool = True) -> Tenant:
@@ -239,6 +273,8 @@ class App:
         check_layout(self.config)
         ensure_dir(self.data_dir)
         self.spool.prepare()
+        if self.db is not None:
+            check_database(self.db)
         self.outbox.prepare()  # an older outbox's records taken in, before any unit joins it
         try:
             self.tenant(self.config.org.id)
@@ -250,9 +286,13 @@ class App:
         from responders.scheduler import ServiceScheduler
         from responders.sender import SenderWorker
 
-        self.sender = SenderWorker(self.outbox, self.transport(), self.now,
+        outbox = self.outbox if self.db is None else claiming(self.outbox, self.node("sender"))
+        # On a shared database another node may queue mail, or die leaving mail queued: look
+        # every few seconds (a node's death is noticed well within 30 s).
+        idle = {} if self.db is None else {"max_idle": SHARED_IDLE_SECONDS}
+        self.sender = SenderWorker(outbox, self.transport(), self.now,
                                    on_dead_letter=self.on_dead_letter, on_sent=self.record_sent,
-                                   units_for=self.unit_for)
+                                   units_for=self.unit_for, **idle)
         return [self.sender.run(stop), ServiceScheduler(self.schedulers).run(stop)]
 
     def record_sent(self, item) -> None:
@@ -269,4 +309,4 @@ class App:
         from leakline.orgs import has_data
 
         return [self.tenant(org_id).scheduler for org_id in self.config.organizations.ids()
-                if has_data(self.config, org_id)]
+                if self.db is not None or has_data(self.config, org_id)]

@@ -37,19 +37,41 @@ def case_files(data_dir: Path) -> list[Path]:
 
 def check_cases(data_dir: Path, events) -> CaseCheck:
     """Compare every case file under `data_dir` with the chain's `events` (an iterable)."""
-    by_case: dict[str, list[dict]] = defaultdict(list)
-    for event in events:
-        by_case[event.get("case")].append(slim(event))
-    result = CaseCheck()
-    seen = set()
+    return _check(_case_files_read(data_dir), events)
+
+
+def check_store_cases(store, events) -> CaseCheck:
+    """check_cases for a store of either backend: a database's store gives its documents
+    (`case_documents`), the file store's are read from its folder."""
+    documents = getattr(store, "case_documents", None)
+    if documents is None:
+        return check_cases(store.data_dir, events)
+    return _check(((case.get("id"), case) for case in documents()), events)
+
+
+def _case_files_read(data_dir: Path):
+    """(name, case) for each case file; case is an error text when it cannot be read."""
     for path in case_files(data_dir):
         try:
             tables = read_tables(path)
             case = dict(tables.get("case", [{}])[0])
         except (OSError, ValueError, IndexError, KeyError) as exc:
-            result.problems.append(f"{path.stem}: case file unreadable ({type(exc).__name__})")
+            yield path.stem, f"case file unreadable ({type(exc).__name__})"
             continue
         case["messages"] = tables.get("messages", [])
+        yield path.stem, case
+
+
+def _check(cases, events) -> CaseCheck:
+    by_case: dict[str, list[dict]] = defaultdict(list)
+    for event in events:
+        by_case[event.get("case")].append(slim(event))
+    result = CaseCheck()
+    seen = set()
+    for name, case in cases:
+        if isinstance(case, str):
+            result.problems.append(f"{name}: {case}")
+            continue
         seen.add(case.get("id"))
         result.cases += 1
         result.problems += [f"{case.get('id')}: {p}" for p in check_case(case, by_case[case.get("id")])]

@@ -20,7 +20,7 @@ NO_CONFIG_NEEDED = ("init", "completion")
 # Commands of the whole service: they need no --org. Every other command reads or changes one
 # organisation's cases, deadlines, outbox or audit trail and sees only that organisation.
 SERVICE_COMMANDS = ("serve", "ingest", "init", "completion", "org", "store", "spool", "status",
-                    "backup", "deploy")
+                    "backup", "deploy", "db")
 ORG_HELP = ("The organisation (its id, `leakline org list`); default $LEAKLINE_ORG. Needed when "
             "more than one is configured. Also accepted after the subcommand.")
 
@@ -46,6 +46,7 @@ class LeaklineGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         from leakline.output import os_error_line, terminal_safe, terminal_safe_output
+        from store.pg.db import DatabaseUnavailable, SchemaError
         from store.tinystore import StoreDamaged
 
         ctx.with_resource(terminal_safe_output())
@@ -55,7 +56,8 @@ class LeaklineGroup(click.Group):
             # Shown after the filter is gone: a domain error may quote what a reporter wrote.
             exc.message = terminal_safe(exc.message)
             raise
-        except StoreDamaged as exc:
+        except (StoreDamaged, SchemaError, DatabaseUnavailable) as exc:
+            # DatabaseUnavailable is an OSError, but of no file: said as the database says it.
             raise click.ClickException(str(exc)) from None
         except OSError as exc:
             raise click.ClickException(os_error_line(exc)) from None
@@ -169,6 +171,7 @@ def serve(ctx: click.Context) -> None:
     # aiosmtpd logs every SMTP command at INFO; keep case data out of the log.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     from leakline.servelock import AlreadyServing, ServeLock
+    from store.pg.db import DatabaseUnavailable
 
     config = ctx.find_object(Config)
     holder = ServeLock(config.service.data_dir).holder()
@@ -186,6 +189,8 @@ def serve(ctx: click.Context) -> None:
     try:
         run_event_loop(server.serve(app, announce=_announcer(config)))
     except (ConfigError, AlreadyServing) as exc:
+        raise click.ClickException(str(exc)) from None
+    except DatabaseUnavailable as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {app.config.service.host}:"
@@ -297,6 +302,7 @@ from leakline.cli_retention import purge  # noqa: E402
 from leakline.cli_store import spool, store  # noqa: E402
 from leakline.cli_org import org  # noqa: E402
 from leakline import cli_ops  # noqa: E402
+from leakline.cli_db import db  # noqa: E402
 
 main.add_command(cases)
 main.add_command(phase)
@@ -309,5 +315,6 @@ main.add_command(store)
 main.add_command(spool)
 main.add_command(org)
 cli_ops.register(main)  # status, backup, deploy
+main.add_command(db)
 # Last, after every command is registered: each takes its own --config too.
 accept_config_everywhere(main)

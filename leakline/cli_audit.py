@@ -29,7 +29,7 @@ def verify(ctx: click.Context) -> None:
 
     Example: leakline audit verify
     """
-    from leakline.casecheck import check_cases
+    from leakline.casecheck import check_store_cases
     from leakline.cli_common import app_for
 
     app = app_for(ctx)
@@ -39,7 +39,7 @@ def verify(ctx: click.Context) -> None:
                   f"({result.events} events verified before it); case files not checked", err=True)
         ctx.exit(1)
     echo_text(f"audit chain intact: {result.events} events")
-    cases = check_cases(app.store.data_dir, app.store.audit.events())
+    cases = check_store_cases(app.store, app.store.audit.events())
     if not cases.ok:
         for problem in cases.problems:
             echo_text(f"case file disagrees with its events: {problem}", err=True)

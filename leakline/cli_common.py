@@ -97,6 +97,8 @@ NO_DATA = "no leakline data at {path}; run where `serve` runs or pass --config"
 def require_data(config: Config) -> None:
     """Commands other than serve and ingest never create a data_dir: a wrong folder or config
     would otherwise look like an empty service."""
+    if config.store.shared:
+        return  # the data is in the database, whatever this host's data_dir holds
     if not config.service.data_dir.exists():
         raise click.ClickException(NO_DATA.format(path=os.path.abspath(config.service.data_dir)))
 

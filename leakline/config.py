@@ -20,6 +20,7 @@ PRIVACY_OFFICER = "privacy_officer"  # the role told of every case, every duty a
 ROLES = (PRIVACY_OFFICER, "supervisor", "executive")  # also the order roles are named in
 LANGUAGES = ("ja", "en")
 TRANSPORTS = ("maildir", "smtp")
+STORE_BACKENDS = ("tinydb", "postgresql")
 GDPR_ROLES = ("controller", "processor")
 SECTORS = ("", "financial")
 # The id of the one organisation of a config with a single [organization] (unless it sets `id`).
@@ -146,6 +147,23 @@ class Mail:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    """`[store]`: where cases, the outbox and the audit chain live. "tinydb" (the default):
+    files under data_dir; "postgresql": one database shared by every node (store/pg/)."""
+
+    backend: str = "tinydb"
+    url: str = ""  # postgresql://user@host:port/db, never with the password
+    password_env: str = ""  # the environment variable holding the database password
+
+    @property
+    def shared(self) -> bool:
+        return self.backend == "postgresql"
+
+    def password(self) -> str | None:
+        return os.environ.get(self.password_env) if self.password_env else None
+
+
+@dataclass(frozen=True)
 class Cli:
     """Settings of the command line: `user` is the default of every `--by`."""
 
@@ -189,6 +207,7 @@ class Config:
     orgs: "OrgTable | None" = None
     # The organisation this Config was scoped to (for_org); None: not scoped.
     scope: str | None = None
+    store: StoreSettings = field(default_factory=StoreSettings)
 
     @property
     def from_address(self) -> str:
@@ -394,7 +413,8 @@ def did_you_mean(word: Any, known: Any) -> str:
     return f"; did you mean {close[0]}?" if close else ""
 
 
-SECTIONS = ("service", "organization", "managers", "organizations", "mail", "escalation", "cli")
+SECTIONS = ("service", "organization", "managers", "organizations", "mail", "escalation", "cli",
+            "store")
 
 
 def from_dict(raw: dict, source: Path | None = None) -> Config:
@@ -409,7 +429,7 @@ def from_dict(raw: dict, source: Path | None = None) -> Config:
 
     parts = {"service": _service(section("service")), "mail": _mail(section("mail")),
              "escalation": _escalation(section("escalation")), "source": source,
-             "cli": _cli(section("cli"))}
+             "cli": _cli(section("cli")), "store": _store(section("store"))}
     if "organizations" in raw:
         from leakline.config_orgs import several
 
@@ -682,3 +702,23 @@ def _cli(s: _Section) -> Cli:
     cli = Cli(user=s.address("user", "").lower())
     s.done()
     return cli
+
+
+def _store(s: _Section) -> StoreSettings:
+    d = StoreSettings()
+    settings = StoreSettings(backend=s.choice("backend", STORE_BACKENDS, d.backend),
+                             url=s.take("url", str, d.url).strip(),
+                             password_env=s.take("password_env", str, d.password_env))
+    if "password" in s.raw:
+        s.raw.pop("password")
+        s.fail("store.password: passwords are not kept in the config file; "
+               "name an environment variable with store.password_env")
+    if settings.shared:
+        if not re.match(r"^postgres(ql)?://", settings.url):
+            s.fail("store.url: required with backend = \"postgresql\", as "
+                   "postgresql://USER@HOST:PORT/DATABASE")
+        elif re.match(r"^postgres(ql)?://[^/@]*:[^/@]*@", settings.url):
+            s.fail("store.url: holds a password; keep it out of the file and name an "
+                   "environment variable with store.password_env")
+    s.done()
+    return settings

@@ -49,12 +49,17 @@ def org_data_dir(config: Config, org_id: str) -> Path:
 
 
 def service_outbox(config: Config, now: Callable[[], datetime], root_store: Store | None = None,
-                   org_unit: Callable[[str], contextlib.AbstractContextManager] | None = None) -> Outbox:
+                   org_unit: Callable[[str], contextlib.AbstractContextManager] | None = None,
+                   db=None) -> Outbox:
     """The service's outbox. A single-organisation store at the root of data_dir shares its lock
     and units of work with it, as it always did. With [[organizations]] the outbox keeps a journal
     of its own at the root, and every change of an organisation's message is made in a unit of
     that organisation's store (`org_unit`, by default a Store of its folder), which the outbox's
     joins: lock order organisation, then outbox; one journal orders all of a message's changes."""
+    if config.store.shared:  # the outbox rows of the shared database (store/pg/outbox.py)
+        from leakline.backend import shared_outbox
+
+        return shared_outbox(config, now, db)
     root = config.service.data_dir
     if not config.org_subtrees:
         if root_store is not None:

@@ -92,6 +92,10 @@ _WHAT_TO_DO = {
 
 def os_error_line(exc: OSError) -> str:
     """One line for the operator: which file, what happened, what to do."""
+    from store.pg.db import DatabaseUnavailable
+
+    if isinstance(exc, DatabaseUnavailable):
+        return str(exc)  # no file's error: the database's, said as it is
     where = exc.filename or "a file under data_dir"
     what = _WHAT_TO_DO.get(exc.errno) or (exc.strerror or str(exc))
     return f"{where}: {what}"

@@ -143,13 +143,19 @@ def intake_main(config: Config, wake, mail_wake, stop, parent_pid: int) -> None:
             pass  # a full pipe already means "wake"; delivery also looks every 30 s
     app.on_mail_queued = mail_queued
     fd = wake.fileno()
+    # On a shared database: also woken by mail another node accepted (LISTEN/NOTIFY).
+    waker = app.spool_waker()
     while not stop.is_set() and os.getppid() == parent_pid:
         try:
             app.pipeline.drain()
         except Exception:
             log.exception("intake pass failed; will retry")
-        readable, _, _ = select.select([fd], [], [], POLL_SECONDS)
-        if readable and not os.read(fd, 65536):
+        shared = waker.fileno() if waker is not None else None
+        readable, _, _ = select.select([fd] + ([shared] if shared is not None else []), [], [],
+                                       POLL_SECONDS)
+        if shared is not None and shared in readable:
+            waker.consume()
+        if fd in readable and not os.read(fd, 65536):
             return  # the listener closed its end: stop
 
 

@@ -161,3 +161,5 @@ def box(tmp_path, clock) -> Outbox:
 from pg_helpers import pg_cluster, pg_database  # noqa: E402,F401
 # Postfix in front of several nodes (issue 15): `relay_postfix(node_ports)` starts one.
 from mta_helpers import relay_postfix  # noqa: E402,F401
+# The store suite on both backends (issue 15): `backend` runs a test on TinyDB and on PostgreSQL.
+from store_backends import backend, close_databases, pg_migrated, pg_template  # noqa: E402,F401

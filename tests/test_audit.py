@@ -1,4 +1,5 @@
-"""The audit trail: a hash chain that shows tampering and survives SIGKILL at any point."""
+"""The audit trail: a hash chain that shows tampering and survives SIGKILL at any point, on
+the file store and on PostgreSQL (the tests taking `setup` or `backend` run on both)."""
 
 import json
 import random
@@ -20,10 +21,16 @@ def invoke(config_path, *args):
     return CliRunner().invoke(main, ["--config", str(config_path), *args], catch_exceptions=False)
 
 
+def store_toml(backend) -> str:
+    section = backend.store_section()
+    return "".join(["[store]\n", *(f'{k} = "{v}"\n' for k, v in section.items())]) \
+        if section else ""
+
+
 @pytest.fixture
-def setup(tmp_path):
+def setup(tmp_path, backend):
     path = tmp_path / "c.toml"
-    path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\n')
+    path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\n' + store_toml(backend))
     from leakline.app import App
     from leakline.config import load
     from store.spool import SpoolEntry
@@ -37,7 +44,22 @@ def setup(tmp_path):
 
 
 def chain_lines(app):
-    return app.store.audit.chain.read_bytes().splitlines(keepends=True)
+    if getattr(app, "db", None) is None:
+        return app.store.audit.chain.read_bytes().splitlines(keepends=True)
+    return [line.encode() for (line,) in app.db.query(
+        "SELECT line FROM events WHERE org = %s ORDER BY seq", (app.store.org,))]
+
+
+def write_chain(app, lines: list[bytes]) -> None:
+    """The chain as someone with write access to the files, or to the database, left it."""
+    if getattr(app, "db", None) is None:
+        app.store.audit.chain.write_bytes(b"".join(lines))
+        return
+    with app.db.transaction() as tx:
+        tx.execute("DELETE FROM events WHERE org = %s", (app.store.org,))
+        for seq, line in enumerate(lines, 1):
+            tx.execute("INSERT INTO events (org, seq, id, line) VALUES (%s, %s, %s, %s)",
+                       (app.store.org, seq, f"tampered-{seq}", line.decode().rstrip("\n")))
 
 
 def test_every_intake_is_an_event_and_the_chain_verifies(setup):
@@ -65,7 +87,7 @@ def test_tampering_is_found_and_named(setup, tamper, line):
         lines[0], lines[1] = lines[1], lines[0]
     elif tamper == "delete_last":
         del lines[2]
-    app.store.audit.chain.write_bytes(b"".join(lines))
+    write_chain(app, lines)
     result = CliRunner().invoke(main, ["--config", str(path), "audit", "verify"])
     assert result.exit_code == 1
     assert f"BROKEN at event {line}" in result.output
@@ -99,7 +121,12 @@ WRITER = textwrap.dedent("""
     import sys, itertools
     from pathlib import Path
     from store.cases import Store
-    store = Store(Path(sys.argv[1]))
+    if sys.argv[1].startswith("postgresql://"):
+        from store.pg.cases import PgStore
+        from store.pg.db import Database
+        store = PgStore(Database(sys.argv[1], sys.argv[2]), "default")
+    else:
+        store = Store(Path(sys.argv[1]))
     store.prepare()
     for n in itertools.count():
         case_id = f"INC-2026-{n % 7 + 1:04d}"
@@ -113,18 +140,17 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def test_sigkill_at_random_points_keeps_change_and_event_together(tmp_path):
-    data = tmp_path / "data"
+def test_sigkill_at_random_points_keeps_change_and_event_together(backend):
+    where = [backend.pg.url, backend.pg.password_env] if backend.shared else [str(backend.data_dir)]
     rng = random.Random(7)
     for _ in range(8):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(data)], stdout=subprocess.PIPE)
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, *where], stdout=subprocess.PIPE)
         proc.stdout.readline()
         time.sleep(rng.uniform(0.01, 0.25))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         proc.stdout.close()
-    store = Store(data)
-    store.prepare()  # recovery
+    store = backend.store()  # recovery
     result = store.audit.verify()
     assert result.ok, result
     chain = list(store.audit.events())
@@ -168,11 +194,10 @@ def test_purge_removes_personal_data_and_keeps_the_chain(setup):
     assert invoke(path, "purge").output.startswith("nothing to purge")
 
 
-def test_two_writers_keep_one_chain(setup):
+def test_two_writers_keep_one_chain(setup, backend):
     """The server and the CLI are two processes, each with its own view of the chain's head."""
     _, app = setup
-    other = Store(app.data_dir)
-    other.prepare()
+    other = backend.store()
     case_id = app.store.summaries()[0]["id"]
     for i in range(3):
         for store in (app.store, other):

@@ -1,4 +1,5 @@
-"""The outbox store (files, states, restart) and the `leakline outbox` commands."""
+"""The outbox store (files, states, restart) and the `leakline outbox` commands. Tests taking
+`backend` run on the file store and on PostgreSQL; the others are about the files."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from click.testing import CliRunner
 
 from conftest import OUTBOX_T0
 from leakline.cli_outbox import outbox as outbox_cli
-from leakline.config import Config, Service
+from leakline.config import Config, Service, StoreSettings
 from store.files import DataLock
 from store.outbox import Outbox, OutboxError, UnknownMessage
 
@@ -44,6 +45,12 @@ def enqueue(box: Outbox, **kw) -> str:
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def either(backend, clock):
+    """The outbox on the backend of the test's leg."""
+    return backend.outbox(clock)
 
 
 def test_enqueue_keeps_the_message_as_serialized_in_one_private_table(box, tmp_path):
@@ -77,47 +84,47 @@ def test_mail_of_a_case_is_kept_once_the_outbox_naming_its_evidence(box, tmp_pat
     assert item.path == evidence and item.message_bytes().endswith(b"body\r\n")
 
 
-def test_bcc_recipients_are_in_the_envelope_only(box, tmp_path):
+def test_bcc_recipients_are_in_the_envelope_only(either):
     message = make_message()
     message["Bcc"] = "boss@example.com"
-    box.enqueue(message, envelope_from="", envelope_to=["taro@example.com", "boss@example.com"],
+    either.enqueue(message, envelope_from="", envelope_to=["taro@example.com", "boss@example.com"],
                 case_id=None, kind="escalation")
-    [item] = box.due(T0)
+    [item] = either.due(T0)
     assert b"boss@example.com" not in item.message_bytes()
     assert item.recipients == ("taro@example.com", "boss@example.com")
     assert message["Bcc"] == "boss@example.com"  # the caller's message is left as it was
 
 
-def test_same_message_id_twice_is_a_no_op_even_after_sending(box, clock):
-    first = enqueue(box, message_id="<dup@example.com>")
-    assert enqueue(box, message_id="dup@example.com", subject="other") == first
-    assert [row["subject"] for row in box.list()] == [SUBJECT]
+def test_same_message_id_twice_is_a_no_op_even_after_sending(either, clock):
+    first = enqueue(either, message_id="<dup@example.com>")
+    assert enqueue(either, message_id="dup@example.com", subject="other") == first
+    assert [row["subject"] for row in either.list()] == [SUBJECT]
 
-    box.mark_sent(first)
-    assert enqueue(box, message_id="<dup@example.com>") == first
-    assert box.list() == []
-    assert box.get(first)["state"] == "sent"
+    either.mark_sent(first)
+    assert enqueue(either, message_id="<dup@example.com>") == first
+    assert either.list() == []
+    assert either.get(first)["state"] == "sent"
 
 
-def test_a_message_without_message_id_gets_one_in_the_from_domain(box):
+def test_a_message_without_message_id_gets_one_in_the_from_domain(either):
     message = make_message(message_id="")
-    message_id = box.enqueue(message, envelope_from="", envelope_to=["a@example.org"],
+    message_id = either.enqueue(message, envelope_from="", envelope_to=["a@example.org"],
                              case_id=None, kind="receipt")
     assert message_id.startswith("<") and message_id.endswith("@example.com>")
     assert message["Message-ID"] == message_id
-    assert box.due(T0)[0].id == message_id
+    assert either.due(T0)[0].id == message_id
 
 
-def test_due_list_and_retry_bookkeeping(box, clock):
-    message_id = enqueue(box)
-    [item] = box.due(T0)
+def test_due_list_and_retry_bookkeeping(either, clock):
+    message_id = enqueue(either)
+    [item] = either.due(T0)
     assert (item.id, item.envelope_from, item.recipients) == (message_id, "", ("taro@example.com",))
     assert item.message_bytes().startswith(b"From: Example Co.")
 
-    box.mark_retry(message_id, "451 4.3.0 try later", T0 + timedelta(minutes=1))
-    assert box.due(T0 + timedelta(seconds=59)) == []
-    assert box.next_attempt_at() == T0 + timedelta(minutes=1)
-    [row] = box.list()
+    either.mark_retry(message_id, "451 4.3.0 try later", T0 + timedelta(minutes=1))
+    assert either.due(T0 + timedelta(seconds=59)) == []
+    assert either.next_attempt_at() == T0 + timedelta(minutes=1)
+    [row] = either.list()
     assert row == {
         "id": message_id, "case_id": "INC-2026-0001", "kind": "guidance",
         "to": ["taro@example.com"], "subject": SUBJECT, "state": "queued", "attempts": 1,
@@ -127,18 +134,19 @@ def test_due_list_and_retry_bookkeeping(box, clock):
     }
 
 
-def test_the_queue_survives_a_restart(tmp_path, clock):
-    first = Outbox(tmp_path, DataLock(tmp_path / ".lock"), clock)
+def test_the_queue_survives_a_restart(backend, clock):
+    first = backend.outbox(clock)
     message_id = enqueue(first)
     first.mark_retry(message_id, "connection refused", T0 + timedelta(seconds=30))
 
-    again = Outbox(tmp_path, DataLock(tmp_path / ".lock"), clock)
+    again = backend.outbox(clock)
     [item] = again.due(T0 + timedelta(seconds=30))
     assert (item.id, item.attempts, item.last_error) == (message_id, 1, "connection refused")
     assert item.message_bytes() == first.due(T0 + timedelta(hours=1))[0].message_bytes()
 
 
-def test_sent_messages_leave_the_queue(box, tmp_path, clock):
+def test_sent_messages_leave_the_queue(backend, clock):
+    box = backend.outbox(clock)
     message_id = enqueue(box)
     clock.advance(days=6)  # 2026-12-02
     box.mark_sent(message_id)
@@ -178,44 +186,45 @@ def test_records_of_an_older_outbox_are_taken_in_once_and_their_files_kept(tmp_p
     assert len(again.list()) == 1 and len(again.list_sent()) == 1  # once
 
 
-def test_dead_letter_and_manual_retry(box, clock):
-    message_id = enqueue(box)
-    box.mark_failed(message_id, "550 5.1.1 no such user", alert=True)
-    assert box.list() == [] and box.due(clock() + timedelta(days=30)) == []
-    [row] = box.list(failed=True)
+def test_dead_letter_and_manual_retry(either, clock):
+    message_id = enqueue(either)
+    either.mark_failed(message_id, "550 5.1.1 no such user", alert=True)
+    assert either.list() == [] and either.due(clock() + timedelta(days=30)) == []
+    [row] = either.list(failed=True)
     assert (row["state"], row["attempts"], row["last_error"]) == ("failed", 1, "550 5.1.1 no such user")
-    assert [i.id for i in box.pending_alerts()] == [message_id]
+    assert [i.id for i in either.pending_alerts()] == [message_id]
 
     clock.advance(days=7)
-    row = box.retry(message_id.strip("<>"))
-    assert row["state"] == "queued" and box.list(failed=True) == []
-    [item] = box.due(clock())
+    row = either.retry(message_id.strip("<>"))
+    assert row["state"] == "queued" and either.list(failed=True) == []
+    [item] = either.due(clock())
     assert item.queued_at == clock() and item.created_at == T0
-    assert box.pending_alerts() == []
+    assert either.pending_alerts() == []
 
 
-def test_retry_refuses_unknown_and_sent_messages(box):
+def test_retry_refuses_unknown_and_sent_messages(either):
     with pytest.raises(UnknownMessage):
-        box.retry("<nobody@example.com>")
-    message_id = enqueue(box)
-    box.mark_sent(message_id)
+        either.retry("<nobody@example.com>")
+    message_id = enqueue(either)
+    either.mark_sent(message_id)
     with pytest.raises(OutboxError, match="already sent"):
-        box.retry(message_id)
+        either.retry(message_id)
 
 
 # -- the CLI ------------------------------------------------------------------------------------
 
 
 @pytest.fixture
-def config(tmp_path) -> Config:
-    return Config(service=Service(data_dir=tmp_path))
+def config(backend, tmp_path) -> Config:
+    return Config(service=Service(data_dir=tmp_path), store=StoreSettings(**backend.store_section()))
 
 
 def run_cli(config: Config, *args: str):
     return CliRunner().invoke(outbox_cli, list(args), obj=config)
 
 
-def test_cli_list_shows_the_queue_and_json(box, config):
+def test_cli_list_shows_the_queue_and_json(either, config):
+    box = either
     assert run_cli(config, "list").output == "The outbox queue is empty.\n"
     message_id = enqueue(box)
 
@@ -229,7 +238,8 @@ def test_cli_list_shows_the_queue_and_json(box, config):
     assert [(r["id"], r["subject"], r["state"]) for r in rows] == [(message_id, SUBJECT, "queued")]
 
 
-def test_cli_failed_list_and_retry(box, config):
+def test_cli_failed_list_and_retry(either, config):
+    box = either
     message_id = enqueue(box)
     box.mark_failed(message_id, "550 5.7.1 relaying denied")
 
