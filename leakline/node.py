@@ -5,8 +5,7 @@ the data_dir (`mx1.example.co.jp:/var/lib/leakline`): stable across restarts, th
 `serve` and for `status` without writing anything, and never carried to another machine by a
 restored backup (as an id kept in a file would be).
 
-The store backend is `tinydb`, the file store (the default, the only one on this branch).
-`backend_name` reads `[store] backend` once that section exists, and `operations(config)`
+The store backend is `tinydb`, the file store (the default), or `postgresql`. `operations(config)`
 returns what status and backup need of the backend: the PostgreSQL backend fills in
 `PostgresOperations` (the work waiting in the database, the outbox entries a node left
 `sending`, its backup advice).
@@ -74,7 +73,17 @@ class PostgresOperations(FileOperations):
     name = POSTGRESQL
 
     def database_work(self) -> DatabaseWork:
-        raise NotImplementedError("the PostgreSQL backend's status is not written yet")
+        """Messages committed by any node and not yet made cases, and the outbox entries a node
+        that is no longer alive left `sending` (store/pg: they are never resent by themselves)."""
+        from datetime import datetime, timezone
+
+        from leakline.backend import shared_database, shared_outbox, shared_spool
+
+        db = shared_database(self.config)
+        waiting = shared_spool(db, self.config.service.data_dir).waiting()
+        stranded = [row for row in shared_outbox(self.config, lambda: datetime.now(timezone.utc), db)
+                    .list(failed=True) if row.get("state") == "sending"]
+        return DatabaseWork(waiting, stranded, f"{waiting} message(s) waiting in the database")
 
     def backup_refusal(self) -> str | None:
         return ("the store is in PostgreSQL ([store] backend = \"postgresql\"): back it up with "

@@ -101,7 +101,10 @@ def org_folders(data_dir: Path) -> list[str]:
 
 
 def has_data(config: Config, org_id: str) -> bool:
-    """Whether the organisation's store exists yet (before its first message it does not)."""
+    """Whether the organisation's store exists yet (before its first message it does not).
+    In a shared database every configured organisation has its store."""
+    if config.store.shared:
+        return True
     if not config.org_subtrees:
         return config.service.data_dir.is_dir()
     return (config.service.data_dir / ORGS / org_id).is_dir()

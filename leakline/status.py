@@ -114,7 +114,7 @@ def spool(app: App, now: datetime) -> dict:
 
 
 def outbox(app: App, now: datetime, sending: int) -> dict:
-    if not (app.data_dir / "outbox").is_dir():  # nothing was ever queued
+    if app.db is None and not (app.data_dir / "outbox").is_dir():  # nothing was ever queued
         return {"queued": 0, "deferred": 0, "oldest_due_seconds": None, "dead_letters": 0,
                 "sending": sending, "orgs": []}
     queued, failed = app.outbox.list(), app.outbox.list(failed=True)
@@ -194,6 +194,14 @@ def store_health(app: App) -> dict:
     from store.health import quick_check
 
     problems, repairs = [], []
+    if app.db is not None:  # PostgreSQL: no journal, shards or sequence files; its schema
+        from store.pg.db import SchemaError
+
+        try:
+            app.db.check_schema()
+        except (SchemaError, OSError) as exc:  # OSError: DatabaseUnavailable
+            problems.append(f"database: {exc}")
+        return {"ok": not problems, "problems": problems, "repairs": repairs}
     try:
         check_data_dir(app.data_dir)
         check_layout(app.config)

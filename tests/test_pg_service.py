@@ -191,3 +191,24 @@ def test_db_copy_of_several_organisations_there_and_back(pg_migrated, tmp_path):
     for org in ("acme", "globex"):
         assert leakline(returned, "cases", "list", "--org", org, "--json").stdout == listing[org]
         assert leakline(returned, "audit", "verify", "--org", org).returncode == 0
+
+
+def test_status_on_the_database_counts_the_work_waiting_there(pg_migrated, tmp_path):
+    """`leakline status` on a PostgreSQL store: messages any node committed and no intake took
+    yet are work waiting in the database (attention past the backlog), the outbox is the
+    database's, and once drained the service has cases and mail queued."""
+    path = write_config(tmp_path, tmp_path / "data", pg_migrated.store_config())
+    for n in (1, 2):
+        result = leakline(path, "ingest", "-", "--sender", "taro@example.com",
+                          "--recipient", "incident@example.com", data=mail(n))
+        assert result.returncode == 0, result.stderr
+    before = leakline(path, "status", "--json")
+    assert before.returncode == 1, before.stderr  # nothing listens: a person is needed
+    assert before.stdout, before.stderr
+    shown = json.loads(before.stdout)
+    assert shown["database"]["backend"] == "postgresql" and shown["database"]["waiting"] == 2
+    assert drain(path) == 2
+    after = json.loads(leakline(path, "status", "--json").stdout)
+    assert after["database"]["waiting"] == 0 and after["outbox"]["queued"] >= 2
+    assert after["outbox"]["sending"] == 0
+    assert {o["org"]: o["open"] for o in after["deadlines"]["orgs"]} == {"default": 2}
