@@ -18,7 +18,7 @@ OPS_COMMANDS = ("status", "backup", "deploy")
 
 
 def _config(ctx: click.Context) -> Config:
-    from leakline.cli import require_data
+    from leakline.cli_common import require_data
     from leakline.node import owner_refusal
 
     config = ctx.find_object(Config)

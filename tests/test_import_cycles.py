@@ -28,6 +28,8 @@ DEFERRED = {
     frozenset({"leakline.process.extract", "leakline.process.kindmodel"}),
     # the one-organisation config builds its organisation table on demand
     frozenset({"leakline.config", "leakline.config_orgs"}),
+    # a PostgreSQL Database checks its schema at first use; the migrations run on a Database
+    frozenset({"store.pg.db", "store.pg.schema"}),
 }
 
 
