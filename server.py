@@ -20,8 +20,8 @@ from leakline.config_orgs import OrgTable
 from leakline.listener import ConnectionGate, LeaklineSMTP, Limits
 from leakline.servelock import ServeLock
 from leakline.worker import WorkerProcess
-from store.body import MessageBody
-from store.spool import Spool
+from leakline.store.body import MessageBody
+from leakline.store.spool import Spool
 
 log = logging.getLogger("leakline.server")
 
@@ -227,7 +227,7 @@ def _quick_store_check(app: App) -> list[str]:
     """Sequences and index shards only (never every case): rebuilt from the case files if damaged.
     Every organisation that has data; one without has nothing to check (nor is it created)."""
     from leakline.orgs import has_data
-    from store.health import quick_check
+    from leakline.store.health import quick_check
 
     repairs = []
     for org_id in app.config.organizations.ids():

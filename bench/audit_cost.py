@@ -36,7 +36,7 @@ class NoAudit:
 def run_once(mails: list[bytes], audit: bool) -> float:
     from leakline.app import App
     from leakline.config import from_dict
-    from store.spool import SpoolEntry
+    from leakline.store.spool import SpoolEntry
 
     with tempfile.TemporaryDirectory(prefix="leakline-audit-") as tmp:
         app = App(from_dict({"service": {"data_dir": str(Path(tmp) / "data")}}))

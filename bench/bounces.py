@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from benchinfo import header  # noqa: E402
-from intake.parse import parse  # noqa: E402
+from leakline.intake.parse import parse  # noqa: E402
 
 CORPUS = ROOT / "tests" / "data" / "bounces"
 
@@ -89,7 +89,7 @@ def before_wired(raw: bytes, mail_from: str) -> Reading:
 
 
 def before_guards(raw: bytes, mail_from: str) -> Reading:
-    """responders.guards.is_bounce and bounce_details: the second detector, called only by tests."""
+    """leakline.responders.guards.is_bounce and bounce_details: the second detector, called only by tests."""
     guards = _guards_before()
     bounce_details, is_bounce = guards.bounce_details, guards.is_bounce
     parsed = parse(raw)
@@ -110,10 +110,10 @@ def flufl(raw: bytes, mail_from: str) -> Reading:
 
 
 def chosen(raw: bytes, mail_from: str, notices: bool = True) -> Reading:
-    """intake.bounce.read_bounce: flufl.bounce behind who may send a bounce (a program, or a
+    """leakline.intake.bounce.read_bounce: flufl.bounce behind who may send a bounce (a program, or a
     person forwarding one; never a list), with the Message-IDs of what bounced and, where flufl
     names no address, failure notices read by their words (`notices`)."""
-    from intake.bounce import read_bounce
+    from leakline.intake.bounce import read_bounce
 
     found = read_bounce(parse(raw).msg, mail_from)
     if found is None or (not notices and found.found_by == "failure notice"):
@@ -129,7 +129,7 @@ def chosen_without_notices(raw: bytes, mail_from: str) -> Reading:
 def ours(raw: bytes, mail_from: str) -> Reading:
     """intake.bounce without flufl.bounce: its gate, the RFC 3464 blocks (Action failed or
     delayed) and the failure notices read by their words."""
-    from intake import bounce
+    from leakline.intake import bounce
 
     msg = parse(raw).msg
     if msg is None or bounce._list_mail(msg) or bounce._report_type(msg) not in ("", "delivery-status"):

@@ -56,7 +56,7 @@ def ordinary(tag: str) -> bytes:
 
 
 def cases(data: Path) -> dict[str, dict]:
-    from store.cases import Store
+    from leakline.store.cases import Store
 
     store = Store(data)
     found = {}

@@ -45,8 +45,7 @@ def caller() -> str:
 
 
 def instrument() -> None:
-    import store.files as files
-
+    import leakline.store.files as files
     real_fsync, real_replace, real_rename = os.fsync, os.replace, os.rename
 
     def fsync(fd):

@@ -85,7 +85,7 @@ def load_years(data_dir: str, jobs: list[tuple[int, str, bool]], shared: bool = 
 
     `shared`: other loader processes write to the same data_dir at the same time."""
     from leakline.listing import listing_fields
-    from store.cases import Store
+    from leakline.store.cases import Store
 
     # The index rows as `leakline serve` writes them: with the fields `cases list` shows.
     store = Store(Path(data_dir), summarize=listing_fields)
@@ -112,7 +112,7 @@ def store_one(store, i: int, when: datetime, is_open: bool) -> None:
 
 
 def fill(data_dir: Path, n: int, n_open: int, processes: int) -> dict:
-    from store.cases import Store
+    from leakline.store.cases import Store
 
     os.umask(0o077)
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)

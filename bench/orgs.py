@@ -98,7 +98,7 @@ def give_each_a_case(path: Path, count: int) -> float:
     started = time.perf_counter()
     app.pipeline.drain()
     took = time.perf_counter() - started
-    from responders.scheduler import ServiceScheduler
+    from leakline.responders.scheduler import ServiceScheduler
 
     scheduler = ServiceScheduler(app.schedulers)
     scheduler.run_once()
@@ -109,7 +109,7 @@ def give_each_a_case(path: Path, count: int) -> float:
 
 def lookup_ns(path: Path, count: int) -> tuple[float, float]:
     """ns per OrgTable lookup and per listener RCPT handler call (for the last organisation)."""
-    import server
+    from leakline import server
     from leakline.config import load
 
     config = load(path)

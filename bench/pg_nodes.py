@@ -139,8 +139,8 @@ def main() -> None:
     header()
     from pg_helpers import PG_PASSWORD_ENV, PgCluster
     from conftest import free_port
-    from store.pg.db import Database
-    from store.pg.schema import upgrade
+    from leakline.store.pg.db import Database
+    from leakline.store.pg.schema import upgrade
 
     cluster = PgCluster.create(free_port())
     os.environ[PG_PASSWORD_ENV] = cluster.password

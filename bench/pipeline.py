@@ -57,7 +57,7 @@ def serve(config: Path) -> subprocess.Popen:
 def expected_per_report(config: Path) -> int:
     """1 guidance reply + 1 escalation per initial recipient (privacy officers, supervisors)."""
     from leakline.config import load as load_config
-    from responders.escalation import initial_recipients
+    from leakline.responders.escalation import initial_recipients
 
     cfg = load_config(config)
     return 1 + len(initial_recipients({"reporter": "staff0@example.com"}, cfg))

@@ -24,10 +24,10 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 
-from intake.decode import decode_bytes, decode_header_value
-from intake.headers import (header_addresses, header_values, safe_getaddresses,
+from leakline.intake.decode import decode_bytes, decode_header_value
+from leakline.intake.headers import (header_addresses, header_values, safe_getaddresses,
                             system_local_part)
-from intake.mime import parse_headers
+from leakline.intake.mime import parse_headers
 
 log = logging.getLogger("leakline.bounce")
 FAILURE_SUBJECT = re.compile(

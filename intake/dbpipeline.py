@@ -22,9 +22,9 @@ import logging
 import time
 from typing import Callable
 
-from intake.pipeline import BATCH_BYTES, BATCH_MESSAGES, MAX_ATTEMPTS, Route
-from store.pg.db import Database, DatabaseUnavailable
-from store.pg.spool import Claimed, PgSpool
+from leakline.intake.pipeline import BATCH_BYTES, BATCH_MESSAGES, MAX_ATTEMPTS, Route
+from leakline.store.pg.db import Database, DatabaseUnavailable
+from leakline.store.pg.spool import Claimed, PgSpool
 
 log = logging.getLogger("leakline.pipeline")
 QUIET_SECONDS = 30.0  # the database being away is said once in this long, not every second

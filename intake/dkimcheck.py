@@ -17,7 +17,7 @@ from typing import Callable
 
 import dkim
 
-from intake.headers import MAX_BLOCK, split_head
+from leakline.intake.headers import MAX_BLOCK, split_head
 
 Resolver = Callable[..., "bytes | None"]
 log = logging.getLogger("leakline.dkim")

@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 
-from intake.decode import decode_bytes, decode_header_value
-from intake.headers import safe_getaddresses as getaddresses
+from leakline.intake.decode import decode_bytes, decode_header_value
+from leakline.intake.headers import safe_getaddresses as getaddresses
 
 MAX_FROM = 4096  # a From longer than this is not parsed at all (no mailer writes one)
 _OPAQUE_BASE = 0xF700  # private-use characters standing for the bytes 0x80..0xFF

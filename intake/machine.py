@@ -13,7 +13,7 @@ from __future__ import annotations
 from email.message import Message
 from typing import Callable, Protocol
 
-from intake.headers import header_addresses, header_values, names_ours
+from leakline.intake.headers import header_addresses, header_values, names_ours
 from leakline.config import Config
 
 AUTO_REPLY_TOKENS = {"auto-replied", "auto-notified"}

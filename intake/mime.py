@@ -19,7 +19,7 @@ from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from intake.headers import limit_head, split_head
+from leakline.intake.headers import limit_head, split_head
 
 MAX_DEPTH = 32  # nested multiparts and attached messages walked; real mail nests under ten
 MAX_PARTS = 1000  # parts walked in one message

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
 
-from intake.decode import decode_bytes, decode_bytes_checked, decode_header_checked, decode_header_value
-from intake.headers import safe_getaddresses, split_head
-from intake.htmltext import html_to_text
-from intake.identity import MISSING, Sender, read_sender
-from intake.mime import parse_headers, parse_tree
+from leakline.intake.decode import decode_bytes, decode_bytes_checked, decode_header_checked, decode_header_value
+from leakline.intake.headers import safe_getaddresses, split_head
+from leakline.intake.htmltext import html_to_text
+from leakline.intake.identity import MISSING, Sender, read_sender
+from leakline.intake.mime import parse_headers, parse_tree
 
 MAX_FORWARD_DEPTH = 3
 

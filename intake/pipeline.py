@@ -24,9 +24,9 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
-from intake.processor import Intake, IntakeResult
-from store.cases import Store
-from store.spool import Spool, SpoolEntry, SpoolError, Tries
+from leakline.intake.processor import Intake, IntakeResult
+from leakline.store.cases import Store
+from leakline.store.spool import Spool, SpoolEntry, SpoolError, Tries
 
 log = logging.getLogger("leakline.pipeline")
 

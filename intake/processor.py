@@ -16,20 +16,20 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from intake.bounce import read_bounce
-from intake.dkimcheck import DkimChecker
-from intake.machine import machine_reasons
-from intake.parse import ParsedMessage, parse
-from intake.record import MAX_UNTRUSTED_TEXT, cap_untrusted, same_key, same_message, storable  # noqa: F401
-from intake.request import Extracted, Request
-from intake.thread import case_tags, mailed_case
-from intake.trust import Trust, assess_trust
+from leakline.intake.bounce import read_bounce
+from leakline.intake.dkimcheck import DkimChecker
+from leakline.intake.machine import machine_reasons
+from leakline.intake.parse import ParsedMessage, parse
+from leakline.intake.record import MAX_UNTRUSTED_TEXT, cap_untrusted, same_key, same_message, storable  # noqa: F401
+from leakline.intake.request import Extracted, Request
+from leakline.intake.thread import case_tags, mailed_case
+from leakline.intake.trust import Trust, assess_trust
 from leakline.config import Config
 from leakline.disposition import UNTRUSTED_PER_HOUR, Disposition, Mail, case_before, decide
 from leakline.msgid import MessageIds
-from responders.guards import no_auto_reply_reasons
-from store.cases import CaseNotFound, Store, StoreDamaged, split_case_id
-from store.spool import SpoolEntry
+from leakline.responders.guards import no_auto_reply_reasons
+from leakline.store.cases import CaseNotFound, Store, StoreDamaged, split_case_id
+from leakline.store.spool import SpoolEntry
 
 log = logging.getLogger("leakline.intake")
 MAX_TEXT = 1_000_000  # characters of a message's text kept in the case (the raw keeps all)

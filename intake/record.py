@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 
-from intake.parse import ParsedMessage
-from intake.trust import Trust
+from leakline.intake.parse import ParsedMessage
+from leakline.intake.trust import Trust
 
 MAX_UNTRUSTED_TEXT = 100_000  # characters of a follow-up from a sender not verified internal
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import Message
 
-from intake.bounce import Bounce
-from intake.identity import Sender
-from intake.parse import ParsedMessage
-from intake.trust import Trust
-from store.spool import SpoolEntry
+from leakline.intake.bounce import Bounce
+from leakline.intake.identity import Sender
+from leakline.intake.parse import ParsedMessage
+from leakline.intake.trust import Trust
+from leakline.store.spool import SpoolEntry
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass, field
 from email.message import Message
 
-from intake.dkimcheck import DkimChecker
-from intake.headers import header_values
-from intake.identity import Sender
+from leakline.intake.dkimcheck import DkimChecker
+from leakline.intake.headers import header_values
+from leakline.intake.identity import Sender
 from leakline.config import Config
 
 FAILING = {"spf": {"fail", "softfail"}, "dkim": {"fail"}, "dmarc": {"fail"}}

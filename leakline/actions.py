@@ -170,7 +170,7 @@ def alert_skipped(app, case: dict, skipped: list[Skipped], reason: str, by: str)
     """Mail the privacy officers (every manager when none is configured) about skipped duties."""
     if not skipped:
         return []
-    from responders.render import local_time, render_mail
+    from leakline.responders.render import local_time, render_mail
 
     config = app.config
     now = app.now()

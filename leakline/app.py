@@ -28,9 +28,9 @@ from leakline.config import Config, OrgScopeError
 from leakline.listing import listing_fields
 from leakline.orgs import (org_data_dir, org_of_outbox_item, orgs_for_envelope, root_store_entries,
                            service_outbox)
-from store.cases import Store
-from store.files import ensure_dir
-from store.spool import Spool
+from leakline.store.cases import Store
+from leakline.store.files import ensure_dir
+from leakline.store.spool import Spool
 
 Clock = Callable[[], datetime]
 log = logging.getLogger("leakline.app")
@@ -76,7 +76,7 @@ def org_store(config: Config, now: Clock, db=None) -> Store:
     """The store of the organisation `config` is scoped to, over its own folder (or its rows
     of the shared database `db`, with `[store] backend = "postgresql"`)."""
     if db is not None:
-        from store.pg.cases import PgStore
+        from leakline.store.pg.cases import PgStore
 
         return PgStore(db, config.org.id, config.service.case_prefix, now=now,
                        summarize=listing_fields)
@@ -95,26 +95,26 @@ class Tenant:
 
     @cached_property
     def intake(self):
-        from intake.processor import Intake
+        from leakline.intake.processor import Intake
 
         return Intake(self.store, self.config)
 
     @cached_property
     def mailer(self):
-        from responders.mailer import Mailer
+        from leakline.responders.mailer import Mailer
 
         return Mailer(self.store, self.app.outbox, self.config, self.app.now,
                       wake=self.app._wake_sender)
 
     @cached_property
     def responder(self):
-        from responders.react import Responder
+        from leakline.responders.react import Responder
 
         return Responder(self.store, self.mailer, self.config, self.app.now)
 
     @cached_property
     def scheduler(self):
-        from responders.scheduler import Scheduler
+        from leakline.responders.scheduler import Scheduler
 
         return Scheduler(self.store, self.responder, self.config, self.app.now)
 
@@ -150,10 +150,10 @@ class App:
     @cached_property
     def pipeline(self):
         if self.db is not None:
-            from intake.dbpipeline import DbPipeline
+            from leakline.intake.dbpipeline import DbPipeline
 
             return DbPipeline(self.db, self.spool, self.route, self.node("intake"))
-        from intake.pipeline import Pipeline
+        from leakline.intake.pipeline import Pipeline
 
         return Pipeline(self.spool, None, route=self.route, checkpoint=self.checkpoint)
 
@@ -162,7 +162,7 @@ class App:
         spool, which only this node's listener fills)."""
         if self.db is None:
             return None
-        from store.pg.spool import Waker
+        from leakline.store.pg.spool import Waker
 
         return Waker(self.db)
 
@@ -170,7 +170,7 @@ class App:
         """This process as a node of the shared database (`role`: intake, sender): the
         callable that registers it once and gives its id (store/pg/nodes.py)."""
         if role not in self._nodes:
-            from store.pg.nodes import Node
+            from leakline.store.pg.nodes import Node
 
             self._nodes[role] = Node(self.db, role)
         return self._nodes[role].ensure
@@ -245,7 +245,7 @@ class App:
 
     def transport(self):
         """The configured transport; ConfigError (e.g. the password variable unset) is clear."""
-        from responders.transport import transport_for
+        from leakline.responders.transport import transport_for
 
         return transport_for(self.config)
 
@@ -255,8 +255,8 @@ class App:
         The alert first: should the case not save, the sender calls this again at the next
         start, and the alert's stable Message-ID keeps it single.
         """
-        from responders.deadletter import alert_dead_letter
-        from responders.mailer import record_delivery
+        from leakline.responders.deadletter import alert_dead_letter
+        from leakline.responders.mailer import record_delivery
 
         tenant = self.tenant_of(item)
         if tenant is None:
@@ -283,8 +283,8 @@ class App:
 
     def background_tasks(self, stop) -> list:
         """Coroutines the delivery process runs: the outbox sender, the scheduler."""
-        from responders.scheduler import ServiceScheduler
-        from responders.sender import SenderWorker
+        from leakline.responders.scheduler import ServiceScheduler
+        from leakline.responders.sender import SenderWorker
 
         outbox = self.outbox if self.db is None else claiming(self.outbox, self.node("sender"))
         # On a shared database another node may queue mail, or die leaving mail queued: look
@@ -298,7 +298,7 @@ class App:
     def record_sent(self, item) -> None:
         """`sent` in the message's case, with its event (in the sender's unit of work: its
         organisation's, which the outbox's move to sent/ joined)."""
-        from responders.mailer import record_delivery
+        from leakline.responders.mailer import record_delivery
 
         tenant = self.tenant_of(item)
         if item.case_id and tenant is not None and tenant.store.exists(item.case_id):

@@ -22,7 +22,7 @@ def timeline_line(event: dict) -> str:
 def export_case(app, case: dict, out: Path) -> dict[str, str]:
     """Write `case` (as read, with today's step ids) to the folder `out`, which must not exist
     or be empty. -> the manifest: each file's path under `out` and its SHA-256."""
-    from store.files import ensure_dir  # the CLI imports this module: keep `--help` light
+    from leakline.store.files import ensure_dir  # the CLI imports this module: keep `--help` light
 
     case_id = case["id"]
     if out.exists() and any(out.iterdir()):

@@ -22,7 +22,7 @@ def shared_database(config: Config):
     is made here: the first use makes it (and a command that needs none never does)."""
     if not config.store.shared:
         return None
-    from store.pg.db import Database
+    from leakline.store.pg.db import Database
 
     return Database(config.store.url, config.store.password_env)
 
@@ -34,19 +34,19 @@ def check_database(db) -> None:
 
 
 def shared_spool(db, data_dir: Path):
-    from store.pg.spool import PgSpool
+    from leakline.store.pg.spool import PgSpool
 
     return PgSpool(db, data_dir)
 
 
 def shared_outbox(config: Config, now: Callable[[], datetime], db=None):
-    from store.pg.outbox import PgOutbox
+    from leakline.store.pg.outbox import PgOutbox
 
     return PgOutbox(db if db is not None else shared_database(config), now)
 
 
 def claiming(outbox, node: Callable[[], str]):
     """The outbox as a node's sender takes from it: at most once (store/pg/outbox.py)."""
-    from store.pg.outbox import Claiming
+    from leakline.store.pg.outbox import Claiming
 
     return Claiming(outbox, node)

@@ -38,9 +38,9 @@ from leakline.errorlog import LOG_FOLDER
 from leakline.node import FILE, node_id, operations
 from leakline.orgs import ORGS, org_folders, service_outbox
 from leakline.servelock import LOCK_NAME
-from store.audit import AuditLog
-from store.cases import Store
-from store.files import DIR_MODE, FILE_MODE, flush_file_system, write_all
+from leakline.store.audit import AuditLog
+from leakline.store.cases import Store
+from leakline.store.files import DIR_MODE, FILE_MODE, flush_file_system, write_all
 
 DATA = "data"
 MANIFEST = "manifest.json"

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from store.tinystore import read_tables
+from leakline.store.tinystore import read_tables
 
 MESSAGE_EVENTS = ("case_opened", "message_received", "mail_queued")
 

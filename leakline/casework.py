@@ -56,7 +56,7 @@ def alert_new_duties(case: dict, notes: list[str], *, mailer, config: Config,
     officers are mailed at once."""
     if not notes:
         return []
-    from responders.duties import alert, required_ids
+    from leakline.responders.duties import alert, required_ids
 
     return alert(mailer, case, config, now, stage="required", key="required:" + "|".join(notes),
                  notes=notes, duties=required_ids(notes))
@@ -66,6 +66,6 @@ def alert_dropped_duties(case: dict, before: dict | None, changes: list, by: str
                          mailer, config: Config, now: datetime) -> list[dict]:
     """A change made a report `before` required no longer required: who changed what, by mail
     to the privacy officers and in the audit trail."""
-    from responders.duties import alert_dropped
+    from leakline.responders.duties import alert_dropped
 
     return alert_dropped(mailer, case, before, changes, config, lambda: now, by, step)

@@ -46,8 +46,8 @@ class LeaklineGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         from leakline.output import os_error_line, terminal_safe, terminal_safe_output
-        from store.pg.db import DatabaseUnavailable, SchemaError
-        from store.tinystore import StoreDamaged
+        from leakline.store.pg.db import DatabaseUnavailable, SchemaError
+        from leakline.store.tinystore import StoreDamaged
 
         ctx.with_resource(terminal_safe_output())
         try:
@@ -165,13 +165,12 @@ def serve(ctx: click.Context) -> None:
     """
     import logging
 
-    import server
-
+    from leakline import server
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # aiosmtpd logs every SMTP command at INFO; keep case data out of the log.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     from leakline.servelock import AlreadyServing, ServeLock
-    from store.pg.db import DatabaseUnavailable
+    from leakline.store.pg.db import DatabaseUnavailable
 
     config = ctx.find_object(Config)
     holder = ServeLock(config.service.data_dir).holder()

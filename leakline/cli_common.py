@@ -43,7 +43,7 @@ def one_line_errors() -> Iterator[None]:
     from leakline.caseref import NoSuchCase
     from leakline.process import FactError, PhaseError
     from leakline.process.reports import ReportError
-    from store.cases import CaseNotFound
+    from leakline.store.cases import CaseNotFound
 
     try:
         yield
@@ -62,7 +62,7 @@ def complete_case_ids(ctx: click.Context, param, incomplete: str) -> list:
 
     from leakline.config import ConfigError, OrgScopeError, UnknownOrg, load
     from leakline.orgs import org_data_dir
-    from store.cases import Store
+    from leakline.store.cases import Store
 
     root = ctx.find_root()
     try:

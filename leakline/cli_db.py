@@ -38,7 +38,7 @@ def upgrade(ctx: click.Context) -> None:
 
     Example: leakline db upgrade
     """
-    from store.pg.schema import latest, upgrade as apply
+    from leakline.store.pg.schema import latest, upgrade as apply
 
     database = _configured_database(ctx)
     applied = apply(database)

@@ -9,7 +9,7 @@ import click
 from leakline.cli_common import complete_case_ids
 from leakline.config import Config
 from leakline.output import echo_text
-from store.outbox import Outbox, OutboxError
+from leakline.store.outbox import Outbox, OutboxError
 
 COLUMNS = (("ID", "id"), ("CASE", "case_id"), ("KIND", "kind"), ("TO", "to"),
            ("TRIES", "attempts"), ("WHEN", "when"), ("SUBJECT", "subject"))

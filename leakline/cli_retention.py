@@ -16,7 +16,7 @@ def purge(ctx: click.Context, dry_run: bool, actor: str) -> None:
     Example: leakline purge --dry-run
     """
     from leakline.cli_common import app_for
-    from store.retention import purge_case, purgeable
+    from leakline.store.retention import purge_case, purgeable
 
     app = app_for(ctx)
     due = purgeable(app.store, app.now(), app.config.service.retention_days)

@@ -53,7 +53,7 @@ def check_store(ctx: click.Context, repair: bool) -> None:
 
 def _check_one(store, repair: bool, named: str) -> bool:
     """Check one organisation's store; True while damage is left."""
-    from store.health import check
+    from leakline.store.health import check
 
     report = check(store, repair=repair)
     for line in report.problems:

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Callable
 
 from leakline.config import Config
-from store.pg.transfer import KINDS, DbSide, fingerprint
-from store.pg.transfer_files import FileSide
+from leakline.store.pg.transfer import KINDS, DbSide, fingerprint
+from leakline.store.pg.transfer_files import FileSide
 
 
 class CopyError(Exception):
@@ -108,7 +108,7 @@ class _no_bar:
 
 def _open(config: Config, where: str, password_env: str, summarize, orgs: list[str] | None):
     if is_url(where):
-        from store.pg.db import Database
+        from leakline.store.pg.db import Database
 
         db = Database(where, password_env)
         db.check_schema()
@@ -161,11 +161,11 @@ def _verify_audit(side, orgs: list[str], report: CopyReport) -> None:
 
     for org in orgs:
         if isinstance(side, DbSide):
-            from store.pg.cases import PgStore
+            from leakline.store.pg.cases import PgStore
 
             store = PgStore(side.db, org)
         else:
-            from store.cases import Store
+            from leakline.store.cases import Store
 
             store = Store(side.orgs[org])
         result = store.audit.verify()

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from intake.record import storable
-from intake.request import Request
-from intake.trust import Trust
+from leakline.intake.record import storable
+from leakline.intake.request import Request
+from leakline.intake.trust import Trust
 from leakline.config import Config
 from leakline.msgid import MessageIds
-from responders.capability import may_acknowledge, may_change_facts
+from leakline.responders.capability import may_acknowledge, may_change_facts
 
 UNTRUSTED_PER_HOUR = 10  # messages from unverified senders stored per case per hour
 THROTTLE_WINDOW = timedelta(hours=1)

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from leakline.output import terminal_safe
-from store.files import FILE_MODE, ensure_dir, write_all
+from leakline.store.files import FILE_MODE, ensure_dir, write_all
 
 LOG_FOLDER = "log"  # at the root of data_dir (orgs.SERVICE_NAMES)
 ERRORS = "errors.jsonl"

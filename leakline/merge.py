@@ -21,7 +21,7 @@ from leakline import casework, process
 from leakline.listing import officer_acted
 from leakline.process.deadlines import JAPAN, aware
 from leakline.process.facts import SOURCES, Change, validate
-from store.cases import CaseNotFound
+from leakline.store.cases import CaseNotFound
 
 # Markers of what was already answered for a message (responders): moved with the message.
 MESSAGE_MARKERS = ("reply:", "answer:", "answered:", "answered-text:", "closed-followup:")

@@ -22,9 +22,9 @@ from leakline.orgs import (ORGS, SERVICE_NAMES, has_data, org_data_dir, org_of_o
                            root_store_entries, service_outbox)
 from leakline.servelock import ServeLock
 from leakline.servicelog import ServiceLog
-from store.cases import Store
-from store.files import DataLock, ensure_dir
-from store.units import Units
+from leakline.store.cases import Store
+from leakline.store.files import DataLock, ensure_dir
+from leakline.store.units import Units
 
 # Never copied out of an organisation's subtree: the key its Message-IDs are signed with (a
 # secret of the service, not the client's data) and lock files.

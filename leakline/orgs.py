@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Callable
 
 from leakline.config import Config
-from store.cases import Store
-from store.files import DataLock
-from store.outbox import Outbox
-from store.units import Units
+from leakline.store.cases import Store
+from leakline.store.files import DataLock
+from leakline.store.outbox import Outbox
+from leakline.store.units import Units
 
 ORGS = "orgs"
 SERVICE_LOG = "service-log.jsonl"

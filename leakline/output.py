@@ -92,7 +92,7 @@ _WHAT_TO_DO = {
 
 def os_error_line(exc: OSError) -> str:
     """One line for the operator: which file, what happened, what to do."""
-    from store.pg.db import DatabaseUnavailable
+    from leakline.store.pg.db import DatabaseUnavailable
 
     if isinstance(exc, DatabaseUnavailable):
         return str(exc)  # no file's error: the database's, said as it is

@@ -14,7 +14,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from store.files import FILE_MODE
+from leakline.store.files import FILE_MODE
 
 LOCK_NAME = "serve.lock"
 PROBE_RETRIES = 10

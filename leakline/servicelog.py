@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 from leakline.orgs import SERVICE_LOG
-from store.files import FILE_MODE, write_all
+from leakline.store.files import FILE_MODE, write_all
 
 GENESIS = "0" * 64
 

@@ -25,7 +25,7 @@ from leakline.errorlog import last_error
 from leakline.node import backend_name, node_id, operations
 from leakline.orgs import has_data
 from leakline.servelock import ServeLock
-from store.spool import pid_alive
+from leakline.store.spool import pid_alive
 
 DEFAULT_BACKLOG = timedelta(minutes=10)
 PROBE_SECONDS = 5.0
@@ -191,11 +191,11 @@ def _unacked_past(row: dict, cutoff: datetime) -> bool:
 def store_health(app: App) -> dict:
     """serve's start-up check of every store (sequences, index shards; repaired where it can),
     a journal damaged inside, and the data_dir's mode and layout."""
-    from store.health import quick_check
+    from leakline.store.health import quick_check
 
     problems, repairs = [], []
     if app.db is not None:  # PostgreSQL: no journal, shards or sequence files; its schema
-        from store.pg.db import SchemaError
+        from leakline.store.pg.db import SchemaError
 
         try:
             app.db.check_schema()
@@ -221,7 +221,7 @@ def store_health(app: App) -> dict:
 
 def _journal_problems(units) -> list[str]:
     """A journal damaged inside stops every unit of work (docs/STORE.md); read, never cut."""
-    from store.journal import JournalError
+    from leakline.store.journal import JournalError
 
     if units.journal.clean():
         return []

@@ -11,9 +11,9 @@ from datetime import date, datetime, time
 
 from leakline.config import Config
 from leakline.process.vocabulary import CATEGORY_LABELS, DATA_ITEM_LABELS
-from responders.assessview import view
-from responders.escalation import Action, Recipient
-from responders.render import Rendered, excerpt, local_time, render_mail
+from leakline.responders.assessview import view
+from leakline.responders.escalation import Action, Recipient
+from leakline.responders.render import Rendered, excerpt, local_time, render_mail
 
 ACK_COMMAND = "leakline cases ack {case_id} --by {email}"
 # The CLI's command that closes the step a deadline belongs to.

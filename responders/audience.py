@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from email.message import Message
 
-from intake.identity import read_sender
-from intake.trust import (AuthResult, Trust, assess_trust, parse_authentication_results,
+from leakline.intake.identity import read_sender
+from leakline.intake.trust import (AuthResult, Trust, assess_trust, parse_authentication_results,
                           spoof_reasons)
 from leakline.config import Config
 

@@ -20,8 +20,8 @@ from email.utils import format_datetime, make_msgid
 from functools import cached_property
 
 from leakline.config import Config
-from responders import wire
-from responders.guards import CASE_HEADER, MSGID_TAG
+from leakline.responders import wire
+from leakline.responders.guards import CASE_HEADER, MSGID_TAG
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from responders.alerts import render_deadletter_alert
-from responders.compose import compose
-from responders.mailer import Mailer
+from leakline.responders.alerts import render_deadletter_alert
+from leakline.responders.compose import compose
+from leakline.responders.mailer import Mailer
 
 
 def alert_dead_letter(mailer: Mailer, item, attempts: int | None = None) -> None:

@@ -12,8 +12,8 @@ from typing import Callable
 
 from leakline.config import PRIVACY_OFFICER, Config
 from leakline.process.assessment import REQUIRED, no_longer_required
-from responders import escalation as esc
-from responders.alerts import render_escalation
+from leakline.responders import escalation as esc
+from leakline.responders.alerts import render_escalation
 
 
 def officers(case: dict, config: Config) -> list[esc.Recipient]:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from intake.request import Request
-from intake.trust import Trust
+from leakline.intake.request import Request
+from leakline.intake.trust import Trust
 from leakline.listing import mark_updated
-from responders.compose import ComposeError
-from responders.duties import alert, officers_or_managers
-from responders.factform import strip_quoted
-from responders.guidance import render_ack, render_receipt
-from responders.replies import ANSWERED, ANSWERED_TEXT, Ask, followup_answer, own_text_digest
+from leakline.responders.compose import ComposeError
+from leakline.responders.duties import alert, officers_or_managers
+from leakline.responders.factform import strip_quoted
+from leakline.responders.guidance import render_ack, render_receipt
+from leakline.responders.replies import ANSWERED, ANSWERED_TEXT, Ask, followup_answer, own_text_digest
 
 CLOSED_REASON = "follow-up on a closed case"
 

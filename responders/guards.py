@@ -14,7 +14,7 @@ import re
 from email.message import Message
 from typing import Protocol
 
-from intake.headers import (NO_REPLY_LOCALPARTS, SYSTEM_LOCALPARTS, envelope_address,  # noqa: F401
+from leakline.intake.headers import (NO_REPLY_LOCALPARTS, SYSTEM_LOCALPARTS, envelope_address,  # noqa: F401
                             header_addresses, header_values, names_ours, system_local_part)
 from leakline.config import Config
 from leakline.msgid import TAG

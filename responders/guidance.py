@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from leakline.config import ROLES
 from leakline.process.facts import current
-from responders.escalation import Recipient
-from responders.factform import kind_choices, prefill
-from responders.render import Rendered, render_mail
+from leakline.responders.escalation import Recipient
+from leakline.responders.factform import kind_choices, prefill
+from leakline.responders.render import Rendered, render_mail
 
 # Which list of containment steps fits each category (ids owned by leakline/process).
 CONTAINMENT = {

@@ -13,13 +13,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from intake.parse import body_digest
-from intake.thread import note_mailed
+from leakline.intake.parse import body_digest
+from leakline.intake.thread import note_mailed
 from leakline.config import Config
 from leakline.msgid import MessageIds
-from responders.compose import Outgoing, compose
-from store.cases import Store
-from store.outbox import Outbox
+from leakline.responders.compose import Outgoing, compose
+from leakline.store.cases import Store
+from leakline.store.outbox import Outbox
 
 
 class Mailer:

@@ -21,23 +21,23 @@ import logging
 from datetime import datetime, timedelta
 from typing import Callable
 
-from intake.processor import IntakeResult
-from intake.record import storable
-from intake.request import Request
-from intake.trust import Trust
+from leakline.intake.processor import IntakeResult
+from leakline.intake.record import storable
+from leakline.intake.request import Request
+from leakline.intake.trust import Trust
 from leakline import casework, process
 from leakline.config import Config
 from leakline.disposition import QUIET_ACTIONS, Disposition
-from responders import escalation as esc
-from responders.alerts import render_escalation
-from responders.compose import ComposeError
-from responders.factform import parse_fact_form, sent_form, strip_quoted
-from responders.followup import answer, closed_notice
-from responders.guidance import render_guidance, render_receipt
-from responders.language import reply_language
-from responders.mailer import Mailer
-from responders.replies import Ask, Decision, Ledger, report_reply
-from store.cases import Store
+from leakline.responders import escalation as esc
+from leakline.responders.alerts import render_escalation
+from leakline.responders.compose import ComposeError
+from leakline.responders.factform import parse_fact_form, sent_form, strip_quoted
+from leakline.responders.followup import answer, closed_notice
+from leakline.responders.guidance import render_guidance, render_receipt
+from leakline.responders.language import reply_language
+from leakline.responders.mailer import Mailer
+from leakline.responders.replies import Ask, Decision, Ledger, report_reply
+from leakline.store.cases import Store
 
 log = logging.getLogger("leakline.responders")
 # What a person writes about an incident fits in far less; a 10 MB pasted log need not be

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from leakline.config import LANGUAGES
-from responders.compose import clean_header_value
-from templates import TEMPLATE_DIR
+from leakline.responders.compose import clean_header_value
+from leakline.templates import TEMPLATE_DIR
 
 
 class Rendered(NamedTuple):

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from intake.trust import Trust
+from leakline.intake.trust import Trust
 from leakline.config import Config
-from responders.audience import reply_kind
+from leakline.responders.audience import reply_kind
 
 REPORTER_KINDS = ("guidance", "receipt", "ack")  # what we send the reporter
 GUIDANCE_BURST = 5  # new cases from one sender within a window that still get guidance

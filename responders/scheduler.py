@@ -14,9 +14,9 @@ from typing import Callable, Iterable
 
 from leakline.config import Config
 from leakline.process.reminders import due_reminders
-from responders.alerts import render_deadline_reminder
-from responders.react import Responder
-from store.cases import CaseNotFound, Store, StoreDamaged
+from leakline.responders.alerts import render_deadline_reminder
+from leakline.responders.react import Responder
+from leakline.store.cases import CaseNotFound, Store, StoreDamaged
 
 log = logging.getLogger("leakline.scheduler")
 PASS_SECONDS = 20.0

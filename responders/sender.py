@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from responders.transport import PermanentFailure, TemporaryFailure, Transport
-from store.outbox import Item, Outbox, UnknownMessage
-from store.units import Units
+from leakline.responders.transport import PermanentFailure, TemporaryFailure, Transport
+from leakline.store.outbox import Item, Outbox, UnknownMessage
+from leakline.store.units import Units
 
 log = logging.getLogger(__name__)
 

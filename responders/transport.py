@@ -20,8 +20,8 @@ from typing import Protocol
 import aiosmtplib
 
 from leakline.config import Config, ConfigError, Mail
-from store.files import FILE_MODE, ensure_dir, flush_file_system, write_all
-from store.outbox import Item, message_key
+from leakline.store.files import FILE_MODE, ensure_dir, flush_file_system, write_all
+from leakline.store.outbox import Item, message_key
 
 
 # 5xx answers that mean "fix the relay settings", not "this message will never go".

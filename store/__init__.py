@@ -1,6 +1,6 @@
 """Storage: the case store (TinyDB behind one interface), the spool and the outbox."""
 
-from store.cases import CaseDamaged, CaseNotFound, Store, StoreDamaged
-from store.spool import Spool, SpoolEntry
+from leakline.store.cases import CaseDamaged, CaseNotFound, Store, StoreDamaged
+from leakline.store.spool import Spool, SpoolEntry
 
 __all__ = ["CaseDamaged", "CaseNotFound", "Store", "StoreDamaged", "Spool", "SpoolEntry"]

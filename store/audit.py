@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from store.files import FILE_MODE, atomic_write, ensure_dir, read_json, write_all
+from leakline.store.files import FILE_MODE, atomic_write, ensure_dir, read_json, write_all
 
 GENESIS = "0" * 64
 

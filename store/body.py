@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from store.files import FILE_MODE, inject_fault, write_all
+from leakline.store.files import FILE_MODE, inject_fault, write_all
 
 SPILL_AT = 256 * 1024
 COPY_CHUNK = 1 << 20

@@ -32,13 +32,13 @@ from typing import Callable, Iterator
 
 from datetime import datetime, timezone
 
-from store.audit import recover
-from store.files import DataLock, atomic_write, ensure_dir
-from store.machine import MachineMail
-from store.secret import load_or_create_key
-from store.tinystore import StoreDamaged, checked_tables, tables_bytes
-from store.unit import UnitOfWork
-from store.units import Units
+from leakline.store.audit import recover
+from leakline.store.files import DataLock, atomic_write, ensure_dir
+from leakline.store.machine import MachineMail
+from leakline.store.secret import load_or_create_key
+from leakline.store.tinystore import StoreDamaged, checked_tables, tables_bytes
+from leakline.store.unit import UnitOfWork
+from leakline.store.units import Units
 
 log = logging.getLogger("leakline.store")
 
@@ -178,7 +178,7 @@ class Store:
         A sequence file that is missing or damaged is recovered from the highest case id on
         disk, and an id whose case file exists is never handed out again.
         """
-        from store.health import highest_case_number, parse_sequence
+        from leakline.store.health import highest_case_number, parse_sequence
 
         with self.unit_of_work() as uow:
             rel = f"seq/{self.prefix}-{year}"
@@ -365,7 +365,7 @@ class Store:
 
     def _shard_rows(self, path: Path) -> list[dict]:
         """A shard's rows; a damaged shard is rebuilt from its case files, so no case is lost."""
-        from store.health import rebuild_shard
+        from leakline.store.health import rebuild_shard
 
         try:
             return read_shard(path)

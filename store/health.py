@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from store.cases import (BUCKET, CaseDamaged, CaseNotFound, Store, StoreDamaged, read_case,
+from leakline.store.cases import (BUCKET, CaseDamaged, CaseNotFound, Store, StoreDamaged, read_case,
                          read_shard, split_case_id, summary)
-from store.files import atomic_write, ensure_dir, fsync_dir
-from store.tinystore import write_tables
+from leakline.store.files import atomic_write, ensure_dir, fsync_dir
+from leakline.store.tinystore import write_tables
 
 _SEQ_NAME = re.compile(r"^([A-Za-z0-9]+)-(\d{4})$")
 
@@ -245,7 +245,7 @@ def _check_journal(store: Store, repair: bool, report: CheckReport) -> None:
     """A unit a crash left half applied is finished; a journal damaged inside (not a torn end)
     stops every unit, so with `repair` it is moved aside (what it held past the damage was
     committed but is not applied: its messages are reprocessed from the spool if still there)."""
-    from store.journal import JournalError
+    from leakline.store.journal import JournalError
 
     journal = store.units.journal
     if journal.clean():

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from store.files import FILE_MODE, ensure_dir, fsync_dir, write_all
+from leakline.store.files import FILE_MODE, ensure_dir, fsync_dir, write_all
 
 ON, OFF = b"1", b"0"
 

@@ -29,7 +29,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from store.files import FILE_MODE, ensure_dir, inject_fault, write_all
+from leakline.store.files import FILE_MODE, ensure_dir, inject_fault, write_all
 
 MAGIC = b"LLJ1"
 APPLIED = MAGIC + b" A\n"

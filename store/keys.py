@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from store.files import FILE_MODE, inject_fault
+from leakline.store.files import FILE_MODE, inject_fault
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS keys (digest TEXT PRIMARY KEY, value TEXT NOT NULL)"
 

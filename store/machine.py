@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from store.files import atomic_write_json, dump_json, read_json
+from leakline.store.files import atomic_write_json, dump_json, read_json
 
 
 class MachineMail:

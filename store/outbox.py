@@ -32,10 +32,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator
 
-from store.files import DataLock, dump_json
-from store.outbox_files import import_files
-from store.unit import UnitOfWork
-from store.units import Units, in_unit
+from leakline.store.files import DataLock, dump_json
+from leakline.store.outbox_files import import_files
+from leakline.store.unit import UnitOfWork
+from leakline.store.units import Units, in_unit
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class Outbox:
         return None
 
     def _table(self):
-        from store.rows import RowTable
+        from leakline.store.rows import RowTable
 
         return RowTable.at(self.data_dir / TABLE)
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Callable, ContextManager
 
-from store.unit import UnitOfWork
+from leakline.store.unit import UnitOfWork
 
 log = logging.getLogger(__name__)
 STATES = (("queue", "queued"), ("failed", "failed"), ("sent", "sent"))  # the queue's copy wins

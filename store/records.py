@@ -15,10 +15,10 @@ import logging
 import os
 from pathlib import Path
 
-from store.files import FILE_MODE, atomic_write, ensure_dir, inject_fault, write_all
-from store.journal import Record
-from store.rows import RowTable
-from store.unit import Link, Moved, UnitOfWork
+from leakline.store.files import FILE_MODE, atomic_write, ensure_dir, inject_fault, write_all
+from leakline.store.journal import Record
+from leakline.store.rows import RowTable
+from leakline.store.unit import Link, Moved, UnitOfWork
 
 log = logging.getLogger("leakline.store")
 

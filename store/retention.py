@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from store.cases import Store
+from leakline.store.cases import Store
 
 
 def purgeable(store: Store, now: datetime, retention_days: int) -> list[str]:

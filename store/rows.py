@@ -16,8 +16,8 @@ import threading
 from pathlib import Path
 from typing import Iterable
 
-from store.files import FILE_MODE, ensure_dir, inject_fault
-from store.keys import _transaction
+from leakline.store.files import FILE_MODE, ensure_dir, inject_fault
+from leakline.store.keys import _transaction
 
 SCHEMA = ("CREATE TABLE IF NOT EXISTS rows (key TEXT PRIMARY KEY, grp TEXT NOT NULL, "
           "ord TEXT NOT NULL, value BLOB NOT NULL)",

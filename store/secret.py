@@ -12,7 +12,7 @@ import os
 import secrets
 from pathlib import Path
 
-from store.files import ensure_dir, fsync_dir, write_tmp
+from leakline.store.files import ensure_dir, fsync_dir, write_tmp
 
 KEY_BYTES = 32
 

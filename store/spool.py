@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
 
-from store.body import MessageBody
-from store.files import (FILE_MODE, atomic_write, ensure_dir, fsync_dir, inject_fault,
+from leakline.store.body import MessageBody
+from leakline.store.files import (FILE_MODE, atomic_write, ensure_dir, fsync_dir, inject_fault,
                          read_json, write_all)
 
 MAGIC = b"LLSPOOL1"

@@ -9,7 +9,7 @@ from typing import Any
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from store.files import atomic_write, dump_json, inject_fault
+from leakline.store.files import atomic_write, dump_json, inject_fault
 
 
 class AtomicJSONStorage(Storage):

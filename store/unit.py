@@ -11,11 +11,11 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from store.keys import digest
-from store.rows import Row, RowTable
+from leakline.store.keys import digest
+from leakline.store.rows import Row, RowTable
 
 if TYPE_CHECKING:
-    from store.units import Units
+    from leakline.store.units import Units
 
 
 @dataclass(frozen=True)

@@ -23,13 +23,13 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from store.audit import AuditLog
-from store.files import DataLock, flush_file_system
-from store.hosts import Hosts
-from store.journal import Journal, Record, current_boot
-from store.keys import KeyIndex
-from store.records import apply_files, apply_rows, file_ops, ready_files, record_blobs, row_ops
-from store.unit import UnitOfWork
+from leakline.store.audit import AuditLog
+from leakline.store.files import DataLock, flush_file_system
+from leakline.store.hosts import Hosts
+from leakline.store.journal import Journal, Record, current_boot
+from leakline.store.keys import KeyIndex
+from leakline.store.records import apply_files, apply_rows, file_ops, ready_files, record_blobs, row_ops
+from leakline.store.unit import UnitOfWork
 
 log = logging.getLogger("leakline.store")
 CHECKPOINT_BYTES = 8 << 20  # the journal is emptied (after one flush) when it grows past this

@@ -16,8 +16,8 @@ from clock import Clock
 from leakline.app import App
 from leakline.cli import main
 from leakline.config import Config, from_dict, load
-from store.files import DataLock
-from store.outbox import Outbox
+from leakline.store.files import DataLock
+from leakline.store.outbox import Outbox
 
 # When the outbox tests' clock starts.
 OUTBOX_T0 = datetime(2026, 11, 26, 18, 3, tzinfo=timezone(timedelta(hours=9)))
@@ -63,8 +63,7 @@ class RunningServer:
     """`server.serve` on its own event loop in a thread, stopped by setting its event."""
 
     def __init__(self, app: App):
-        import server
-
+        from leakline import server
         self.app = app
         self.host = app.config.service.host
         self.port = app.config.service.port

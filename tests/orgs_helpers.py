@@ -21,7 +21,7 @@ from clock import Clock
 from conftest import free_port
 from leakline.app import App
 from leakline.config import load
-from templates import TEMPLATE_DIR
+from leakline.templates import TEMPLATE_DIR
 from test_flow_harness import Sent, read_maildir
 
 ACME_IN, GLOBEX_IN = "incident@acme.example.jp", "incident@globex.example.com"
@@ -181,7 +181,7 @@ class OrgFlow:
         return self.new_mail()
 
     def tick(self) -> list[Sent]:
-        from responders.scheduler import ServiceScheduler
+        from leakline.responders.scheduler import ServiceScheduler
 
         ServiceScheduler(self.app.schedulers).run_once()
         asyncio.run(self.app.sender.run_once())

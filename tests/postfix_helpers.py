@@ -28,7 +28,7 @@ import mta_config as cf
 PIPE_USER = "leakline-test"
 SBIN_PATH = os.pathsep.join(filter(None, [os.environ.get("PATH"), "/usr/sbin", "/sbin"]))
 # What `pyproject.toml` packages: the pipe runs this tree's code, not whatever is installed.
-PROJECT_MODULES = ("leakline", "intake", "store", "responders", "templates", "server")
+PROJECT_MODULES = ("leakline",)
 
 MAIN_CF = """\
 compatibility_level = 3.6

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from store.cases import Store, utc_now
-from store.files import DataLock
-from store.outbox import Outbox
+from leakline.store.cases import Store, utc_now
+from leakline.store.files import DataLock
+from leakline.store.outbox import Outbox
 
 BACKENDS = ["tinydb", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
@@ -36,7 +36,7 @@ class Backend:
 
     def database(self):
         """A Database of its own, as another process would have."""
-        from store.pg.db import Database
+        from leakline.store.pg.db import Database
 
         db = Database(self.pg.url, self.pg.password_env)
         self._databases.append(db)
@@ -46,7 +46,7 @@ class Backend:
         if self.pg is None:
             store = Store(self.data_dir, prefix, now=now, summarize=summarize)
         else:
-            from store.pg.cases import PgStore
+            from leakline.store.pg.cases import PgStore
 
             store = PgStore(self.database(), org, prefix, now=now, summarize=summarize)
         store.prepare()
@@ -55,7 +55,7 @@ class Backend:
     def outbox(self, now):
         if self.pg is None:
             return Outbox(self.tmp_path, DataLock(self.tmp_path / ".lock"), now)
-        from store.pg.outbox import PgOutbox
+        from leakline.store.pg.outbox import PgOutbox
 
         return PgOutbox(self.database(), now)
 
@@ -78,7 +78,7 @@ class Backend:
 def close_databases():
     """Every store.pg Database a test made is closed after it (no connection left open)."""
     yield
-    from store.pg.db import OPEN
+    from leakline.store.pg.db import OPEN
 
     for db in list(OPEN):
         db.close_all()
@@ -87,8 +87,8 @@ def close_databases():
 @pytest.fixture(scope="session")
 def pg_template(pg_cluster):
     """One database with the schema made by `db upgrade`'s code, for the whole session."""
-    from store.pg.db import Database
-    from store.pg.schema import upgrade
+    from leakline.store.pg.db import Database
+    from leakline.store.pg.schema import upgrade
 
     template = pg_cluster.create_database(f"store_{os.getpid()}")
     db = Database(template.url, template.password_env)

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from leakline.cli import main
-from store.cases import ChangeWithoutEvent, Store
+from leakline.store.cases import ChangeWithoutEvent, Store
 from mailbuilders import plain_mail
 
 
@@ -33,7 +33,7 @@ def setup(tmp_path, backend):
     path.write_text(f'[service]\ndata_dir = "{tmp_path / "data"}"\n' + store_toml(backend))
     from leakline.app import App
     from leakline.config import load
-    from store.spool import SpoolEntry
+    from leakline.store.spool import SpoolEntry
 
     app = App(load(path))
     app.prepare()
@@ -120,10 +120,10 @@ def test_export_is_readable_without_leakline(setup, tmp_path):
 WRITER = textwrap.dedent("""
     import sys, itertools
     from pathlib import Path
-    from store.cases import Store
+    from leakline.store.cases import Store
     if sys.argv[1].startswith("postgresql://"):
-        from store.pg.cases import PgStore
-        from store.pg.db import Database
+        from leakline.store.pg.cases import PgStore
+        from leakline.store.pg.db import Database
         store = PgStore(Database(sys.argv[1], sys.argv[2]), "default")
     else:
         store = Store(Path(sys.argv[1]))

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from intake.bounce import read_bounce
-from intake.parse import parse
+from leakline.intake.bounce import read_bounce
+from leakline.intake.parse import parse
 
 CORPUS = Path(__file__).parent / "data" / "bounces"
 EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))

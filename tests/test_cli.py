@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from leakline.app import App
 from leakline.cli import main
-from store.spool import SpoolEntry
+from leakline.store.spool import SpoolEntry
 from mailbuilders import iso2022jp_mail, plain_mail
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from leakline.listing import mark_updated
 from mailbuilders import plain_mail
-from store.spool import SpoolEntry
+from leakline.store.spool import SpoolEntry
 from test_cli_process import ORGANIZATION, cli, make_env, show
 
 WORKTREE = Path(__file__).resolve().parent.parent
@@ -206,7 +206,7 @@ def test_a_missing_case_says_where_the_ids_are(env):
 
 def test_an_index_written_before_the_listing_fields_is_read_from_the_cases(env):
     """Index rows of data stored before issue 12 lack ack, PPC and next due: read from the case."""
-    from store.tinystore import read_tables, write_tables
+    from leakline.store.tinystore import read_tables, write_tables
 
     path, app, case_id = env
     shard = next(app.data_dir.glob("index/*/*.json"))

@@ -12,7 +12,7 @@ from leakline.app import App
 from leakline.cli import main
 from leakline.config import load
 from mailbuilders import plain_mail
-from store.spool import SpoolEntry
+from leakline.store.spool import SpoolEntry
 
 REPORT = "本日、顧客名簿（約120名分、氏名・住所）を記載したメールを社外の別の宛先に誤送信しました。"
 

@@ -147,7 +147,7 @@ def test_completion_offers_phases_steps_kinds_categories_and_case_ids(tmp_path, 
     from leakline.app import App
     from leakline.config import load
     from mailbuilders import plain_mail
-    from store.spool import SpoolEntry
+    from leakline.store.spool import SpoolEntry
 
     path = config_file(tmp_path, f'[service]\ndata_dir = "{tmp_path / "data"}"\n')
     app = App(load(path))

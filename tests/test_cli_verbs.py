@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from mailbuilders import plain_mail
-from store.tinystore import read_tables, write_tables
+from leakline.store.tinystore import read_tables, write_tables
 from test_cli_dashboard import take_in
 from test_cli_process import cli, make_env, show
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from leakline.errorlog import ErrorFile
-from responders.mailer import record_delivery
+from leakline.responders.mailer import record_delivery
 from test_cli_process import cli, make_env
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "CONTRACTS.md"
@@ -123,7 +123,7 @@ def test_instants_are_in_the_service_zone_and_every_object_has_a_schema(populate
 
 def test_audit_events_are_printed_as_chained(populated):
     """Their hash covers every key: adding `schema` or converting `at` would break it."""
-    from store.audit import event_hash
+    from leakline.store.audit import event_hash
 
     config, case_id = populated
     events = json.loads(cli(config, "audit", "show", case_id, "--json").output)

@@ -13,7 +13,7 @@ from leakline.app import App
 from leakline.casecheck import check_cases
 from leakline.config import load
 from mailbuilders import plain_mail
-from store.hosts import Hosts
+from leakline.store.hosts import Hosts
 from test_crash_units import delivered, kill_at_random
 
 ROUNDS, SEGMENTS, PER_SEGMENT = 6, 3, 6

@@ -29,7 +29,7 @@ def test_invalid_utf8_in_mail_from_and_ehlo_is_accepted_and_stored_escaped(runni
 
 def test_a_bad_envelope_in_a_batch_fails_no_other_message(app):
     """Messages that arrive together share one segment; a bad one must not take the others down."""
-    from server import GroupCommitter
+    from leakline.server import GroupCommitter
 
     async def arrive_together():
         committer = GroupCommitter(app.spool, on_committed=lambda: None)
@@ -53,7 +53,7 @@ def test_a_bad_envelope_in_a_batch_fails_no_other_message(app):
 
 def test_one_unreadable_message_fails_alone_in_its_batch(app):
     """A storage failure of one message's own data (its spilled body) answers 451 for it alone."""
-    from server import GroupCommitter
+    from leakline.server import GroupCommitter
 
     class Unreadable:
         def __len__(self):

@@ -15,7 +15,7 @@ import pytest
 from conftest import make_config
 from leakline import process
 from leakline.config import from_dict
-from responders.assessview import questions
+from leakline.responders.assessview import questions
 from test_flow_harness import (JST, OFFICER, REPORTER, REPORTER_FROM, T0, Clock, Flow, reply_to,
                                report, to_addr)
 

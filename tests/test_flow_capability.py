@@ -185,7 +185,7 @@ def test_the_message_id_key_is_private_made_once_and_kept(tmp_path):
     import pytest
 
     from leakline.app import App
-    from store.secret import SecretKeyError
+    from leakline.store.secret import SecretKeyError
 
     config = make_config(tmp_path / "data")
     first = App(config)

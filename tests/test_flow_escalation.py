@@ -191,7 +191,7 @@ def test_one_unreadable_case_does_not_stop_the_escalation_of_the_others(flow):
 
 def test_scheduler_leaves_a_case_intake_has_not_reacted_to_yet(tmp_path):
     from leakline.app import App
-    from store.spool import SpoolEntry
+    from leakline.store.spool import SpoolEntry
 
     from conftest import make_config
     from mailbuilders import plain_mail

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import make_config
-from responders.guidance import CONTAINMENT
+from leakline.responders.guidance import CONTAINMENT
 from test_flow_harness import REPORTER, Clock, Flow, report, to_addr
 
 CONTACT = {"contact": {"name": "総務部 個人情報窓口", "phone": "03-1234-5678"}}

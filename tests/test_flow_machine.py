@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import make_config
-from intake.processor import MAX_UNTRUSTED_TEXT, UNTRUSTED_PER_HOUR
+from leakline.intake.processor import MAX_UNTRUSTED_TEXT, UNTRUSTED_PER_HOUR
 from leakline.cli import main
 from mailbuilders import plain_mail
 from test_flow_harness import (OFFICER, REPORTER, REPORTER_FROM, Clock, Flow, outgoing, report, reply_to,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import make_config
-from responders.factform import parse_fact_form, quoted_changes
+from leakline.responders.factform import parse_fact_form, quoted_changes
 from test_flow_harness import REPORTER, REPORTER_FROM, Clock, Flow, quoted, reply_to, report, to_addr
 
 JST = ZoneInfo("Asia/Tokyo")

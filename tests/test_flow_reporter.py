@@ -8,7 +8,7 @@ import pytest
 
 from conftest import make_config
 from mailbuilders import plain_mail
-from responders.replies import ANSWERS_PER_CASE, GUIDANCE_BURST
+from leakline.responders.replies import ANSWERS_PER_CASE, GUIDANCE_BURST
 from test_flow_harness import (BOSS, OFFICER, REPORTER, REPORTER_FROM, Clock, Flow, outgoing,
                                reply_to, report, to_addr)
 

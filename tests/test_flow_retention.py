@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from conftest import make_config
-from store.retention import purge_case, purgeable
+from leakline.store.retention import purge_case, purgeable
 from test_flow_harness import Clock, Flow, report
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import make_config
-from intake.thread import case_tags
+from leakline.intake.thread import case_tags
 from mailbuilders import plain_mail
 from test_flow_harness import OFFICER, REPORTER, REPORTER_FROM, Clock, Flow, report, to_addr
 

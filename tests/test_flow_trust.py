@@ -10,7 +10,7 @@ import dkim
 import pytest
 
 from conftest import RunningServer, make_config, wait_for
-from intake.dkimcheck import DkimChecker
+from leakline.intake.dkimcheck import DkimChecker
 from leakline.app import App
 from mailbuilders import plain_mail
 from test_flow_harness import (OFFICER, REPORTER, REPORTER_FROM, Clock, Flow, outgoing, read_maildir,

@@ -18,7 +18,7 @@ from orgs_helpers import (
     ACME_IN, GLOBEX_IN, JANE, TARO, OrgFlow, acme_report, copy_tree_text, globex_report, leaks,
     org_of_mail, readable, write_config,
 )
-from store.cases import Store
+from leakline.store.cases import Store
 
 PO = {"acme": "privacy@acme.example.jp", "globex": "dpo@globex.example.com"}
 
@@ -233,7 +233,7 @@ def test_an_alert_of_a_newly_required_report_goes_to_its_own_organisation(servic
 
 
 def test_a_templates_dir_overrides_report_drafts_by_name_for_its_organisation_only(service):
-    from templates import TEMPLATE_DIR
+    from leakline.templates import TEMPLATE_DIR
 
     target = service.path.parent / "globex-templates" / "en" / "report.txt.j2"
     target.write_text("GLOBEX DRAFT HEADER\n" + (TEMPLATE_DIR / "en" / "report.txt.j2").read_text(

@@ -16,12 +16,12 @@ import pytest
 from clock import Clock
 from conftest import OUTBOX_T0
 from leakline.config import Config, ConfigError, Mail, Service
-from responders.sender import SenderWorker
-from responders.transport import (MaildirTransport, SmtpTransport, TemporaryFailure,
+from leakline.responders.sender import SenderWorker
+from leakline.responders.transport import (MaildirTransport, SmtpTransport, TemporaryFailure,
                                   transport_for)
 from smtp_sink import SmtpSink
-from store.files import DataLock
-from store.outbox import Item, Outbox
+from leakline.store.files import DataLock
+from leakline.store.outbox import Item, Outbox
 
 JST = timezone(timedelta(hours=9))
 T0 = OUTBOX_T0
@@ -165,7 +165,7 @@ def test_temporary_failure_backs_off_exponentially_with_jitter(box, sink, clock)
 
 
 def test_backoff_is_capped_at_an_hour():
-    from responders.sender import RetryPolicy
+    from leakline.responders.sender import RetryPolicy
     policy, rng = RetryPolicy(), random.Random(1)
     assert max(policy.delay(n, rng) for n in range(8, 30)) <= timedelta(hours=1.2)
     assert min(policy.delay(n, rng) for n in range(8, 30)) >= timedelta(hours=0.8)

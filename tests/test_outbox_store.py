@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from conftest import OUTBOX_T0
 from leakline.cli_outbox import outbox as outbox_cli
 from leakline.config import Config, Service, StoreSettings
-from store.files import DataLock
-from store.outbox import Outbox, OutboxError, UnknownMessage
+from leakline.store.files import DataLock
+from leakline.store.outbox import Outbox, OutboxError, UnknownMessage
 
 T0 = OUTBOX_T0
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from intake.parse import parse
-from intake.thread import case_tags, strip_reply_prefixes
+from leakline.intake.parse import parse
+from leakline.intake.thread import case_tags, strip_reply_prefixes
 from mailbuilders import (forwarded_mail, html_only_mail, iso2022jp_mail, no_charset_mail,
                           plain_mail, shift_jis_mail)
 
@@ -98,7 +98,7 @@ def test_strip_reply_prefixes():
 
 def test_a_very_large_text_part_is_read_from_its_start_and_flagged_truncated():
     """Issue 13: a 10 MB text part is not decoded whole (the raw keeps it); the case says so."""
-    from intake.mime import TEXT_BYTES
+    from leakline.intake.mime import TEXT_BYTES
 
     line = "本日、顧客名簿を誤送信しました。約120名分の氏名と住所が含まれます。\r\n".encode()
     body = line * (2 * TEXT_BYTES // len(line))

@@ -14,10 +14,10 @@ import pytest
 
 from leakline.cli_outbox import outbox as outbox_cli
 from leakline.config import Config, Service, StoreSettings
-from store.outbox import OutboxError
-from store.pg.nodes import Node, live_nodes
-from store.pg.outbox import Claiming
-from store.pg.spool import PgSpool
+from leakline.store.outbox import OutboxError
+from leakline.store.pg.nodes import Node, live_nodes
+from leakline.store.pg.outbox import Claiming
+from leakline.store.pg.spool import PgSpool
 from store_backends import Backend
 from test_outbox_store import enqueue
 
@@ -211,7 +211,7 @@ def test_the_rows_of_dead_nodes_go_when_a_node_starts(shared):
 def test_an_idle_node_is_woken_by_mail_another_node_accepted(shared, tmp_path):
     import select
 
-    from store.pg.spool import Waker
+    from leakline.store.pg.spool import Waker
 
     waker = Waker(shared.database())
     fd = waker.fileno()

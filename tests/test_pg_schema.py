@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from store.pg import schema
-from store.pg.db import Database, SchemaError
+from leakline.store.pg import schema
+from leakline.store.pg.db import Database, SchemaError
 
 pytestmark = pytest.mark.postgres
 

@@ -7,7 +7,7 @@ from email.message import EmailMessage
 import pytest
 
 from leakline.config import Config, Escalation, Organization
-from responders.audience import classify_sender, parse_authentication_results, reply_kind
+from leakline.responders.audience import classify_sender, parse_authentication_results, reply_kind
 
 CONFIG = Config(organization=Organization(incident_address="incident@example.com",
                                           domains=("example.com", "example.co.jp")))

@@ -7,10 +7,10 @@ from datetime import datetime
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
-from intake.bounce import read_bounce
+from leakline.intake.bounce import read_bounce
 from leakline.config import Config, Organization
-from responders import guards
-from responders.compose import compose
+from leakline.responders import guards
+from leakline.responders.compose import compose
 
 CONFIG = Config(organization=Organization(name="株式会社サンプル", incident_address="incident@example.com",
                                           domains=("example.com",)))

@@ -2,7 +2,7 @@
 
 from leakline.config import Config, Manager, Organization
 from leakline.msgid import MessageIds
-from responders.capability import may_acknowledge, may_change_facts
+from leakline.responders.capability import may_acknowledge, may_change_facts
 
 OFFICER, DIRECTOR = "privacy@example.com", "director@example.com"
 CONFIG = Config(organization=Organization(domains=("example.com",)),

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from leakline.config import Config, Mail, Organization
-from responders import guards
+from leakline.responders import guards
 from leakline.msgid import MessageIds
-from responders.compose import ComposeError, KINDS, clean_header_value, compose
+from leakline.responders.compose import ComposeError, KINDS, clean_header_value, compose
 
 ORG = Organization(name="株式会社サンプル", incident_address="incident@example.com", domains=("example.com",))
 CONFIG = Config(organization=ORG)

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from leakline.config import Config, Escalation, Manager
-from responders.escalation import (
+from leakline.responders.escalation import (
     EXECUTIVE, INITIAL, due_escalations, guidance_allowed, initial_recipients,
     next_due_at, notified_so_far,
 )

@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from leakline.config import Manager
-from responders.escalation import Recipient
-from responders.factform import parse_fact_form, strip_quoted
-from responders.guidance import render_guidance
+from leakline.responders.escalation import Recipient
+from leakline.responders.factform import parse_fact_form, strip_quoted
+from leakline.responders.guidance import render_guidance
 
 TZ = ZoneInfo("Asia/Tokyo")
 TODAY = date(2026, 11, 26)

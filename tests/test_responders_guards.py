@@ -7,7 +7,7 @@ from email.message import EmailMessage
 import pytest
 
 from leakline.config import Config, Mail, Organization
-from responders import guards
+from leakline.responders import guards
 
 CONFIG = Config(
     organization=Organization(name="株式会社サンプル", incident_address="incident@example.com",

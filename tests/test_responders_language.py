@@ -2,7 +2,7 @@
 
 import pytest
 
-from responders.language import reply_language
+from leakline.responders.language import reply_language
 
 ENGLISH = ("I accidentally sent an email with the customer list attached to the wrong address "
            "this morning. The file had names and phone numbers of about 120 customers.")

@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from leakline.config import Config, Manager, Organization
-from responders.alerts import render_deadletter_alert, render_deadline_reminder, render_escalation
-from responders.escalation import due_escalations, initial_recipients, notified_so_far
-from responders.guidance import CONTAINMENT, containment_for, render_ack, render_guidance, render_receipt
+from leakline.responders.alerts import render_deadletter_alert, render_deadline_reminder, render_escalation
+from leakline.responders.escalation import due_escalations, initial_recipients, notified_so_far
+from leakline.responders.guidance import CONTAINMENT, containment_for, render_ack, render_guidance, render_receipt
 
 OFFICER = Manager("佐藤花子", "privacy@example.com", "privacy_officer")
 SALES = Manager("鈴木一郎", "sales-boss@example.com", "supervisor", ("*@sales.example.com",))

@@ -166,7 +166,7 @@ def test_spooled_but_unprocessed_mail_is_processed_at_start(tmp_path):
 
 
 def test_crash_between_case_write_and_index_row_is_repaired(app):
-    from store.spool import SpoolEntry
+    from leakline.store.spool import SpoolEntry
 
     entry = SpoolEntry("s.0", {"mail_from": "a@example.com", "spool_id": "s.0"},
                        plain_mail("件名", "本文", message_id="<idx@example.com>"))

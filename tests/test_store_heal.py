@@ -4,7 +4,7 @@ import json
 
 from conftest import cli
 from mailbuilders import plain_mail
-from store import health
+from leakline.store import health
 
 YEAR_2026 = "2026-11-26T01:00:00+00:00"
 

@@ -12,12 +12,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from store.cases import Store
-from store.files import DataLock
-from store.hosts import Hosts
-from store.outbox import Outbox
-from store.rows import RowTable
-from store.units import LockOrderError, Units
+from leakline.store.cases import Store
+from leakline.store.files import DataLock
+from leakline.store.hosts import Hosts
+from leakline.store.outbox import Outbox
+from leakline.store.rows import RowTable
+from leakline.store.units import LockOrderError, Units
 from test_store_units import case, opened
 
 NOW = datetime(2026, 11, 26, 1, 0, tzinfo=timezone.utc)
@@ -118,7 +118,7 @@ def test_a_journal_written_before_the_machine_started_is_applied_whole(tmp_path,
     RowTable.at(tmp_path / "outbox" / "outbox.sqlite").close()  # as a process that ended
     for path in (tmp_path / "outbox").glob("outbox.sqlite*"):
         path.rename(path.with_name("gone-" + path.name))
-    monkeypatch.setattr("store.units.current_boot", lambda: "the next boot")
+    monkeypatch.setattr("leakline.store.units.current_boot", lambda: "the next boot")
     again, box = service(tmp_path)
     assert all(path.exists() for path in lost)
     assert again["acme"].units.journal.size() == 0  # flushed and emptied

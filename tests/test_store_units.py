@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from store.cases import Store
-from store.journal import JournalError
+from leakline.store.cases import Store
+from leakline.store.journal import JournalError
 
 
 def case(case_id: str, note: str = "") -> dict:
@@ -109,7 +109,7 @@ def test_a_torn_last_record_was_never_committed_and_is_cut(store):
 
 
 def test_damage_inside_the_journal_is_named_not_skipped(store, monkeypatch):
-    monkeypatch.setattr("store.units.CHECKPOINT_BYTES", 1 << 30)
+    monkeypatch.setattr("leakline.store.units.CHECKPOINT_BYTES", 1 << 30)
     store.save(case("INC-2026-0001"), opened(1))
     store.save(case("INC-2026-0002"), opened(2))
     journal = store.units.journal.path

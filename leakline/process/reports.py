@@ -14,8 +14,7 @@ from datetime import date
 
 import jinja2
 
-import templates
-
+from leakline import templates
 from . import report_context
 from .facts import AUDIENCES
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Iterator
 
-from store.audit import GENESIS, VerifyResult, _check_line, canonical, event_hash
-from store.pg.db import Database
+from leakline.store.audit import GENESIS, VerifyResult, _check_line, canonical, event_hash
+from leakline.store.pg.db import Database
 
 PAGE = 5000
 

@@ -21,13 +21,13 @@ import secrets
 from pathlib import PurePosixPath
 from typing import Callable, Iterator
 
-from store.cases import (SUMMARY_FIELDS, CaseDamaged, CaseNotFound, ChangeWithoutEvent, Store,
+from leakline.store.cases import (SUMMARY_FIELDS, CaseDamaged, CaseNotFound, ChangeWithoutEvent, Store,
                          split_case_id, utc_now)
-from store.files import dump_json
-from store.keys import digest
-from store.pg.audit import PgAudit
-from store.pg.db import Database, Tx
-from store.pg.records import MachineMail, RawRef
+from leakline.store.files import dump_json
+from leakline.store.keys import digest
+from leakline.store.pg.audit import PgAudit
+from leakline.store.pg.db import Database, Tx
+from leakline.store.pg.records import MachineMail, RawRef
 
 log = logging.getLogger("leakline.store")
 _RAW = re.compile(r"^raw/\d{4}/\d{2}/[0-9a-f]{64}\.eml$")

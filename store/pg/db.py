@@ -228,7 +228,7 @@ class Database:
         """SchemaError unless the schema is the one this code knows (once per process)."""
         if self.schema_checked:
             return
-        from store.pg.schema import check
+        from leakline.store.pg.schema import check
 
         check(self)
         self.schema_checked = True

@@ -15,7 +15,7 @@ import os
 import socket
 import threading
 
-from store.pg.db import Database, DatabaseUnavailable
+from leakline.store.pg.db import Database, DatabaseUnavailable
 
 log = logging.getLogger("leakline.store.pg")
 LOCK_NAMESPACE = 0x4C4C  # classid of our advisory locks ("LL"); objid: the node's lock_key

@@ -24,11 +24,11 @@ from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Callable
 
-from store.files import dump_json
-from store.outbox import (FAILED, QUEUED, SENT, Item, Outbox, OutboxError, UnknownMessage,
+from leakline.store.files import dump_json
+from leakline.store.outbox import (FAILED, QUEUED, SENT, Item, Outbox, OutboxError, UnknownMessage,
                           message_key, normalize_id)
-from store.pg.db import Database, DatabaseUnavailable
-from store.pg.nodes import LIVE_NODES
+from leakline.store.pg.db import Database, DatabaseUnavailable
+from leakline.store.pg.nodes import LIVE_NODES
 
 log = logging.getLogger("leakline.store.pg")
 AWAY_RETRY = timedelta(seconds=5)  # how soon a sender looks again while the database is away

@@ -8,7 +8,7 @@ import json
 from pathlib import PurePosixPath
 from typing import Iterator
 
-from store.files import dump_json
+from leakline.store.files import dump_json
 
 
 class RawRef:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from store.pg.db import Database, SchemaError
+from leakline.store.pg.db import Database, SchemaError
 
 UPGRADE_LOCK = (0x4C4C, 1)  # pg_advisory_xact_lock(namespace, 1): one upgrade at a time
 BOOTSTRAP = """CREATE TABLE IF NOT EXISTS schema_version (
@@ -34,7 +34,7 @@ class Migration:
 def migrations() -> list[Migration]:
     """The migrations this code knows, in order."""
     found = []
-    for entry in resources.files("store.pg").joinpath("migrations").iterdir():
+    for entry in resources.files("leakline.store.pg").joinpath("migrations").iterdir():
         match = re.fullmatch(r"(\d{4})_(\w+)\.sql", entry.name)
         if match:
             found.append(Migration(int(match.group(1)), match.group(2),

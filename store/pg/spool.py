@@ -20,10 +20,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from store.body import MessageBody
-from store.pg.db import Database, Tx
-from store.pg.nodes import LIVE_NODES
-from store.spool import Body, Spool, SpoolEntry, escaped
+from leakline.store.body import MessageBody
+from leakline.store.pg.db import Database, Tx
+from leakline.store.pg.nodes import LIVE_NODES
+from leakline.store.spool import Body, Spool, SpoolEntry, escaped
 
 LEASE_SECONDS = 20
 CHANNEL = "leakline_spool"  # NOTIFY at every commit of accepted mail

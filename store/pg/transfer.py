@@ -22,10 +22,10 @@ import json
 import os
 from typing import Iterator
 
-from store.cases import SUMMARY_FIELDS, split_case_id
-from store.files import dump_json
-from store.pg.audit import chained_line
-from store.pg.db import Database
+from leakline.store.cases import SUMMARY_FIELDS, split_case_id
+from leakline.store.files import dump_json
+from leakline.store.pg.audit import chained_line
+from leakline.store.pg.db import Database
 
 KINDS = ("secret", "sequence", "case", "key", "raw", "machine", "event", "outbox", "spool")
 
@@ -56,7 +56,7 @@ class DbSide:
         return [org for (org,) in self.db.query("SELECT id FROM orgs ORDER BY id")]
 
     def items(self) -> Iterator[tuple]:
-        from store.pg.cases import PgStore
+        from leakline.store.pg.cases import PgStore
 
         for org in self.orgs():
             (key,) = self.db.one("SELECT message_id_key FROM orgs WHERE id = %s", (org,))

@@ -10,11 +10,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-from store.cases import SUMMARY_FIELDS, Store, read_case, split_case_id
-from store.files import atomic_write, dump_json, ensure_dir, flush_file_system
-from store.keys import KeyIndex
-from store.spool import Spool
-from store.tinystore import tables_bytes
+from leakline.store.cases import SUMMARY_FIELDS, Store, read_case, split_case_id
+from leakline.store.files import atomic_write, dump_json, ensure_dir, flush_file_system
+from leakline.store.keys import KeyIndex
+from leakline.store.spool import Spool
+from leakline.store.tinystore import tables_bytes
 
 _SEQ = re.compile(r"^([A-Za-z0-9]+)-(\d{4})$")
 
@@ -208,6 +208,6 @@ class FileSide:
 
 
 def _shard_rows(path: Path) -> list[dict]:
-    from store.tinystore import read_tables
+    from leakline.store.tinystore import read_tables
 
     return read_tables(path).get("cases", []) if path.exists() else []
