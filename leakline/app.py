@@ -101,7 +101,7 @@ class Tenant:
 
     @cached_property
     def mailer(self):
-        from leakline.responders.mailer import Mailer
+        from leakline.delivery.mailer import Mailer
 
         return Mailer(self.store, self.app.outbox, self.config, self.app.now,
                       wake=self.app._wake_sender)
@@ -245,7 +245,7 @@ class App:
 
     def transport(self):
         """The configured transport; ConfigError (e.g. the password variable unset) is clear."""
-        from leakline.responders.transport import transport_for
+        from leakline.delivery.transport import transport_for
 
         return transport_for(self.config)
 
@@ -256,7 +256,7 @@ class App:
         start, and the alert's stable Message-ID keeps it single.
         """
         from leakline.responders.deadletter import alert_dead_letter
-        from leakline.responders.mailer import record_delivery
+        from leakline.delivery.mailer import record_delivery
 
         tenant = self.tenant_of(item)
         if tenant is None:
@@ -284,7 +284,7 @@ class App:
     def background_tasks(self, stop) -> list:
         """Coroutines the delivery process runs: the outbox sender, the scheduler."""
         from leakline.responders.scheduler import ServiceScheduler
-        from leakline.responders.sender import SenderWorker
+        from leakline.delivery.sender import SenderWorker
 
         outbox = self.outbox if self.db is None else claiming(self.outbox, self.node("sender"))
         # On a shared database another node may queue mail, or die leaving mail queued: look
@@ -298,7 +298,7 @@ class App:
     def record_sent(self, item) -> None:
         """`sent` in the message's case, with its event (in the sender's unit of work: its
         organisation's, which the outbox's move to sent/ joined)."""
-        from leakline.responders.mailer import record_delivery
+        from leakline.delivery.mailer import record_delivery
 
         tenant = self.tenant_of(item)
         if item.case_id and tenant is not None and tenant.store.exists(item.case_id):

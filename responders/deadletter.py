@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from leakline.responders.alerts import render_deadletter_alert
-from leakline.responders.compose import compose
-from leakline.responders.mailer import Mailer
+from leakline.delivery.compose import compose
+from leakline.delivery.mailer import Mailer
 
 
 def alert_dead_letter(mailer: Mailer, item, attempts: int | None = None) -> None:

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from leakline.process.facts import CATEGORIES, CATEGORY_LABELS, DATA_ITEM_LABELS
-from leakline.responders.factvalues import (
+from leakline.process.factvalues import (
     is_unknown, parse_category, parse_data_items, parse_discovered_at, parse_encrypted, parse_entrusted,
     parse_persons,
 )

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from leakline.intake.request import Request
 from leakline.intake.trust import Trust
 from leakline.listing import mark_updated
-from leakline.responders.compose import ComposeError
+from leakline.delivery.compose import ComposeError
 from leakline.responders.duties import alert, officers_or_managers
 from leakline.responders.factform import strip_quoted
 from leakline.responders.guidance import render_ack, render_receipt

@@ -30,12 +30,12 @@ from leakline.config import Config
 from leakline.disposition import QUIET_ACTIONS, Disposition
 from leakline.responders import escalation as esc
 from leakline.responders.alerts import render_escalation
-from leakline.responders.compose import ComposeError
+from leakline.delivery.compose import ComposeError
 from leakline.responders.factform import parse_fact_form, sent_form, strip_quoted
 from leakline.responders.followup import answer, closed_notice
 from leakline.responders.guidance import render_guidance, render_receipt
 from leakline.responders.language import reply_language
-from leakline.responders.mailer import Mailer
+from leakline.delivery.mailer import Mailer
 from leakline.responders.replies import Ask, Decision, Ledger, report_reply
 from leakline.store.cases import Store
 

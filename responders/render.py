@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from leakline.config import LANGUAGES
-from leakline.responders.compose import clean_header_value
+from leakline.delivery.compose import clean_header_value
 from leakline.templates import TEMPLATE_DIR
 
 

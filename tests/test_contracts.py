@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from leakline.errorlog import ErrorFile
-from leakline.responders.mailer import record_delivery
+from leakline.delivery.mailer import record_delivery
 from test_cli_process import cli, make_env
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "CONTRACTS.md"

@@ -12,8 +12,8 @@ import os
 import random
 
 from test_outbox_delivery import enqueue
-from leakline.responders.sender import SenderWorker
-from leakline.responders.transport import MaildirTransport
+from leakline.delivery.sender import SenderWorker
+from leakline.delivery.transport import MaildirTransport
 
 
 def worker(box, transport, clock, **kw) -> SenderWorker:

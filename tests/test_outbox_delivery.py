@@ -16,8 +16,8 @@ import pytest
 from clock import Clock
 from conftest import OUTBOX_T0
 from leakline.config import Config, ConfigError, Mail, Service
-from leakline.responders.sender import SenderWorker
-from leakline.responders.transport import (MaildirTransport, SmtpTransport, TemporaryFailure,
+from leakline.delivery.sender import SenderWorker
+from leakline.delivery.transport import (MaildirTransport, SmtpTransport, TemporaryFailure,
                                   transport_for)
 from smtp_sink import SmtpSink
 from leakline.store.files import DataLock
@@ -165,7 +165,7 @@ def test_temporary_failure_backs_off_exponentially_with_jitter(box, sink, clock)
 
 
 def test_backoff_is_capped_at_an_hour():
-    from leakline.responders.sender import RetryPolicy
+    from leakline.delivery.sender import RetryPolicy
     policy, rng = RetryPolicy(), random.Random(1)
     assert max(policy.delay(n, rng) for n in range(8, 30)) <= timedelta(hours=1.2)
     assert min(policy.delay(n, rng) for n in range(8, 30)) >= timedelta(hours=0.8)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from leakline.intake.bounce import read_bounce
 from leakline.config import Config, Organization
 from leakline.responders import guards
-from leakline.responders.compose import compose
+from leakline.delivery.compose import compose
 
 CONFIG = Config(organization=Organization(name="株式会社サンプル", incident_address="incident@example.com",
                                           domains=("example.com",)))

@@ -12,7 +12,7 @@ import pytest
 from leakline.config import Config, Mail, Organization
 from leakline.responders import guards
 from leakline.msgid import MessageIds
-from leakline.responders.compose import ComposeError, KINDS, clean_header_value, compose
+from leakline.delivery.compose import ComposeError, KINDS, clean_header_value, compose
 
 ORG = Organization(name="株式会社サンプル", incident_address="incident@example.com", domains=("example.com",))
 CONFIG = Config(organization=ORG)

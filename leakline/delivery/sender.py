@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from leakline.responders.transport import PermanentFailure, TemporaryFailure, Transport
+from leakline.delivery.transport import PermanentFailure, TemporaryFailure, Transport
 from leakline.store.outbox import Item, Outbox, UnknownMessage
 from leakline.store.units import Units
 

@@ -20,7 +20,7 @@ from email.utils import format_datetime, make_msgid
 from functools import cached_property
 
 from leakline.config import Config
-from leakline.responders import wire
+from leakline.delivery import wire
 from leakline.responders.guards import CASE_HEADER, MSGID_TAG
 
 

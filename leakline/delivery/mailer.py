@@ -17,7 +17,7 @@ from leakline.intake.parse import body_digest
 from leakline.intake.thread import note_mailed
 from leakline.config import Config
 from leakline.msgid import MessageIds
-from leakline.responders.compose import Outgoing, compose
+from leakline.delivery.compose import Outgoing, compose
 from leakline.store.cases import Store
 from leakline.store.outbox import Outbox
 

@@ -1,0 +1,2 @@
+"""Outgoing mail: compose each mail once (wire), queue it, deliver it (mailer, sender,
+transport)."""
