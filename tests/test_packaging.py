@@ -29,7 +29,8 @@ def test_the_wheel_holds_only_the_leakline_package_with_its_templates(tmp_path):
     for module in ("leakline/server.py", "leakline/intake/parse.py", "leakline/store/units.py",
                    "leakline/responders/react.py", "leakline/delivery/compose.py",
                    "leakline/templates/__init__.py", "leakline/templates/ja/guidance.txt.j2",
-                   "leakline/process/kindmodel.json.gz", "leakline/sample.toml"):
+                   "leakline/process/kindmodel.json.gz", "leakline/sample.toml",
+                   "leakline/store/pg/migrations/0001_initial.sql"):
         assert module in names, module
 
 
