@@ -281,3 +281,17 @@ def test_a_case_with_no_facts_still_drafts():
 def test_kinds_cover_every_step_with_a_draft():
     assert set(KINDS) == {"ppc-preliminary", "ppc-final", "review-body", "persons-notice", "client-notice",
                           "public-notice", "gdpr-72h", "gdpr-controller-notice", "sector-report"}
+
+
+@pytest.mark.parametrize("reporter,flags,expected", [
+    ("hanako.sato@example.com", (), "発覚の経緯: 当社従業員からの社内報告により発覚しました。"),
+    ("someone@customer.example.net", ("external",), "発覚の経緯: 社外の方からの連絡により発覚しました。"),
+    # our domain, but the trust rules did not verify the sender (e.g. through `ingest`): the
+    # draft says neither "an outsider" nor "an employee"
+    ("hanako.sato@example.com", ("external",), "発覚の経緯: 当社ドメインのアドレスからの連絡により発覚しました（送信者の確認は未了）。"),
+])
+def test_how_it_was_found_says_only_what_the_trust_rules_established(reporter, flags, expected):
+    case = make_case(facts=USB_FACTS, flags=flags)
+    case["reporter"] = reporter
+    assert expected in render(case, "ppc-preliminary")
+

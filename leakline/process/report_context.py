@@ -151,6 +151,11 @@ def _timeline(case: dict, facts: Known, lang: str) -> list[tuple[str, str, str]]
     return [(day_of(value, lang) or "", what, note) for value, what, note in dated]
 
 
+def _our_domain(case: dict, org) -> bool:
+    reporter = str(case.get("reporter") or "")
+    return "@" in reporter and org.is_internal(reporter)
+
+
 def _notes(case: dict) -> dict:
     notes = {}
     for step_id in PREVENTION:
@@ -177,6 +182,9 @@ def full(case: dict, kind: str, lang: str, *, org, preliminary: bool, audience: 
                      "contact": one_line(contact.name), "phone": one_line(contact.phone),
                      "email": one_line(contact.email)},
         "external": "external" in (case.get("flags") or []),
+        # From one of our domains but not verified (issue 9's trust rules): neither an outsider
+        # nor a confirmed employee, and the draft must not state either.
+        "unverified_staff": "external" in (case.get("flags") or []) and _our_domain(case, org),
         "articles": [(t, TRIGGER_ARTICLES[t]) for t in a.get("triggers", []) if t in TRIGGER_ARTICLES],
         "undetermined": list(a.get("triggers_undetermined") or []),
         "my_number": a.get("my_number") or {}, "assessment": a,
