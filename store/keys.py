@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import sqlite3
-import threading
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from leakline.store.files import FILE_MODE, inject_fault
+from leakline.store.files import inject_fault
+from leakline.store.sqlite import PrivateSQLite, transaction
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS keys (digest TEXT PRIMARY KEY, value TEXT NOT NULL)"
 
@@ -28,30 +27,8 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-class KeyIndex:
-    def __init__(self, path: Path):
-        self.path = path
-        self._local = threading.local()
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            if not self.path.exists():
-                # Private from the first byte: SQLite creates its -wal and -shm files alike.
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                 timeout=60)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.execute(SCHEMA)
-            self._local.db = db
-        return db
-
-    def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
+class KeyIndex(PrivateSQLite):
+    schema = (SCHEMA,)
 
     def get(self, key: str) -> str | None:
         inject_fault("read", self.path)
@@ -63,7 +40,7 @@ class KeyIndex:
         """(digest, value, first_wins) in one transaction: a claim keeps an existing value."""
         inject_fault("write", self.path)
         db = self._db()
-        with _transaction(db):
+        with transaction(db):
             for key_digest, value, first_wins in entries:
                 verb = "INSERT OR IGNORE" if first_wins else "INSERT OR REPLACE"
                 db.execute(f"{verb} INTO keys (digest, value) VALUES (?, ?)", (key_digest, value))
@@ -90,14 +67,3 @@ class KeyIndex:
                     entries.append((path.name, value, True))
         self.write(entries)
         return len(entries)
-
-
-@contextlib.contextmanager
-def _transaction(db: sqlite3.Connection):
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")

@@ -11,13 +11,12 @@ in order) if a crash cut that short, so SQLite commits without fsyncs of its own
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Iterable
 
-from leakline.store.files import FILE_MODE, ensure_dir, inject_fault
-from leakline.store.keys import _transaction
+from leakline.store.files import inject_fault
+from leakline.store.sqlite import PrivateSQLite, transaction
 
 SCHEMA = ("CREATE TABLE IF NOT EXISTS rows (key TEXT PRIMARY KEY, grp TEXT NOT NULL, "
           "ord TEXT NOT NULL, value BLOB NOT NULL)",
@@ -25,13 +24,11 @@ SCHEMA = ("CREATE TABLE IF NOT EXISTS rows (key TEXT PRIMARY KEY, grp TEXT NOT N
 Row = tuple[str, str, bytes]  # group, order, value
 
 
-class RowTable:
+class RowTable(PrivateSQLite):
+    schema = SCHEMA
+    make_parent = True
     _shared: dict[str, "RowTable"] = {}
     _guard = threading.Lock()
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self._local = threading.local()
 
     @classmethod
     def at(cls, path: Path) -> "RowTable":
@@ -42,28 +39,6 @@ class RowTable:
             if table is None:
                 table = cls._shared[key] = cls(Path(key))
             return table
-
-    def _db(self) -> sqlite3.Connection:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            if not self.path.exists():
-                ensure_dir(self.path.parent)
-                # Private from the first byte: SQLite creates its -wal and -shm files alike.
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                 timeout=60)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            for statement in SCHEMA:
-                db.execute(statement)
-            self._local.db = db
-        return db
-
-    def close(self) -> None:
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.close()
-            self._local.db = None
 
     def get(self, key: str) -> Row | None:
         if not self.path.exists():
@@ -84,7 +59,7 @@ class RowTable:
         """(key, row) in one transaction; a None row removes the key."""
         inject_fault("write", self.path)
         db = self._db()
-        with _transaction(db):
+        with transaction(db):
             for key, row in entries:
                 if row is None:
                     db.execute("DELETE FROM rows WHERE key = ?", (key,))
