@@ -116,20 +116,11 @@ class Journal:
         inject_fault("read", self.path)
         with open(self.path, "r+b") as fh:
             data = fh.read()
-            last, applied, offset = None, True, 0
-            while offset < len(data):
-                if data.startswith(APPLIED, offset):
-                    applied, offset = True, offset + len(APPLIED)
-                    continue
-                try:
-                    record = _parse(data, offset)
-                except JournalError as exc:
-                    raise JournalError(f"{self.path}: {exc}") from None
-                if record is None:
-                    break  # torn: the crash came before this record's fsync returned
-                last, applied, offset = record, False, record.end
-            if offset < len(data):
-                fh.truncate(offset)
+            last, applied, end = None, True, 0
+            for record, end in self._scan(data):
+                last, applied = (last, True) if record is None else (record, False)
+            if end < len(data):
+                fh.truncate(end)
                 os.fsync(fh.fileno())
         return None if applied else last
 
@@ -140,20 +131,25 @@ class Journal:
             data = self.path.read_bytes()
         except FileNotFoundError:
             return []
-        out, offset = [], 0
+        return [record for record, _ in self._scan(data) if record is not None]
+
+    def _scan(self, data: bytes):
+        """(record, or None for an applied marker; the offset after it) for each whole item, up
+        to a torn tail: the crash came before that record's fsync returned."""
+        offset = 0
         while offset < len(data):
             if data.startswith(APPLIED, offset):
                 offset += len(APPLIED)
+                yield None, offset
                 continue
             try:
                 record = _parse(data, offset)
             except JournalError as exc:
                 raise JournalError(f"{self.path}: {exc}") from None
             if record is None:
-                break
-            out.append(record)
+                return
             offset = record.end
-        return out
+            yield record, offset
 
     def first_boot(self) -> str | None:
         """The boot the journal's first record was written in ('' when it says none)."""
