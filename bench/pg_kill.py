@@ -57,14 +57,11 @@ def main() -> None:
     args = parser.parse_args()
     header()
     from conftest import free_port
-    from pg_helpers import PG_PASSWORD_ENV, PgCluster
+    from pg_helpers import PgCluster
     from leakline.store.pg.db import Database
     from leakline.store.pg.schema import upgrade
 
-    cluster = PgCluster.create(free_port())
-    os.environ[PG_PASSWORD_ENV] = cluster.password
-    cluster.start()
-    cluster.create_app_role()
+    cluster = PgCluster.started(free_port())
     database = cluster.create_database()
     db = Database(database.url, database.password_env)
     upgrade(db)

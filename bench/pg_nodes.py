@@ -137,15 +137,12 @@ def main() -> None:
                         help="organisations the reports are spread over (each locks apart)")
     args = parser.parse_args()
     header()
-    from pg_helpers import PG_PASSWORD_ENV, PgCluster
+    from pg_helpers import PgCluster
     from conftest import free_port
     from leakline.store.pg.db import Database
     from leakline.store.pg.schema import upgrade
 
-    cluster = PgCluster.create(free_port())
-    os.environ[PG_PASSWORD_ENV] = cluster.password
-    cluster.start()
-    cluster.create_app_role()
+    cluster = PgCluster.started(free_port())
     rows = []
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -137,6 +137,20 @@ class PgCluster:
         cluster._initdb()
         return cluster
 
+    @classmethod
+    def started(cls, port: int) -> PgCluster:
+        """A new cluster, running, with the application role, its password in PG_PASSWORD_ENV
+        (removed again if it does not start). The caller destroys it."""
+        cluster = cls.create(port)
+        os.environ[PG_PASSWORD_ENV] = cluster.password
+        try:
+            cluster.start()
+            cluster.create_app_role()
+        except BaseException:
+            cluster.destroy()
+            raise
+        return cluster
+
     def _as_owner(self) -> dict:
         if os.geteuid() != 0:
             return {}
@@ -290,15 +304,14 @@ def pg_cluster():
         unavailable(reason)
     from conftest import free_port
 
-    cluster = PgCluster.create(free_port())
     old = os.environ.get(PG_PASSWORD_ENV)
-    os.environ[PG_PASSWORD_ENV] = cluster.password
+    cluster = None
     try:
-        cluster.start()
-        cluster.create_app_role()
+        cluster = PgCluster.started(free_port())
         yield cluster
     finally:
-        cluster.destroy()
+        if cluster is not None:
+            cluster.destroy()
         if old is None:
             os.environ.pop(PG_PASSWORD_ENV, None)
         else:
