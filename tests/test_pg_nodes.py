@@ -23,15 +23,18 @@ pytestmark = pytest.mark.postgres
 WORKTREE = Path(__file__).resolve().parent.parent
 
 
-def node_config(tmp_path: Path, name: str, store: dict) -> tuple[Path, int]:
-    port = free_port()
+def node_config(tmp_path: Path, name: str, store: dict, port: int | None = None,
+                extra: str = "") -> tuple[Path, int]:
+    """A node's config on the shared database: its own data_dir and port (a free one unless
+    given), `extra` TOML sections (e.g. [mail])."""
+    port = port or free_port()
     path = tmp_path / f"{name}.toml"
     path.write_text(
         f'[service]\ndata_dir = "{tmp_path / name}"\nlisten = "127.0.0.1:{port}"\n'
         '[organization]\nname = "テスト株式会社"\nincident_address = "incident@example.com"\n'
         'domains = ["example.com"]\n'
         '[[managers]]\nname = "PO"\nemail = "po@example.com"\nrole = "privacy_officer"\n'
-        "[store]\n" + "".join(f'{k} = "{v}"\n' for k, v in store.items()), encoding="utf-8")
+        + extra + "[store]\n" + "".join(f'{k} = "{v}"\n' for k, v in store.items()), encoding="utf-8")
     return path, port
 
 

@@ -16,21 +16,16 @@ from conftest import free_port
 from mailbuilders import iso2022jp_mail
 from mta_helpers import send
 from test_pg_nodes import kill_node, scalar, start_node, stop_node, wait_for
+from test_pg_nodes import node_config as nodes_config
 
 pytestmark = [pytest.mark.postgres, pytest.mark.postfix]
 REPORTS = 16
 
 
 def node_config(tmp_path, name: str, port: int, outbound_port: int, store: dict):
-    path = tmp_path / f"{name}.toml"
-    path.write_text(
-        f'[service]\ndata_dir = "{tmp_path / name}"\nlisten = "127.0.0.1:{port}"\n'
-        '[organization]\nname = "テスト株式会社"\nincident_address = "incident@example.com"\n'
-        'domains = ["example.com"]\n'
-        '[[managers]]\nname = "PO"\nemail = "po@example.com"\nrole = "privacy_officer"\n'
-        f'[mail]\ntransport = "smtp"\nrelay_host = "127.0.0.1"\nrelay_port = {outbound_port}\n'
-        "[store]\n" + "".join(f'{k} = "{v}"\n' for k, v in store.items()), encoding="utf-8")
-    return path
+    """A node whose replies go out through the Postfix under test (its outbound listener)."""
+    mail = f'[mail]\ntransport = "smtp"\nrelay_host = "127.0.0.1"\nrelay_port = {outbound_port}\n'
+    return nodes_config(tmp_path, name, store, port, mail)[0]
 
 
 def report(n: int) -> bytes:
