@@ -40,12 +40,11 @@ def backend_name(config: Config) -> str:
 
 @dataclass(frozen=True)
 class DatabaseWork:
-    """What waits in a shared database: messages committed and not yet made cases (`waiting`)
-    and outbox entries a node marked `sending` and never finished (`sending`, each a dict with
-    at least `id` and `node`). None where the backend has no such thing."""
+    """What waits in a shared database: messages committed and not yet made cases (`waiting`;
+    None where the backend has no such thing). The outbox entries a node left `sending` are
+    read with the rest of the outbox (`outbox list --failed` lists them)."""
 
     waiting: int | None
-    sending: list[dict]
     note: str
 
 
@@ -57,8 +56,8 @@ class FileOperations:
     def __init__(self, config: Config):
         self.config = config
 
-    def database_work(self) -> DatabaseWork:
-        return DatabaseWork(None, [], "n/a (file store)")
+    def database_work(self, spool) -> DatabaseWork:
+        return DatabaseWork(None, "n/a (file store)")
 
     def backup_refusal(self) -> str | None:
         """Why `leakline backup` cannot copy this store (None: it can)."""
@@ -66,24 +65,17 @@ class FileOperations:
 
 
 class PostgresOperations(FileOperations):
-    """Hook for the PostgreSQL backend (issue 15): `database_work` counts the messages
-    committed but not yet processed and lists outbox rows in state `sending`; backups are the
+    """The PostgreSQL backend (issue 15): `database_work` counts the messages committed but not
+    yet processed; backups are the
     database's own (pg_dump), `leakline backup` only says so."""
 
     name = POSTGRESQL
 
-    def database_work(self) -> DatabaseWork:
-        """Messages committed by any node and not yet made cases, and the outbox entries a node
-        that is no longer alive left `sending` (store/pg: they are never resent by themselves)."""
-        from datetime import datetime, timezone
-
-        from leakline.backend import shared_database, shared_outbox, shared_spool
-
-        db = shared_database(self.config)
-        waiting = shared_spool(db, self.config.service.data_dir).waiting()
-        stranded = [row for row in shared_outbox(self.config, lambda: datetime.now(timezone.utc), db)
-                    .list(failed=True) if row.get("state") == "sending"]
-        return DatabaseWork(waiting, stranded, f"{waiting} message(s) waiting in the database")
+    def database_work(self, spool) -> DatabaseWork:
+        """Messages committed by any node and not yet made cases (`spool`: the App's, in the
+        database)."""
+        waiting = spool.waiting()
+        return DatabaseWork(waiting, f"{waiting} message(s) waiting in the database")
 
     def backup_refusal(self) -> str | None:
         return ("the store is in PostgreSQL ([store] backend = \"postgresql\"): back it up with "

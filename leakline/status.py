@@ -45,7 +45,7 @@ def service_status(config: Config, now: datetime | None = None, options: Options
     now = now or datetime.now(timezone.utc)
     app = App(config, now=lambda: now)
     ops = operations(config)
-    work = ops.database_work()
+    work = ops.database_work(app.spool)
     checked = store_health(app)  # before anything reads the index (which mends a shard quietly)
     status = {
         "at": now.isoformat(timespec="seconds"),
@@ -55,7 +55,7 @@ def service_status(config: Config, now: datetime | None = None, options: Options
         "listening": listener(config, options.probe_seconds),
         "spool": spool(app, now),
         "database": {"backend": ops.name, "waiting": work.waiting, "note": work.note},
-        "outbox": outbox(app, now, len(work.sending)),
+        "outbox": outbox(app, now),
         "deadlines": deadlines(app, now),
         "store": checked,
         "disk": disk(config),
@@ -113,17 +113,20 @@ def spool(app: App, now: datetime) -> dict:
             "shunted": len(app.spool.shunted())}
 
 
-def outbox(app: App, now: datetime, sending: int) -> dict:
+def outbox(app: App, now: datetime) -> dict:
+    """The queue, and the dead letters with the entries a dead node left `sending` (counted
+    among them, and apart as `sending`: only a shared database has any)."""
     if app.db is None and not (app.data_dir / "outbox").is_dir():  # nothing was ever queued
         return {"queued": 0, "deferred": 0, "oldest_due_seconds": None, "dead_letters": 0,
-                "sending": sending, "orgs": []}
+                "sending": 0, "orgs": []}
     queued, failed = app.outbox.list(), app.outbox.list(failed=True)
     due = [now - datetime.fromisoformat(row["next_attempt_at"]) for row in queued
            if row.get("next_attempt_at")]
     late = max((d.total_seconds() for d in due if d.total_seconds() >= 0), default=None)
     return {"queued": len(queued), "deferred": sum(1 for row in queued if row.get("attempts")),
             "oldest_due_seconds": _round(late), "dead_letters": len(failed),
-            "sending": sending, "orgs": outbox_orgs(app.config, queued, failed)}
+            "sending": sum(1 for row in failed if row.get("state") == "sending"),
+            "orgs": outbox_orgs(app.config, queued, failed)}
 
 
 def outbox_orgs(config: Config, queued: list[dict], failed: list[dict]) -> list[dict]:

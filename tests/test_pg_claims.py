@@ -86,6 +86,11 @@ def test_mail_a_dead_node_left_sending_is_listed_and_retried_never_resent(shared
     listed = CliRunner().invoke(outbox_cli, ["list", "--failed"], obj=config)
     assert listed.exit_code == 0 and message_id in listed.output
     assert "stopped while sending" in listed.output
+    from leakline.status import service_status
+
+    shown = service_status(config)  # what a monitor sees: one entry left sending, a person needed
+    assert shown["outbox"]["sending"] == 1 and shown["database"]["waiting"] == 0
+    assert "sending" in {need["code"] for need in shown["attention"]}
     retried = CliRunner().invoke(outbox_cli, ["retry", message_id], obj=config)
     assert retried.exit_code == 0, retried.output
     later = datetime.now(timezone.utc) + timedelta(seconds=1)  # the CLI's clock is the real one
